@@ -1,0 +1,227 @@
+"""The build pipeline: load → select the edition → draw figures → render → write.
+
+`build` reads like the table of contents of a build; each step is a small
+function, and each output format lives in its own module.  Nothing is written
+until every output rendered and the build did not fail, so a failed build
+leaves the previous outputs as they were.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html as htmlmod
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reportgen import charts, output
+from reportgen.editions import Edition, SectionView, select
+from reportgen.errors import Diagnostics
+from reportgen.markdown import RenderContext, make_parser, render
+from reportgen.model import Report
+from reportgen.reader import load_report
+
+FORMATS = ("pdf", "html", "dashboard")
+
+
+@dataclass
+class BuildOptions:
+    source: Path
+    out: Path
+    formats: tuple[str, ...] = FORMATS
+    edition: str = "draft"
+    strict: bool = False
+
+
+@dataclass
+class BuildResult:
+    diagnostics: Diagnostics
+    written: list[Path] = field(default_factory=list)
+    omitted: list[str] = field(default_factory=list)
+    """'path:line: title' of every unit the public edition left out."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.diagnostics.errors
+
+
+def build(options: BuildOptions, progress=None) -> BuildResult:
+    """Build every format asked for; write them only if the build succeeds."""
+    progress = progress or _Silent()
+    diags = Diagnostics()
+    result = BuildResult(diags)
+    progress.stage("reading sources")
+    report = load_report(options.source, diags)
+    if report is None or diags.errors:
+        return result
+    edition = select(report, options.edition, diags, options.strict)
+    result.omitted = [f"{s.path}:{h.line}: {h.title}" for s, h in edition.omitted]
+    if diags.failed(options.strict):
+        return result
+    progress.stage("drawing charts")
+    figures = draw_figures(report, edition, options.out / ".cache" / "charts")
+    pending = render_outputs(report, edition, figures, options, diags, progress)
+    if diags.failed(options.strict):
+        return result
+    progress.stage("writing outputs")
+    result.written = [commit() for commit in pending]
+    return result
+
+
+def render_outputs(report, edition, figures, options, diags, progress) -> list:
+    """Render each format; return the callables that put each output in place."""
+    pending = []
+    if "html" in options.formats:
+        from reportgen import site
+
+        progress.stage("rendering HTML edition")
+        pending.append(site.render_site(report, edition, figures, options, diags))
+    if "pdf" in options.formats:
+        progress.stage("typesetting PDF")
+        pdf = render_pdf(report, edition, figures, diags)
+        pending.insert(0, lambda: _write(options.out / "report.pdf", pdf))
+    if "dashboard" in options.formats:
+        from reportgen import dashboard
+
+        progress.stage("drawing dashboard")
+        pending.append(dashboard.render_dashboard(report, options, diags))
+    return pending
+
+
+def _write(path: Path, data: bytes) -> Path:
+    output.write_bytes(path, data)
+    return path
+
+
+# --- figures ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    number: int
+    html: str
+
+
+def draw_figures(report: Report, edition: Edition, cache: Path | None) -> dict[int, Figure]:
+    """id(chart fence token) → its numbered figure, in reading order of the edition."""
+    figures: dict[int, Figure] = {}
+    word = "图" if report.manifest.language.lower().startswith("zh") else "Figure"
+    for view in edition.views:
+        for token in view.tokens:
+            spec = token.meta.get("chart") if token.type == "fence" else None
+            if spec is None:
+                continue
+            number = len(figures) + 1
+            svg = charts.cached_svg(charts.spec_key(spec), lambda s=spec: charts.chart_svg(s, report.manifest.language), cache)
+            figures[id(token)] = Figure(number, _figure_html(number, word, spec, svg))
+    return figures
+
+
+def _figure_html(number: int, word: str, spec, svg: str) -> str:
+    caption = spec.caption or spec.title or ""
+    sep = " " if word == "Figure" else "　"
+    return (f'<figure class="chart" id="fig-{number}">\n<div class="chart-svg">{svg}</div>\n'
+            f'<figcaption><span class="fig-num">{word} {number}</span>{sep}{htmlmod.escape(caption)}</figcaption>\n'
+            "</figure>\n")
+
+
+# --- section bodies -----------------------------------------------------------------
+
+
+def section_html(report: Report, view: SectionView, mode: str, edition: str, figures: dict[int, Figure]) -> str:
+    """The body HTML of one section for ``mode`` (``html`` page or ``pdf`` chapter)."""
+    md = _parser(report)
+    ctx = RenderContext(
+        mode=mode,
+        edition=edition,
+        section_id=view.section.id,
+        pages={s.path: s.id for s in report.sections},
+        headings={id(view.section.tokens[h.token_range[0]]): h for h in view.headings},
+        figures={key: fig.html for key, fig in figures.items()},
+        language=report.manifest.language,
+    )
+    return render(md, view.tokens, view.section.env, ctx)
+
+
+def _parser(report: Report):
+    cached = getattr(report, "_parser", None)
+    if cached is None:
+        cached = make_parser(report.manifest.markers)
+        report._parser = cached
+    return cached
+
+
+# --- the PDF --------------------------------------------------------------------------
+
+
+def render_pdf(report: Report, edition: Edition, figures, diags: Diagnostics) -> bytes:
+    from reportgen import pdf, templates
+
+    chapters = [pdf.Chapter(v.section.id, v.section.title, section_html(report, v, "pdf", edition.name, figures))
+                for v in edition.views]
+    document = templates.render(
+        report.source, "pdf.html",
+        report=report, manifest=report.manifest, edition=edition.name, chapters=chapters,
+        toc=toc_entries(edition, "pdf"), progress=progress_rows(report),
+        css=templates.read(report.source, "print.css"),
+        created=source_date(report), logo=_logo(report),
+    )
+    return pdf.typeset(document, report.source, diags)
+
+
+def toc_entries(edition: Edition, mode: str) -> list[dict]:
+    """Headings of level 1 and 2 shown by the edition, with their link targets."""
+    entries = []
+    for view in edition.views:
+        sid = view.section.id
+        for heading in view.headings:
+            if heading.level > 2:
+                continue
+            target = sid if heading.level == 1 else f"{sid}--{heading.anchor}"
+            if mode == "html":
+                target = f"{sid}.html" + ("" if heading.level == 1 else f"#{heading.anchor}")
+            entries.append({"level": heading.level, "title": heading.title, "target": target,
+                            "status": heading.status.value if heading.status else None})
+    return entries
+
+
+def progress_rows(report: Report) -> list[dict]:
+    """The generated progress list: one row per section, from the markers themselves."""
+    rows = []
+    for section in report.sections:
+        units = section.units()
+        status = section.root.status
+        rows.append({
+            "title": section.title,
+            "status": status.value if status else "unmarked",
+            "label": status.label_zh if status else "未标记",
+            "owner": section.root.owner or "",
+            "due": section.front.due or "",
+            "done": sum(1 for u in units if u.own_status.is_done()),
+            "units": len(units),
+        })
+    return rows
+
+
+def source_date(report: Report) -> str:
+    """W3C date for the PDF metadata: SOURCE_DATE_EPOCH, else the source's last change."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        stamp = int(epoch)
+    else:
+        files = [report.source / "report.yaml"] + [report.source / s.path for s in report.sections]
+        stamp = int(max(f.stat().st_mtime for f in files if f.exists()))
+    return datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _logo(report: Report) -> str | None:
+    logo = report.manifest.logo
+    if not logo:
+        return None
+    full = (report.source / logo).resolve()
+    return logo if full.is_file() and full.is_relative_to(report.source.resolve()) else None
+
+
+class _Silent:
+    def stage(self, name: str) -> None:
+        pass

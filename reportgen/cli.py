@@ -1,0 +1,117 @@
+"""The command line: a thin layer over the pipeline.
+
+Diagnostics go to stderr as ``path:line: error|warning: message``.  Exit 0 on
+success, 1 when the report has errors (or warnings under ``--strict``), 2 for
+a usage error.  A user's mistake never ends in a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from reportgen import __version__
+from reportgen.build import FORMATS, BuildOptions, BuildResult, build
+from reportgen.errors import Diagnostics, ReportError
+
+SOURCE = click.argument("source", default=".", type=click.Path(file_okay=False, path_type=Path))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="reportgen")
+def main() -> None:
+    """Compile a collaboratively written yearly report into a PDF, an HTML edition and a dashboard."""
+
+
+def _formats(ctx, param, value: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
+    unknown = [n for n in names if n not in FORMATS]
+    if unknown or not names:
+        raise click.BadParameter(f"unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMATS)}")
+    return names
+
+
+@main.command("build")
+@SOURCE
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: SOURCE/build].")
+@click.option("--format", "formats", default=",".join(FORMATS), callback=_formats, show_default=True,
+              help="Comma-separated outputs to build.")
+@click.option("--edition", type=click.Choice(["draft", "public"]), default="draft", show_default=True)
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (and, in the public edition, unfinished units).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only diagnostics.")
+def build_command(source: Path, out: Path | None, formats, edition: str, strict: bool, quiet: bool) -> None:
+    """Build the report in SOURCE (default: the current folder)."""
+    _require_source(source)
+    options = BuildOptions(source=source, out=out or source / "build", formats=formats, edition=edition, strict=strict)
+    with _progress(quiet) as progress:
+        result = build(options, progress)
+    _finish(result, strict, quiet)
+
+
+@main.command("check")
+@SOURCE
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def check_command(source: Path, strict: bool) -> None:
+    """Run every check of the sources without rendering anything."""
+    from reportgen.reader import load_report
+
+    _require_source(source)
+    diags = Diagnostics()
+    load_report(source, diags)
+    _report(diags)
+    if diags.failed(strict):
+        raise SystemExit(1)
+    click.echo(f"ok: no errors, {len(diags.warnings)} warning(s)", err=True)
+
+
+def _require_source(source: Path) -> None:
+    if not (source / "report.yaml").is_file():
+        raise ReportError(f"{source}: error: no report.yaml here; run reportgen in a report source folder "
+                          "or pass its path (reportgen build PATH)")
+
+
+def _report(diags: Diagnostics) -> None:
+    for diagnostic in diags.items:
+        click.echo(str(diagnostic), err=True)
+
+
+def _finish(result: BuildResult, strict: bool, quiet: bool) -> None:
+    _report(result.diagnostics)
+    if result.omitted and not quiet:
+        click.echo(f"public edition: left out {len(result.omitted)} unfinished unit(s):", err=True)
+        for line in result.omitted:
+            click.echo(f"  {line}", err=True)
+    if result.diagnostics.failed(strict):
+        errors, warnings = len(result.diagnostics.errors), len(result.diagnostics.warnings)
+        click.echo(f"build failed: {errors} error(s), {warnings} warning(s); previous outputs left as they were",
+                   err=True)
+        raise SystemExit(1)
+    if not quiet:
+        for path in result.written:
+            click.echo(f"wrote {path}", err=True)
+
+
+class _progress:
+    """Stages on stderr through rich when attached to a terminal; quiet otherwise."""
+
+    def __init__(self, quiet: bool):
+        self.live = not quiet and sys.stderr.isatty()
+        self.status = None
+
+    def __enter__(self):
+        if self.live:
+            from rich.console import Console
+
+            self.status = Console(stderr=True).status("building…")
+            self.status.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.status is not None:
+            self.status.__exit__(*exc)
+
+    def stage(self, name: str) -> None:
+        if self.status is not None:
+            self.status.update(f"{name}…")

@@ -1,0 +1,131 @@
+"""Editions: which parts of the report each edition shows.
+
+The draft edition shows everything, with status badges and owners (added by
+the render rules).  The public edition leaves out every unit of progress that
+is not done — or keeps its heading with a placeholder, as ``report.yaml``
+says — and lists what it left out, so the editor can see it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from markdown_it.token import Token
+
+from reportgen.errors import Diagnostics
+from reportgen.model import Heading, Report, Section
+
+EDITIONS = ("draft", "public")
+PLACEHOLDER = "本节尚未完成，将在定稿后发布。"
+PENDING = "本节内容待补充。"
+
+
+@dataclass
+class SectionView:
+    """A section as one edition shows it."""
+
+    section: Section
+    tokens: list[Token]
+    headings: list[Heading] = field(default_factory=list)
+    """Headings still shown, in document order."""
+
+
+@dataclass
+class Edition:
+    name: str
+    views: list[SectionView]
+    omitted: list[tuple[Section, Heading]] = field(default_factory=list)
+    """Units the public edition left out (or replaced by a placeholder)."""
+
+
+def select(report: Report, name: str, diags: Diagnostics, strict: bool = False) -> Edition:
+    """The sections and tokens that edition ``name`` renders."""
+    if name == "draft":
+        views = [SectionView(s, _with_pending(s, list(s.tokens)), list(s.root.walk())) for s in report.sections]
+        return Edition(name, views)
+    edition = Edition(name, [])
+    policy = report.manifest.unfinished
+    for section in report.sections:
+        unfinished = _unfinished(section.root)
+        edition.omitted += [(section, h) for h in unfinished]
+        if strict:
+            for heading in unfinished:
+                diags.error(section.path, heading.line,
+                            f"unfinished unit '{heading.title}' ({heading.own_status.value}) in the public edition")
+        if section.root in unfinished and policy == "omit":
+            continue
+        tokens = _filter(section, unfinished, policy)
+        kept = [h for h in section.root.walk() if id(section.tokens[h.token_range[0]]) in {id(t) for t in tokens}]
+        edition.views.append(SectionView(section, tokens, kept))
+    return edition
+
+
+def _unfinished(root: Heading) -> list[Heading]:
+    """The outermost units that are not done (their subsections go with them)."""
+    if root.is_unit and not root.own_status.is_done():
+        return [root]
+    return [h for child in root.children for h in _unfinished(child)]
+
+
+def _filter(section: Section, unfinished: list[Heading], policy: str) -> list[Token]:
+    tokens = section.tokens
+    drop: set[int] = set()
+    placeholders: dict[int, Heading] = {}
+    for heading in unfinished:
+        start, end = heading.token_range
+        keep_heading = policy == "placeholder" or heading is section.root
+        drop.update(range(start + 3 if keep_heading else start, end))
+        if keep_heading:
+            placeholders[start + 2] = heading
+    _drop_emptied_structure(section.root, drop)
+    out: list[Token] = []
+    for i, token in enumerate(tokens):
+        if i in drop:
+            continue
+        out.append(token)
+        if i in placeholders:
+            out += _paragraph(PLACEHOLDER, "placeholder")
+    return _drop_orphan_footnotes(out)
+
+
+def _drop_emptied_structure(heading: Heading, drop: set[int]) -> bool:
+    """Drop headings (not units) left with nothing under them; True if ``heading`` went."""
+    start, end = heading.token_range
+    for child in heading.children:
+        _drop_emptied_structure(child, drop)
+    if heading.is_unit or heading.level == 1:
+        return False
+    if all(i in drop for i in range(start + 3, end)) and end > start + 3:
+        drop.update(range(start, start + 3))
+        return True
+    return False
+
+
+def _drop_orphan_footnotes(tokens: list[Token]) -> list[Token]:
+    """Footnotes whose reference went with an omitted unit go too."""
+    used = {t.meta["id"] for tok in tokens if tok.children for t in tok.children if t.type == "footnote_ref"}
+    out, skipping = [], False
+    for token in tokens:
+        if token.type == "footnote_open":
+            skipping = token.meta["id"] not in used
+        if not skipping:
+            out.append(token)
+        if token.type == "footnote_close":
+            skipping = False
+    if not used:
+        out = [t for t in out if t.type not in ("footnote_block_open", "footnote_block_close")]
+    return out
+
+
+def _with_pending(section: Section, tokens: list[Token]) -> list[Token]:
+    """An empty section shows a visible 'pending' note under its title."""
+    if section.is_empty:
+        return tokens[:3] + _paragraph(PENDING, "pending") + tokens[3:]
+    return tokens
+
+
+def _paragraph(text: str, css_class: str) -> list[Token]:
+    opening = Token("paragraph_open", "p", 1, block=True)
+    opening.attrSet("class", css_class)
+    inline = Token("inline", "", 0, content=text, children=[Token("text", "", 0, content=text)])
+    return [opening, inline, Token("paragraph_close", "p", -1, block=True)]

@@ -1,0 +1,389 @@
+"""Reading a report source: manifest, section files, front matter, heading tree.
+
+`load_report` is the edge of the pipeline: after it, every section is a typed
+`Section` with its tokens parsed once and its headings and units known, and
+every problem found on the way is a diagnostic with a file line.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from reportgen import yamlio
+from reportgen.config import load_manifest
+from reportgen.errors import Diagnostics
+from reportgen.markdown import make_parser, slugify, word_count
+from reportgen.model import STATUS_WORDS, FrontMatter, Heading, Manifest, Report, Section, Status
+
+FRONT_MATTER_KEYS = ("title", "status", "owner", "reviewers", "due", "id", "owners", "extra")
+SECTION_ID = re.compile(r"^[\w][\w.-]*$")
+RESERVED_IDS = {"index", "search", "assets", "pagefind", "report"}
+
+
+def load_report(source: Path, diags: Diagnostics) -> Report | None:
+    """The whole source as a `Report`, or None when the manifest is unusable."""
+    source = Path(source)
+    manifest = load_manifest(source, diags)
+    if manifest is None:
+        return None
+    md = make_parser(manifest.markers)
+    paths = _section_paths(source, manifest, diags)
+    sections = [s for p in paths if (s := read_section(source, p, manifest, md, diags))]
+    _check_ids(sections, diags)
+    report = Report(source=source, manifest=manifest, sections=sections)
+    check_links(report, diags)
+    return report
+
+
+def _section_paths(source: Path, manifest: Manifest, diags: Diagnostics) -> list[str]:
+    root = source.resolve()
+    paths = []
+    for rel in manifest.sections:
+        full = (source / rel).resolve()
+        if not full.is_relative_to(root):
+            diags.error("report.yaml", None, f"section outside the report folder: {rel}")
+        elif not full.is_file():
+            diags.error("report.yaml", None, f"listed section file not found: {rel}")
+        else:
+            paths.append(rel)
+    listed = set(manifest.sections)
+    for path in sorted((source / "sections").rglob("*.md")) if (source / "sections").is_dir() else []:
+        rel = path.relative_to(source).as_posix()
+        if rel not in listed:
+            diags.error(rel, None, "section file is not listed in report.yaml 'sections'; add it there or remove the file")
+    return paths
+
+
+def read_section(source: Path, rel: str, manifest: Manifest, md: MarkdownIt, diags: Diagnostics) -> Section | None:
+    """One section file, parsed; None when it cannot be read at all."""
+    path = source / rel
+    size = path.stat().st_size
+    if size > manifest.max_file_size:
+        diags.error(rel, None, f"file is {size:,} bytes, over the limit of {manifest.max_file_size:,} "
+                    "(limits.max_file_size in report.yaml); refused before parsing")
+        return None
+    raw = path.read_bytes()
+    text = decode(raw, rel, diags)
+    if text is None:
+        return None
+    front_text, body, body_line = split_front_matter(text, rel, diags)
+    front = read_front_matter(front_text, rel, diags) if front_text is not None else FrontMatter()
+    env = {"root": str(source), "dir": str(Path(rel).parent.as_posix())}
+    tokens = md.parse(body, env)
+    for line, severity, message in env.pop("problems", []):
+        getattr(diags, severity)(rel, _file_line(body_line, line), message)
+    _read_charts(tokens, source, rel, body_line, diags)
+    sid = front.id or Path(rel).stem
+    root = build_tree(tokens, front, rel, body_line, Path(rel).stem, diags)
+    section = Section(
+        id=sid, path=rel, front=front, body=body, body_line=body_line, tokens=tokens,
+        env=env, root=root, digest=hashlib.sha256(raw).hexdigest(),
+    )
+    _check_units(section, diags)
+    return section
+
+
+def _read_charts(tokens: list[Token], source: Path, rel: str, body_line: int, diags: Diagnostics) -> None:
+    """Read every ```chart block's spec now, so `check` finds its mistakes without drawing."""
+    from reportgen.charts import ChartError, parse_chart
+
+    for token in tokens:
+        if token.type == "fence" and token.info.strip().split(" ")[0] == "chart":
+            line = _file_line(body_line, token.map[0] + 1)
+            try:
+                token.meta["chart"] = parse_chart(token.content, source)
+            except ChartError as exc:
+                diags.error(rel, line + (exc.line or 0), f"chart: {exc.message}")
+
+
+def decode(raw: bytes, rel: str, diags: Diagnostics) -> str | None:
+    """UTF-8 text with BOM dropped, CRLF made LF and a final newline."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        diags.error(rel, line, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8")
+        return None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text if text.endswith("\n") else text + "\n"
+
+
+def split_front_matter(text: str, rel: str, diags: Diagnostics) -> tuple[str | None, str, int]:
+    """(front matter text or None, body, line of the file where the body starts)."""
+    if not text.startswith("---\n"):
+        return None, text, 1
+    lines = text.split("\n")
+    for i, line in enumerate(lines[1:], start=1):
+        stripped = line.rstrip()
+        if stripped in ("---", "..."):
+            return "\n".join(lines[1:i]) + "\n", "\n".join(lines[i + 1:]), i + 2
+        if re.fullmatch(r"-{4,}", stripped):
+            diags.warning(rel, i + 1, "front matter closed by a longer row of dashes; use exactly ---")
+            return "\n".join(lines[1:i]) + "\n", "\n".join(lines[i + 1:]), i + 2
+    diags.error(rel, 1, "front matter is not closed: add a line with --- after it")
+    return None, text, 1
+
+
+def read_front_matter(text: str, rel: str, diags: Diagnostics) -> FrontMatter:
+    """Checked front matter; a bad key is reported and left out, never fatal."""
+    try:
+        data = yamlio.load(text)
+    except yamlio.YamlProblem as exc:
+        diags.error(rel, _file_line(2, exc.line), exc.message)
+        return FrontMatter()
+    if data is None:
+        return FrontMatter()
+    if not isinstance(data, dict):
+        diags.error(rel, 2, "front matter must be a mapping of keys such as title, owner, status")
+        return FrontMatter()
+    lines = {k: v + 1 for k, v in yamlio.key_lines(text).items()}
+    return _FrontMatterReader(data, lines, rel, diags).read()
+
+
+class _FrontMatterReader:
+    def __init__(self, data: dict, lines: dict[str, int], rel: str, diags: Diagnostics):
+        self.data, self.lines, self.rel, self.diags = data, lines, rel, diags
+
+    def error(self, key: str, message: str) -> None:
+        self.diags.error(self.rel, self.lines.get(str(key)), message)
+
+    def read(self) -> FrontMatter:
+        for key in self.data:
+            if key not in FRONT_MATTER_KEYS:
+                self.error(key, f"unknown front matter key '{key}' (allowed: {', '.join(FRONT_MATTER_KEYS)})")
+        return FrontMatter(
+            title=self.string("title"),
+            status=self.status(),
+            owner=self.string("owner"),
+            reviewers=self.reviewers(),
+            due=self.date("due"),
+            id=self.section_id(),
+            owners=self.owners(),
+            extra=self.extra(),
+        )
+
+    def string(self, key: str) -> str | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            word = "yes/no/on/off/true/false"
+            self.error(key, f"'{key}' must be text, but YAML read it as {str(value).lower()} ({word}); "
+                       f"quote it: {key}: \"…\"")
+            return None
+        if isinstance(value, (int, float)):
+            return str(value)
+        if not isinstance(value, str):
+            self.error(key, f"'{key}' must be text, got a {type(value).__name__}")
+            return None
+        return value.strip() or None
+
+    def status(self) -> Status | None:
+        value = self.data.get("status")
+        if value is None:
+            return None
+        status = STATUS_WORDS.get(str(value).strip().lower()) if isinstance(value, str) else None
+        if status is None:
+            self.error("status", f"unknown status {value!r} (allowed: {', '.join(STATUS_WORDS)})")
+        return status
+
+    def reviewers(self) -> tuple[str, ...]:
+        value = self.data.get("reviewers")
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return (value,)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        self.error("reviewers", "'reviewers' must be a list of names; quote names YAML could misread")
+        return ()
+
+    def date(self, key: str) -> str | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        try:
+            return datetime.date.fromisoformat(str(value).strip()).isoformat()
+        except ValueError:
+            self.error(key, f"'{key}' must be a date as YYYY-MM-DD, got {value!r}")
+            return None
+
+    def section_id(self) -> str | None:
+        value = self.string("id")
+        if value is not None and not SECTION_ID.match(value):
+            self.error("id", f"id {value!r} may hold only letters, digits, '-', '_' and '.'")
+            return None
+        return value
+
+    def owners(self) -> dict[str, str]:
+        value = self.data.get("owners")
+        if value is None:
+            return {}
+        if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            return {k.strip(): v.strip() for k, v in value.items()}
+        self.error("owners", "'owners' maps heading titles to owner names, both as text")
+        return {}
+
+    def extra(self) -> dict:
+        value = self.data.get("extra")
+        if value is None:
+            return {}
+        if isinstance(value, dict):
+            return value
+        self.error("extra", "'extra' must be a mapping")
+        return {}
+
+
+def _file_line(base: int, line: int | None) -> int | None:
+    return None if line is None else base + line - 1
+
+
+# --- the heading tree -----------------------------------------------------------
+
+
+def build_tree(tokens: list[Token], front: FrontMatter, rel: str, body_line: int,
+               stem: str, diags: Diagnostics) -> Heading:
+    """The file's top heading with every heading below it, units and words filled in."""
+    _ensure_top_heading(tokens, front, stem, rel, body_line, diags)
+    headings = _headings(tokens, body_line)
+    root = headings[0]
+    if front.status is not None:
+        root.own_status = front.status
+    stack = [root]
+    for heading in headings[1:]:
+        while len(stack) > 1 and stack[-1].level >= heading.level:
+            stack.pop()
+        stack[-1].children.append(heading)
+        stack.append(heading)
+    body_end = next((i for i, t in enumerate(tokens) if t.type == "footnote_block_open"), len(tokens))
+    _close_ranges(root, body_end)
+    _count_words(tokens, headings, body_end)
+    _assign_people(root, front, None)
+    return root
+
+
+def _ensure_top_heading(tokens, front, stem, rel, body_line, diags) -> None:
+    """Exactly one h1 opens the token list: synthesise it from the title, demote extra ones."""
+    starts_with_h1 = bool(tokens) and tokens[0].type == "heading_open" and tokens[0].tag == "h1"
+    if not starts_with_h1:
+        title = front.title or stem
+        opening = Token("heading_open", "h1", 1, block=True)
+        opening.attrSet("id", slugify(title))
+        inline = Token("inline", "", 0, content=title, children=[Token("text", "", 0, content=title)])
+        tokens[0:0] = [opening, inline, Token("heading_close", "h1", -1, block=True)]
+    for token in tokens[3:]:
+        if token.type in ("heading_open", "heading_close") and token.tag == "h1":
+            if token.type == "heading_open":
+                diags.warning(rel, _file_line(body_line, token.map[0] + 1) if token.map else None,
+                              "a section file has one '#' heading; this one is set as '##'")
+            token.tag = "h2"
+
+
+def _headings(tokens: list[Token], body_line: int) -> list[Heading]:
+    headings = []
+    for i, token in enumerate(tokens):
+        if token.type != "heading_open":
+            continue
+        inline = tokens[i + 1]
+        title = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline")).strip()
+        heading = Heading(
+            level=int(token.tag[1]),
+            title=title,
+            anchor=token.attrGet("id") or slugify(title),
+            line=_file_line(body_line, token.map[0] + 1) if token.map else body_line,
+            own_status=token.meta.get("status"),
+            token_range=(i, i),
+        )
+        token.meta["heading"] = heading
+        headings.append(heading)
+    return headings
+
+
+def _close_ranges(heading: Heading, end: int) -> None:
+    """Each heading's token range runs to its next sibling (or its parent's end)."""
+    for child, following in zip(heading.children, heading.children[1:] + [None]):
+        _close_ranges(child, following.token_range[0] if following else end)
+    heading.token_range = (heading.token_range[0], end)
+
+
+def _count_words(tokens: list[Token], headings: list[Heading], body_end: int) -> None:
+    """Words of each heading's own body; footnotes count for the section as a whole."""
+    starts = [h.token_range[0] for h in headings]
+    own = [0] * len(headings)
+    current = 0
+    for i, token in enumerate(tokens):
+        if i == body_end:
+            current = 0
+        elif i < body_end and current + 1 < len(starts) and i >= starts[current + 1]:
+            current += 1
+        if token.type == "inline" and not (i and tokens[i - 1].type == "heading_open"):
+            own[current] += sum(word_count(c.content) for c in token.children or [] if c.type in ("text", "code_inline"))
+        elif token.type == "fence" and not token.info.strip().startswith("chart"):
+            own[current] += word_count(token.content)
+    for heading, words in zip(headings, own):
+        heading.words = words
+
+    def total(h: Heading) -> int:
+        h.words += sum(total(c) for c in h.children)
+        return h.words
+
+    total(headings[0])
+
+
+def _assign_people(heading: Heading, front: FrontMatter, parent_owner: str | None) -> None:
+    heading.owner = front.owners.get(heading.title) or parent_owner or (front.owner if parent_owner is None else None)
+    heading.due = front.due
+    for child in heading.children:
+        _assign_people(child, front, heading.owner)
+
+
+def _check_units(section: Section, diags: Diagnostics) -> None:
+    titles = {h.title for h in section.root.walk()}
+    for token in section.tokens:
+        if token.type == "heading_open" and "unknown_marker" in token.meta:
+            heading = token.meta["heading"]
+            diags.warning(section.path, heading.line,
+                          f"unknown status marker {token.meta['unknown_marker']!r} at the start of the heading "
+                          "(markers: ✍️ editing, 👁️ reviewing, ✅ done)")
+    for title in section.front.owners:
+        if title not in titles:
+            diags.warning(section.path, 1, f"owners: no heading titled {title!r} in this file")
+    if section.is_empty:
+        diags.warning(section.path, section.root.line, "section is empty; a 'pending' placeholder is shown")
+
+
+def _check_ids(sections: list[Section], diags: Diagnostics) -> None:
+    seen: dict[str, Section] = {}
+    for section in sections:
+        if section.id in RESERVED_IDS:
+            diags.error(section.path, 1, f"section id '{section.id}' is reserved; set another id in the front matter")
+        other = seen.get(section.id)
+        if other is not None:
+            diags.error(section.path, 1, f"section id '{section.id}' is also the id of {other.path}; "
+                        "give one of them another 'id:' in its front matter")
+        seen.setdefault(section.id, section)
+
+
+def check_links(report: Report, diags: Diagnostics) -> None:
+    """Links between sections and to anchors must land on a heading that exists."""
+    anchors = {s.path: {h.anchor for h in s.root.walk()} for s in report.sections}
+    for section in report.sections:
+        for token in section.env.get("links", []):
+            line = _file_line(section.body_line, token.meta.get("line"))
+            target = token.meta.get("target", section.path)
+            anchor = token.meta.get("anchor", "")
+            if target not in anchors:
+                token.meta["broken"] = True
+                diags.warning(section.path, line, f"link to a file that is not a section of this report: {target}")
+            elif anchor and anchor not in anchors[target] and not anchor.startswith("fn"):
+                known = ", ".join(sorted(anchors[target])[:8])
+                diags.warning(section.path, line, f"no heading with anchor '#{anchor}' in {target} (anchors there: {known}…)")
+                token.meta["anchor"] = ""
