@@ -115,3 +115,7 @@ class _progress:
     def stage(self, name: str) -> None:
         if self.status is not None:
             self.status.update(f"{name}…")
+
+
+# --- commands that live beside their own stage ------------------------------------------
+# Each module defines one click command; register it here with a single line.
