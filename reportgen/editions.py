@@ -54,7 +54,7 @@ def select(report: Report, name: str, diags: Diagnostics, strict: bool = False) 
                             f"unfinished unit '{heading.title}' ({heading.own_status.value}) in the public edition")
         if section.root in unfinished and policy == "omit":
             continue
-        tokens = _filter(section, unfinished, policy)
+        tokens = _with_pending(section, _filter(section, unfinished, policy))
         kept = [h for h in section.root.walk() if id(section.tokens[h.token_range[0]]) in {id(t) for t in tokens}]
         edition.views.append(SectionView(section, tokens, kept))
     return edition

@@ -190,9 +190,30 @@ def _classify_image(token: Token, line: int | None, env: dict) -> None:
     elif not (Path(env["root"]) / target).is_file():
         token.meta["image"] = "missing"
         _problem(env, line, "error", f"image not found: {src}")
+    elif (damage := _damaged(Path(env["root"]) / target)) is not None:
+        token.meta["image"] = "refused"
+        _problem(env, line, "error", f"image file cannot be read ({damage}): {src}")
     else:
         token.meta.update(image="local", target=target)
         env.setdefault("assets", set()).add(target)
+
+
+RASTER = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def _damaged(path: Path) -> str | None:
+    """Why a raster image cannot be decoded, or None; caught here, a bad file
+    would otherwise stop the PDF deep inside the typesetter."""
+    if path.suffix.lower() not in RASTER:
+        return None
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except Exception as exc:  # Pillow raises many kinds for damaged files
+        return str(exc) or type(exc).__name__
+    return None
 
 
 def _inside(env: dict, path: str) -> str | None:

@@ -37,7 +37,11 @@ def typeset(document: str, source: Path, diags: Diagnostics, font_config=None) -
     fetcher = confined_fetcher(source)
     with _WeasyLog(diags) as _:
         html = HTML(string=document, base_url=source.resolve().as_uri() + "/", url_fetcher=fetcher)
-        pdf = html.write_pdf(font_config=font_config, pdf_identifier=b"reportgen", optimize_images=False)
+        try:
+            pdf = html.write_pdf(font_config=font_config, pdf_identifier=b"reportgen", optimize_images=False)
+        except Exception as exc:  # the sources were checked; this is a last line, not a traceback
+            diags.error("report.yaml", None, f"typesetting the PDF failed: {type(exc).__name__}: {exc}")
+            return b""
     for url in fetcher.refused:
         diags.warning("report.yaml", None, f"resource outside the report not loaded into the PDF: {url}")
     return pdf

@@ -1,0 +1,61 @@
+"""Shared fixtures: small report sources made in tmp_path, and the built sample."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+
+class SourceMaker:
+    """Writes a report source: ``make(files={...}, manifest={...})``."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def __call__(self, sections: dict[str, str], manifest: dict | None = None, extra: dict[str, str | bytes] | None = None,
+                 name: str = "src") -> Path:
+        source = self.root / name
+        (source / "sections").mkdir(parents=True, exist_ok=True)
+        data = {"title": "测试报告", "year": 2026, "language": "zh-CN", "organisation": "测试社区",
+                "sections": [f"sections/{n}" for n in sections]}
+        data.update(manifest or {})
+        (source / "report.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        for filename, text in sections.items():
+            (source / "sections" / filename).write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        for rel, content in (extra or {}).items():
+            path = source / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+        return source
+
+
+@pytest.fixture
+def make_source(tmp_path) -> SourceMaker:
+    return SourceMaker(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def make_module_source(tmp_path_factory) -> SourceMaker:
+    return SourceMaker(tmp_path_factory.mktemp("module-src"))
+
+
+def _png() -> bytes:
+    """A valid 2×2 PNG, made here so tests need no binary fixtures."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\x00\x00\x00\x00\xff\x00" * 2)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+PNG = _png()

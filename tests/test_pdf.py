@@ -1,0 +1,196 @@
+"""The typeset PDF, checked through its bookmarks, text layer and fonts."""
+
+from __future__ import annotations
+
+import re
+
+import pdfplumber
+import pypdf
+import pytest
+
+from reportgen.build import BuildOptions, build
+from tests.conftest import PNG
+
+MEMBERS = "、".join(f"成员{chr(0x4E00 + i * 7)}{chr(0x4E50 + i * 3)}" for i in range(120))
+ROWS = "\n".join(f"| 第{i}项 | 活动经费{i} | {i * 100} |" for i in range(1, 71))
+
+SECTIONS = {
+    "01-intro.md": """
+        ---
+        owner: 张三
+        due: 2026-12-01
+        ---
+        # ✅引言
+
+        二〇二六年，社区在开源治理、年会组织与成员发展上稳步前行。见[财务报告](02-finance.md#预算执行)。
+
+        志愿者的投入是社区最宝贵的财富[^thanks]。
+
+        ![photo](../assets/photo.png)
+
+        [^thanks]: 感谢所有志愿者与合作伙伴。
+        """,
+    "02-finance.md": (
+        "---\nstatus: reviewing\nowner: 李四\n---\n# 财务报告\n\n## 预算执行\n\n"
+        f"| 项目 | 说明 | 金额 |\n| --- | --- | --- |\n{ROWS}\n\n## 收支分析\n\n全年收支平衡，略有结余。\n"
+    ),
+    "03-members.md": f"""
+        # ✍️正式成员名单
+
+        {MEMBERS}
+        """,
+}
+
+
+@pytest.fixture(scope="module")
+def built(make_module_source):
+    source = make_module_source(SECTIONS, extra={"assets/photo.png": PNG})
+    result = build(BuildOptions(source=source, out=source / "build", formats=("pdf",)))
+    assert result.ok, [str(d) for d in result.diagnostics.items]
+    return source, source / "build" / "report.pdf", result
+
+
+def is_sc_face(name: str) -> bool:
+    """'ABCDEF+Noto-Serif-CJK-SC-Bold' and the like: a Noto CJK Simplified Chinese face."""
+    return "cjksc" in name.replace("-", "").lower()
+
+
+def outline(path):
+    reader = pypdf.PdfReader(path)
+    top = []
+    for item in reader.outline:
+        if not isinstance(item, list):
+            top.append((item.title, reader.get_destination_page_number(item) + 1))
+    return top
+
+
+def test_bookmarks_list_every_section_in_manifest_order(built):
+    _, pdf, _ = built
+    assert [title for title, _ in outline(pdf)] == ["引言", "财务报告", "正式成员名单"]
+
+
+def test_each_section_starts_on_a_new_page_after_the_front_matter(built):
+    _, pdf, _ = built
+    pages = [page for _, page in outline(pdf)]
+    assert pages == sorted(set(pages)) and pages[0] >= 3  # cover, progress list, contents
+
+
+def test_table_of_contents_page_numbers_match_the_bookmarks(built):
+    _, pdf, _ = built
+    marks = dict(outline(pdf))
+    reader = pypdf.PdfReader(pdf)
+    nested = {}
+    for item in reader.outline:
+        if isinstance(item, list):
+            for sub in item:
+                if not isinstance(sub, list):
+                    nested[sub.title] = reader.get_destination_page_number(sub) + 1
+    with pdfplumber.open(pdf) as doc:
+        toc_page = next(p for p in doc.pages if "目录" in (p.extract_text() or "")[:40])
+        lines = (toc_page.extract_text() or "").splitlines()
+    printed = {}
+    for line in lines:
+        match = re.match(r"^(.+?)[\s.·…]+(\d+)$", line.strip())
+        if match:
+            printed[match.group(1).strip()] = int(match.group(2))
+    for title, page in {**marks, **nested}.items():
+        assert printed.get(title) == page, (title, printed)
+
+
+def test_every_cjk_character_of_the_sources_is_drawn_in_a_simplified_chinese_face(built):
+    source, pdf, result = built
+    text = "".join((source / "sections" / name).read_text(encoding="utf-8") for name in SECTIONS)
+    wanted = {ch for ch in text if "\u4e00" <= ch <= "\u9fff"}
+    with pdfplumber.open(pdf) as doc:
+        drawn = {}
+        for page in doc.pages:
+            for ch in page.chars:
+                drawn.setdefault(ch["text"], set()).add(ch["fontname"])
+    missing = wanted - set(drawn)
+    assert not missing, f"not in the text layer: {''.join(sorted(missing))}"
+    wrong = {ch: fonts for ch in wanted for fonts in [drawn[ch]] if not all(is_sc_face(f) for f in fonts)}
+    assert not wrong, f"drawn with a non-SC face: {dict(list(wrong.items())[:5])}"
+    assert not [d for d in result.diagnostics.items if "glyph" in d.message]
+
+
+def test_embedded_fonts_include_a_cjk_sc_face_and_the_emoji_font(built):
+    _, pdf, _ = built
+    reader = pypdf.PdfReader(pdf)
+    fonts = set()
+    for page in reader.pages:
+        for font in (page.get("/Resources", {}).get("/Font") or {}).values():
+            font = font.get_object()
+            fonts.add(str(font.get("/BaseFont")))
+    assert any(is_sc_face(f) for f in fonts), fonts
+    assert not any("cjkjp" in f.replace("-", "").lower() for f in fonts), fonts
+    assert any("Emoji" in f for f in fonts), fonts
+
+
+def test_footnote_is_set_at_the_foot_of_the_page_of_its_call(built):
+    _, pdf, _ = built
+    with pdfplumber.open(pdf) as doc:
+        for page in doc.pages:
+            text = page.extract_text() or ""
+            if "志愿者的投入" in text:
+                assert "感谢所有志愿者与合作伙伴" in text
+                note = next(w for w in page.extract_words() if "感谢所有志愿者" in w["text"])
+                assert note["top"] > page.height * 0.7
+                return
+    pytest.fail("the paragraph with the footnote call is not in the PDF")
+
+
+def test_long_tables_break_across_pages_and_repeat_their_header(built):
+    _, pdf, _ = built
+    with pdfplumber.open(pdf) as doc:
+        pages = [p.extract_text() or "" for p in doc.pages if "活动经费" in (p.extract_text() or "")]
+    assert len(pages) >= 2
+    assert all("项目" in text and "金额" in text for text in pages)
+
+
+def test_running_header_names_the_current_section(built):
+    _, pdf, _ = built
+    with pdfplumber.open(pdf) as doc:
+        finance_pages = [p for p in doc.pages if "活动经费" in (p.extract_text() or "")]
+        for page in finance_pages:
+            header = " ".join(w["text"] for w in page.extract_words() if w["top"] < 70)
+            assert "财务报告" in header
+
+
+def test_metadata_title_author_and_language(built):
+    _, pdf, _ = built
+    reader = pypdf.PdfReader(pdf)
+    assert reader.metadata.title == "测试报告"
+    assert reader.metadata.author == "测试社区"
+    assert str(reader.trailer["/Root"]["/Lang"]) == "zh-CN"
+
+
+def test_draft_pdf_has_the_generated_progress_list(built):
+    _, pdf, _ = built
+    with pdfplumber.open(pdf) as doc:
+        text = doc.pages[1].extract_text() or ""
+    assert "编写进度" in text
+    assert re.search(r"引言.*已完成", text) and re.search(r"财务报告.*审核中", text)
+    assert re.search(r"正式成员名单.*编辑中", text)
+
+
+def test_cross_section_link_points_at_the_heading_page(built):
+    _, pdf, _ = built
+    reader = pypdf.PdfReader(pdf)
+    marks = {}
+    for item in reader.outline:
+        if isinstance(item, list):
+            for sub in item:
+                if not isinstance(sub, list):
+                    marks[sub.title] = reader.get_destination_page_number(sub)
+    targets = []
+    intro_page = dict(outline(pdf))["引言"] - 1
+    for annot in reader.pages[intro_page].get("/Annots") or []:
+        annot = annot.get_object()
+        dest = annot.get("/Dest") or (annot.get("/A") or {}).get("/D")
+        if dest is not None:
+            if isinstance(dest, (str, pypdf.generic.TextStringObject, pypdf.generic.NameObject)):
+                dest = reader.named_destinations[str(dest)]
+                targets.append(reader.get_destination_page_number(dest))
+            else:
+                targets.append(reader.get_page_number(dest[0].get_object()) if hasattr(dest[0], "get_object") else None)
+    assert marks["预算执行"] in targets
