@@ -109,5 +109,7 @@ class _WeasyLog(logging.Handler):
                                "it shows as an empty box in the PDF (install fonts-noto-cjk / fonts-noto-color-emoji)")
         elif "harfbuzz" in message.lower() and "subset" in message.lower():
             self.diags.warning("report.yaml", None, f"WeasyPrint: {message} (install libharfbuzz-subset0)")
-        elif "refused" not in message:
+        elif message.startswith("Failed to load") and "refused" not in message:
             self.diags.warning("report.yaml", None, f"WeasyPrint: {message}")
+        # Other messages (e.g. SVG presentation properties in inline charts read by the
+        # HTML style pass) say nothing a reader of the PDF would notice.
