@@ -31,6 +31,8 @@ class BuildOptions:
     formats: tuple[str, ...] = FORMATS
     edition: str = "draft"
     strict: bool = False
+    pdf_engine: str = "book"
+    """``book``: chapters typeset in parallel and cached; ``single``: one pass, no cache."""
 
 
 @dataclass
@@ -78,7 +80,7 @@ def render_outputs(report, edition, figures, options, diags, progress) -> list:
         pending.append(site.render_site(report, edition, figures, options, diags))
     if "pdf" in options.formats:
         progress.stage("typesetting PDF")
-        pdf = render_pdf(report, edition, figures, diags)
+        pdf = render_pdf(report, edition, figures, diags, options.out / ".cache", options.pdf_engine)
         pending.insert(0, lambda: _write(options.out / "report.pdf", pdf))
     if "dashboard" in options.formats:
         from reportgen import dashboard
@@ -89,6 +91,12 @@ def render_outputs(report, edition, figures, options, diags, progress) -> list:
 
 
 def _write(path: Path, data: bytes) -> Path:
+    """Write unless the file already holds exactly these bytes: a no-change build rewrites nothing."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return path
+    except OSError:
+        pass
     output.write_bytes(path, data)
     return path
 
@@ -154,19 +162,96 @@ def _parser(report: Report):
 # --- the PDF --------------------------------------------------------------------------
 
 
-def render_pdf(report: Report, edition: Edition, figures, diags: Diagnostics) -> bytes:
+def print_document(report: Report, edition: Edition, figures=None, *, chapters=None, front: bool = True,
+                   toc_pages: dict[str, int] | None = None, page_numbers: bool = True, colophon: bool = True,
+                   review=None, dated: bool = True) -> str:
+    """The print HTML: the whole report in one document, or a part of the book."""
     from reportgen import pdf, templates
 
-    chapters = [pdf.Chapter(v.section.id, v.section.title, section_html(report, v, "pdf", edition.name, figures))
-                for v in edition.views]
-    document = templates.render(
+    figures = figures if figures is not None else draw_figures(report, edition, None)
+    if chapters is None:
+        chapters = pdf_chapters(report, edition, figures)
+    toc = toc_entries(edition, "pdf")
+    if toc_pages is not None:
+        toc = [dict(entry, page=toc_pages.get(entry["target"], "")) for entry in toc]
+    return templates.render(
         report.source, "pdf.html",
-        report=report, manifest=report.manifest, edition=edition.name, chapters=chapters,
-        toc=toc_entries(edition, "pdf"), progress=progress_rows(report),
-        css=templates.read(report.source, "print.css"),
-        created=source_date(report), logo=_logo(report),
+        report=report, manifest=report.manifest, edition=edition.name, chapters=chapters, toc=toc,
+        progress=progress_rows(report), css=templates.read(report.source, "print.css"),
+        created=source_date(report) if dated else None, logo=_logo(report), front=front, page_numbers=page_numbers,
+        colophon=colophon, review=review,
     )
-    return pdf.typeset(document, report.source, diags)
+
+
+def pdf_chapters(report: Report, edition: Edition, figures) -> list:
+    from reportgen import pdf
+
+    return [pdf.Chapter(v.section.id, v.section.title, section_html(report, v, "pdf", edition.name, figures))
+            for v in edition.views]
+
+
+def render_pdf(report: Report, edition: Edition, figures, diags: Diagnostics, cache: Path | None = None,
+               engine: str = "book", review=None) -> bytes:
+    """The PDF, typeset as a book of cached chapters, or in one pass (the reference)."""
+    from reportgen import pdf
+
+    if engine == "single" or cache is None:
+        return pdf.typeset(print_document(report, edition, figures, review=review), report.source, diags)
+    return _render_book(report, edition, figures, diags, cache, review)
+
+
+def _render_book(report, edition, figures, diags, cache: Path, review) -> bytes:
+    from reportgen import book
+
+    chapters = pdf_chapters(report, edition, figures)
+    # Parts carry no date (binding sets it), so touching a file does not invalidate them.
+    parts_html = [print_document(report, edition, figures, chapters=[c], front=False, page_numbers=False,
+                                 colophon=False, review=review if i == 0 else None, dated=False)
+                  for i, c in enumerate(chapters)]
+    colophon = print_document(report, edition, figures, chapters=[], front=False, page_numbers=False, dated=False)
+    if "<body" in colophon and _has_content(colophon):
+        parts_html.append(colophon)
+    jobs = [book.job(html, report.source) for html in parts_html]
+    placeholder = book.job(_front(report, edition, figures, {}), report.source)
+    typeset = book.typeset_all([placeholder] + jobs, cache / "pdf")
+    front_pages, parts = typeset[0][0].pages, typeset[1:]
+    for _ in range(3):  # the contents' length decides where chapters start; settles at once in practice
+        pages = _anchor_pages(parts, front_pages)
+        front = book.typeset_all([book.job(_front(report, edition, figures, pages), report.source)], cache / "pdf")[0]
+        if front[0].pages == front_pages:
+            break
+        front_pages = front[0].pages
+    for part, _ in [front] + parts:
+        for message in part.messages:
+            diags.warning("report.yaml", None, message)
+    meta = book.Metadata(
+        title=report.manifest.title, author=report.manifest.author or report.manifest.organisation or "",
+        subject=report.manifest.subtitle or "", language=report.manifest.language,
+        date="D:" + source_date(report).replace("-", "").replace(":", "").replace("T", ""),
+    )
+    return book.bind([front] + parts, meta, numbered_from=2)
+
+
+def _front(report, edition, figures, pages: dict[str, int]) -> str:
+    """Cover, progress list and contents; page numbers given (placeholders when unknown)."""
+    toc_pages = {entry["target"]: pages.get(entry["target"], 888) for entry in toc_entries(edition, "pdf")}
+    return print_document(report, edition, figures, chapters=[], toc_pages=toc_pages, page_numbers=False,
+                          colophon=False, dated=False)
+
+
+def _anchor_pages(parts, front_pages: int) -> dict[str, int]:
+    """Anchor → 1-based page number in the bound book."""
+    pages, start = {}, front_pages
+    for part, _ in parts:
+        for name, (index, _x, _y) in part.anchors.items():
+            pages.setdefault(name, start + index + 1)
+        start += part.pages
+    return pages
+
+
+def _has_content(document: str) -> bool:
+    body = document.split("<body", 1)[1].split(">", 1)[1].rsplit("</body>", 1)[0]
+    return bool(body.strip())
 
 
 def toc_entries(edition: Edition, mode: str) -> list[dict]:

@@ -40,11 +40,15 @@ def _formats(ctx, param, value: str) -> tuple[str, ...]:
               help="Comma-separated outputs to build.")
 @click.option("--edition", type=click.Choice(["draft", "public"]), default="draft", show_default=True)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (and, in the public edition, unfinished units).")
+@click.option("--pdf-engine", type=click.Choice(["book", "single"]), default="book", show_default=True,
+              help="book: chapters typeset in parallel and cached; single: the whole report in one pass.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only diagnostics.")
-def build_command(source: Path, out: Path | None, formats, edition: str, strict: bool, quiet: bool) -> None:
+def build_command(source: Path, out: Path | None, formats, edition: str, strict: bool, pdf_engine: str,
+                  quiet: bool) -> None:
     """Build the report in SOURCE (default: the current folder)."""
     _require_source(source)
-    options = BuildOptions(source=source, out=out or source / "build", formats=formats, edition=edition, strict=strict)
+    options = BuildOptions(source=source, out=out or source / "build", formats=formats, edition=edition,
+                           strict=strict, pdf_engine=pdf_engine)
     with _progress(quiet) as progress:
         result = build(options, progress)
     _finish(result, strict, quiet)

@@ -42,12 +42,15 @@ SECTIONS = {
 }
 
 
-@pytest.fixture(scope="module")
-def built(make_module_source):
-    source = make_module_source(SECTIONS, extra={"assets/photo.png": PNG})
-    result = build(BuildOptions(source=source, out=source / "build", formats=("pdf",)))
+@pytest.fixture(scope="module", params=["book", "single"])
+def built(request, make_module_source):
+    """The same source typeset both ways: the cached book of chapters must pass
+    every check the one-pass render passes."""
+    source = make_module_source(SECTIONS, extra={"assets/photo.png": PNG}, name=f"src-{request.param}")
+    out = source / "build"
+    result = build(BuildOptions(source=source, out=out, formats=("pdf",), pdf_engine=request.param))
     assert result.ok, [str(d) for d in result.diagnostics.items]
-    return source, source / "build" / "report.pdf", result
+    return source, out / "report.pdf", result
 
 
 def is_sc_face(name: str) -> bool:
