@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import html as htmlmod
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reportgen import charts, output
@@ -33,6 +33,8 @@ class BuildOptions:
     strict: bool = False
     pdf_engine: str = "book"
     """``book``: chapters typeset in parallel and cached; ``single``: one pass, no cache."""
+    only: str | None = None
+    """Build a review copy of this one section (by id) into ``OUT/review/ID/``."""
 
 
 @dataclass
@@ -58,11 +60,16 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
         return result
     edition = select(report, options.edition, diags, options.strict)
     result.omitted = [f"{s.path}:{h.line}: {h.title}" for s, h in edition.omitted]
+    review = None
+    if options.only:
+        edition, review = review_copy(report, edition, options.only, diags)
+        options = replace(options, out=options.out / "review" / options.only,
+                          formats=tuple(f for f in options.formats if f != "dashboard"))
     if diags.failed(options.strict):
         return result
     progress.stage("drawing charts")
     figures = draw_figures(report, edition, options.out / ".cache" / "charts")
-    pending = render_outputs(report, edition, figures, options, diags, progress)
+    pending = render_outputs(report, edition, figures, options, diags, progress, review)
     if diags.failed(options.strict):
         return result
     progress.stage("writing outputs")
@@ -70,7 +77,7 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
     return result
 
 
-def render_outputs(report, edition, figures, options, diags, progress) -> list:
+def render_outputs(report, edition, figures, options, diags, progress, review=None) -> list:
     """Render each format; return the callables that put each output in place."""
     pending = []
     if "html" in options.formats:
@@ -80,7 +87,8 @@ def render_outputs(report, edition, figures, options, diags, progress) -> list:
         pending.append(site.render_site(report, edition, figures, options, diags))
     if "pdf" in options.formats:
         progress.stage("typesetting PDF")
-        pdf = render_pdf(report, edition, figures, diags, options.out / ".cache", options.pdf_engine)
+        engine = "single" if review else options.pdf_engine
+        pdf = render_pdf(report, edition, figures, diags, options.out / ".cache", engine, review)
         pending.insert(0, lambda: _write(options.out / "report.pdf", pdf))
     if "dashboard" in options.formats:
         from reportgen import dashboard
@@ -88,6 +96,26 @@ def render_outputs(report, edition, figures, options, diags, progress) -> list:
         progress.stage("drawing dashboard")
         pending.append(dashboard.render_dashboard(report, options, diags))
     return pending
+
+
+def review_copy(report: Report, edition: Edition, section_id: str, diags: Diagnostics):
+    """The edition cut down to one section, and what its review header shows."""
+    view = next((v for v in edition.views if v.section.id == section_id), None)
+    if view is None:
+        known = ", ".join(s.id for s in report.sections)
+        where = "is left out of this edition" if report.section_by_id(section_id) else "does not exist"
+        diags.error("report.yaml", None, f"--only {section_id}: that section {where} (sections: {known})")
+        return edition, None
+    section = view.section
+    status = section.root.status
+    header = {
+        "title": section.title, "path": section.path,
+        "status": status.value if status else "unmarked", "label": status.label_zh if status else "未标记",
+        "owner": section.root.owner or "—", "due": section.front.due or "—",
+        "reviewers": "、".join(section.front.reviewers) or "—",
+        "units": [(u.title, u.own_status.label_zh, u.owner or "—") for u in section.units()],
+    }
+    return Edition(edition.name, [view], edition.omitted), header
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -196,7 +224,8 @@ def render_pdf(report: Report, edition: Edition, figures, diags: Diagnostics, ca
     from reportgen import pdf
 
     if engine == "single" or cache is None:
-        return pdf.typeset(print_document(report, edition, figures, review=review), report.source, diags)
+        document = print_document(report, edition, figures, review=review, front=review is None)
+        return pdf.typeset(document, report.source, diags)
     return _render_book(report, edition, figures, diags, cache, review)
 
 

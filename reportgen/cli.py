@@ -42,13 +42,14 @@ def _formats(ctx, param, value: str) -> tuple[str, ...]:
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (and, in the public edition, unfinished units).")
 @click.option("--pdf-engine", type=click.Choice(["book", "single"]), default="book", show_default=True,
               help="book: chapters typeset in parallel and cached; single: the whole report in one pass.")
+@click.option("--only", metavar="ID", help="Build a review copy of one section into OUT/review/ID/.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only diagnostics.")
 def build_command(source: Path, out: Path | None, formats, edition: str, strict: bool, pdf_engine: str,
-                  quiet: bool) -> None:
+                  only: str | None, quiet: bool) -> None:
     """Build the report in SOURCE (default: the current folder)."""
     _require_source(source)
     options = BuildOptions(source=source, out=out or source / "build", formats=formats, edition=edition,
-                           strict=strict, pdf_engine=pdf_engine)
+                           strict=strict, pdf_engine=pdf_engine, only=only)
     with _progress(quiet) as progress:
         result = build(options, progress)
     _finish(result, strict, quiet)

@@ -197,3 +197,6 @@ class Report:
 
     def section_by_path(self, path: str) -> Section | None:
         return next((s for s in self.sections if s.path == path), None)
+
+    def section_by_id(self, section_id: str) -> Section | None:
+        return next((s for s in self.sections if s.id == section_id), None)
