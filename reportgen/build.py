@@ -148,7 +148,8 @@ def draw_figures(report: Report, edition: Edition, cache: Path | None) -> dict[i
             if spec is None:
                 continue
             number = len(figures) + 1
-            svg = charts.cached_svg(charts.spec_key(spec), lambda s=spec: charts.chart_svg(s, report.manifest.language), cache)
+            language = report.manifest.language
+            svg = charts.cached_svg(charts.spec_key(spec, language), lambda s=spec: charts.chart_svg(s, language), cache)
             figures[id(token)] = Figure(number, _figure_html(number, word, spec, svg))
     return figures
 
