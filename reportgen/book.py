@@ -58,8 +58,16 @@ def job(html: str, source: Path) -> Job:
 
 def typeset_all(jobs: list[Job], cache: Path, workers: int | None = None) -> list[tuple[Part, bytes]]:
     """Typeset each job (cached ones are read back), in parallel where it pays."""
+    return start(jobs, cache, workers)()
+
+
+def start(jobs: list[Job], cache: Path, workers: int | None = None):
+    """Begin typesetting ``jobs``; return the function that waits for the results.
+
+    Worker processes are forked here, in the calling thread, before the caller
+    goes on with other work (the HTML edition) while they typeset."""
     results: dict[str, tuple[Part, bytes]] = {}
-    todo = []
+    todo: list[Job] = []
     for item in jobs:
         cached = _read_cache(cache, item.key)
         if cached is not None:
@@ -67,19 +75,27 @@ def typeset_all(jobs: list[Job], cache: Path, workers: int | None = None) -> lis
         elif item.key not in {t.key for t in todo}:
             todo.append(item)
     workers = min(workers or os.cpu_count() or 1, len(todo))
+    pool = futures = None
     if workers > 1:
-        import weasyprint  # noqa: F401 - imported once here, inherited by the forked workers
-
         import multiprocessing
 
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            done = list(pool.map(_typeset, todo))
-    else:
-        done = [_typeset(item) for item in todo]
-    for item, (part, pdf) in zip(todo, done):
-        _write_cache(cache, item.key, part, pdf)
-        results[item.key] = (part, pdf)
-    return [results[item.key] for item in jobs]
+        import weasyprint  # noqa: F401 - imported once here, inherited by the forked workers
+
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        futures = [pool.submit(_typeset, item) for item in todo]
+
+    def finish() -> list[tuple[Part, bytes]]:
+        try:
+            done = [f.result() for f in futures] if futures is not None else [_typeset(item) for item in todo]
+        finally:
+            if pool is not None:
+                pool.shutdown()
+        for item, (part, pdf) in zip(todo, done):
+            _write_cache(cache, item.key, part, pdf)
+            results[item.key] = (part, pdf)
+        return [results[item.key] for item in jobs]
+
+    return finish
 
 
 def _typeset(item: Job) -> tuple[Part, bytes]:
@@ -154,6 +170,23 @@ class Metadata:
     language: str
     date: str
     """PDF date string, D:YYYYMMDDHHmmSSZ."""
+
+
+def bind_cached(parts: list[tuple[Part, bytes]], metadata: Metadata, numbered_from: int, cache: Path) -> bytes:
+    """`bind`, skipped when the same parts were bound with the same metadata before."""
+    digest = hashlib.sha256(repr((BOOK_VERSION, asdict(metadata), numbered_from)).encode())
+    for _, pdf in parts:
+        digest.update(hashlib.sha256(pdf).digest())
+    path = cache / f"book-{digest.hexdigest()}.pdf"
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
+    for old in cache.glob("book-*.pdf"):  # only the latest bound book is worth keeping
+        old.unlink(missing_ok=True)
+    pdf = bind(parts, metadata, numbered_from)
+    output.write_bytes(path, pdf)
+    return pdf
 
 
 def bind(parts: list[tuple[Part, bytes]], metadata: Metadata, numbered_from: int) -> bytes:

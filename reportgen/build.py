@@ -31,8 +31,10 @@ class BuildOptions:
     formats: tuple[str, ...] = FORMATS
     edition: str = "draft"
     strict: bool = False
-    pdf_engine: str = "book"
-    """``book``: chapters typeset in parallel and cached; ``single``: one pass, no cache."""
+    pdf_engine: str = "auto"
+    """``book``: chapters typeset in parallel and cached (fast rebuilds, larger file: each
+    chapter embeds its own font subsets); ``single``: one pass, fonts embedded once;
+    ``auto``: book for the draft edition, single for the public one that gets published."""
     only: str | None = None
     """Build a review copy of this one section (by id) into ``OUT/review/ID/``."""
 
@@ -80,15 +82,21 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
 def render_outputs(report, edition, figures, options, diags, progress, review=None) -> list:
     """Render each format; return the callables that put each output in place."""
     pending = []
+    finish_pdf = None
+    if "pdf" in options.formats:
+        progress.stage("typesetting PDF")
+        engine = options.pdf_engine
+        if engine == "auto":
+            engine = "single" if review or edition.name == "public" else "book"
+        finish_pdf = start_pdf(report, edition, figures, diags, options.out / ".cache", engine, review)
     if "html" in options.formats:
         from reportgen import site
 
         progress.stage("rendering HTML edition")
         pending.append(site.render_site(report, edition, figures, options, diags))
-    if "pdf" in options.formats:
-        progress.stage("typesetting PDF")
-        engine = "single" if review else options.pdf_engine
-        pdf = render_pdf(report, edition, figures, diags, options.out / ".cache", engine, review)
+    if finish_pdf is not None:
+        progress.stage("binding PDF")
+        pdf = finish_pdf()
         pending.insert(0, lambda: _write(options.out / "report.pdf", pdf))
     if "dashboard" in options.formats:
         from reportgen import dashboard
@@ -222,15 +230,21 @@ def pdf_chapters(report: Report, edition: Edition, figures) -> list:
 def render_pdf(report: Report, edition: Edition, figures, diags: Diagnostics, cache: Path | None = None,
                engine: str = "book", review=None) -> bytes:
     """The PDF, typeset as a book of cached chapters, or in one pass (the reference)."""
+    return start_pdf(report, edition, figures, diags, cache, engine, review)()
+
+
+def start_pdf(report: Report, edition: Edition, figures, diags: Diagnostics, cache: Path | None,
+              engine: str, review=None):
+    """Start typesetting; return the function that finishes and gives the PDF bytes."""
     from reportgen import pdf
 
     if engine == "single" or cache is None:
         document = print_document(report, edition, figures, review=review, front=review is None)
-        return pdf.typeset(document, report.source, diags)
-    return _render_book(report, edition, figures, diags, cache, review)
+        return lambda: pdf.typeset(document, report.source, diags)
+    return _start_book(report, edition, figures, diags, cache, review)
 
 
-def _render_book(report, edition, figures, diags, cache: Path, review) -> bytes:
+def _start_book(report, edition, figures, diags, cache: Path, review):
     from reportgen import book
 
     chapters = pdf_chapters(report, edition, figures)
@@ -243,11 +257,19 @@ def _render_book(report, edition, figures, diags, cache: Path, review) -> bytes:
         parts_html.append(colophon)
     jobs = [book.job(html, report.source) for html in parts_html]
     placeholder = book.job(_front(report, edition, figures, {}), report.source)
-    typeset = book.typeset_all([placeholder] + jobs, cache / "pdf")
+    waiting = book.start([placeholder] + jobs, cache / "pdf")
+    return lambda: _finish_book(report, edition, figures, diags, cache, waiting())
+
+
+def _finish_book(report, edition, figures, diags, cache: Path, typeset) -> bytes:
+    """With the chapters typeset: the front matter with real page numbers, then binding."""
+    from reportgen import book
+
     front_pages, parts = typeset[0][0].pages, typeset[1:]
     for _ in range(3):  # the contents' length decides where chapters start; settles at once in practice
         pages = _anchor_pages(parts, front_pages)
-        front = book.typeset_all([book.job(_front(report, edition, figures, pages), report.source)], cache / "pdf")[0]
+        front_job = book.job(_front(report, edition, figures, pages), report.source)
+        front = book.typeset_all([front_job], cache / "pdf")[0]
         if front[0].pages == front_pages:
             break
         front_pages = front[0].pages
@@ -259,7 +281,7 @@ def _render_book(report, edition, figures, diags, cache: Path, review) -> bytes:
         subject=report.manifest.subtitle or "", language=report.manifest.language,
         date="D:" + source_date(report).replace("-", "").replace(":", "").replace("T", ""),
     )
-    return book.bind([front] + parts, meta, numbered_from=2)
+    return book.bind_cached([front] + parts, meta, numbered_from=2, cache=cache / "pdf")
 
 
 def _front(report, edition, figures, pages: dict[str, int]) -> str:

@@ -58,7 +58,7 @@ def test_draft_shows_badges_owners_and_everything(make_source):
     text = site_text(source)
     assert "草稿内容不应公开" in text and "审核中的财务内容" in text
     assert 'class="badge badge-editing"' in text and "张三" in text and "2026-12-01" in text
-    assert "草稿 · Draft" in text
+    assert "class=\"draft-banner\"" in text
 
 
 def test_public_leaves_out_unfinished_units_and_says_which(make_source):
@@ -67,7 +67,7 @@ def test_public_leaves_out_unfinished_units_and_says_which(make_source):
     assert result.exit_code == 0
     text = site_text(source)
     assert "完成的引言" in text and "财务组完成的工作" in text
-    for secret in ("草稿内容不应公开", "审核中的财务内容", "媒体组的草稿", "张三", "李四", "2026-12-01", "✍", "👁", "✅", "Draft"):
+    for secret in ("草稿内容不应公开", "审核中的财务内容", "媒体组的草稿", "张三", "李四", "2026-12-01", "✍", "👁", "✅", "draft-banner"):
         assert secret not in text, secret
     assert not (source / "build" / "html" / "b.html").exists()
     assert "left out 3 unfinished unit(s)" in result.output
