@@ -22,6 +22,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from reportgen.cjk import cjk_friendly_plugin
 from reportgen.model import Heading, Status
 
 #: Schemes a link may use; anything else is not a link in any output.
@@ -47,9 +48,11 @@ _WORD = re.compile(
 
 def make_parser(markers: dict[Status, tuple[str, ...]]) -> MarkdownIt:
     """The configured parser: CommonMark, tables, strikethrough, footnotes,
-    bare URLs as links, heading anchors, status markers; raw HTML stays text."""
+    bare URLs as links, heading anchors, status markers, emphasis that works
+    beside Chinese punctuation; raw HTML stays text."""
     md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
     md.enable(["table", "strikethrough", "linkify"])
+    md.use(cjk_friendly_plugin)
     md.use(footnote_plugin, inline=True)
     md.core.ruler.push("status_marker", _marker_rule(_marker_table(markers)))
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=slugify)
