@@ -4,9 +4,10 @@ CommonMark decides whether `**` can open or close emphasis from the
 characters on each side; a closing `**` after full-width punctuation and
 before a Han character fails that test, so the asterisks show as text. Chinese
 writers meet this in nearly every report (the pattern `**标签：**内容`).
-Following the CommonMark CJK-friendly draft, a CJK character next to a
-delimiter run counts as punctuation in that test, so emphasis works beside
-Chinese punctuation; text without CJK is parsed exactly as before.
+Following the CommonMark CJK-friendly draft, a CJK character *outside* a
+delimiter run (before an opener, after a closer) counts as punctuation in that
+test, so emphasis works beside Chinese punctuation; the character inside keeps
+its ordinary meaning, and text without CJK is parsed exactly as before.
 
 No maintained package does this for markdown-it-py 4 (the one port pins
 markdown-it-py < 4), so it is written here: a plain ``plugin(md)`` that wraps
@@ -51,8 +52,8 @@ def _with_cjk_scan(rule):
     return tokenize
 
 
-def _punct_like(ch: str) -> bool:
-    return isMdAsciiPunct(ord(ch)) or isPunctChar(ch) or is_cjk(ch)
+def _punct(ch: str) -> bool:
+    return isMdAsciiPunct(ord(ch)) or isPunctChar(ch)
 
 
 def _scan_delims(self, start: int, canSplitWord: bool) -> Scanned:
@@ -61,10 +62,13 @@ def _scan_delims(self, start: int, canSplitWord: bool) -> Scanned:
     while pos < maximum and self.src[pos] == marker:
         pos += 1
     following = self.src[pos] if pos < maximum else " "
-    last_punct, next_punct = _punct_like(last), _punct_like(following)
+    last_punct, next_punct = _punct(last), _punct(following)
+    # Outside the run: before an opener is `last`, after a closer is `following`.
+    last_outside = last_punct or is_cjk(last)
+    next_outside = next_punct or is_cjk(following)
     last_space, next_space = isWhiteSpace(ord(last)), isWhiteSpace(ord(following))
-    left = not (next_space or (next_punct and not (last_space or last_punct)))
-    right = not (last_space or (last_punct and not (next_space or next_punct)))
-    can_open = left and (canSplitWord or not right or last_punct)
-    can_close = right and (canSplitWord or not left or next_punct)
+    left = not (next_space or (next_punct and not (last_space or last_outside)))
+    right = not (last_space or (last_punct and not (next_space or next_outside)))
+    can_open = left and (canSplitWord or not right or last_outside)
+    can_close = right and (canSplitWord or not left or next_outside)
     return Scanned(can_open, can_close, pos - start)
