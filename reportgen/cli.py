@@ -125,3 +125,8 @@ class _progress:
 
 # --- commands that live beside their own stage ------------------------------------------
 # Each module defines one click command; register it here with a single line.
+from reportgen import importer  # noqa: E402
+main.add_command(importer.import_command)
+from reportgen import scaffold  # noqa: E402
+main.add_command(scaffold.new_command)
+main.add_command(scaffold.init_command)
