@@ -22,7 +22,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from reportgen.cjk import cjk_friendly_plugin
+from reportgen.cjk import cjk_friendly_plugin, is_cjk
 from reportgen.model import Heading, Status
 
 #: Schemes a link may use; anything else is not a link in any output.
@@ -125,9 +125,12 @@ def _check_links(state: StateCore) -> None:
         if token.type != "inline" or not token.children:
             continue
         line = token.map[0] + 1 if token.map else None
-        for child in token.children:
+        children = token.children
+        for i, child in enumerate(children):
             if child.type == "link_open":
                 _classify_link(child, line, env)
+                if child.meta.get("unescape_text") and i + 1 < len(children) and children[i + 1].type == "text":
+                    children[i + 1].content = _ESCAPED.sub(r"\1", children[i + 1].content)
             elif child.type == "image":
                 _classify_image(child, line, env)
 
@@ -137,6 +140,8 @@ def _problem(env: dict, line: int | None, severity: str, message: str) -> None:
 
 
 def _classify_link(token: Token, line: int | None, env: dict) -> None:
+    if token.markup == "linkify":
+        _unescape_bare_url(token)
     href = token.attrGet("href") or ""
     parts = urlsplit(href)
     if parts.scheme:
@@ -171,6 +176,16 @@ def _classify_link(token: Token, line: int | None, env: dict) -> None:
         env.setdefault("assets", set()).add(target)
 
 
+_ESCAPED = re.compile(r"(?:\\|%5C)([!-/:-@\[-`{-~])", re.IGNORECASE)
+
+
+def _unescape_bare_url(token: Token) -> None:
+    """A bare URL keeps Markdown escapes (``https://x.org/s/\_id``) in its text and
+    href; writers (and exported documents) escape '_' there, meaning a plain '_'."""
+    token.attrSet("href", _ESCAPED.sub(r"\1", token.attrGet("href") or ""))
+    token.meta["unescape_text"] = True
+
+
 def _classify_image(token: Token, line: int | None, env: dict) -> None:
     src = token.attrGet("src") or ""
     parts = urlsplit(src)
@@ -192,10 +207,10 @@ def _classify_image(token: Token, line: int | None, env: dict) -> None:
         _problem(env, line, "error", f"image points outside the report: {src}")
     elif not (Path(env["root"]) / target).is_file():
         token.meta["image"] = "missing"
-        _problem(env, line, "error", f"image not found: {src}")
+        _problem(env, line, "warning", f"image not found, a placeholder is shown: {src}")
     elif (damage := _damaged(Path(env["root"]) / target)) is not None:
-        token.meta["image"] = "refused"
-        _problem(env, line, "error", f"image file cannot be read ({damage}): {src}")
+        token.meta["image"] = "missing"
+        _problem(env, line, "warning", f"image file cannot be read ({damage}), a placeholder is shown: {src}")
     else:
         token.meta.update(image="local", target=target)
         env.setdefault("assets", set()).add(target)
@@ -377,6 +392,15 @@ def _fence(self, tokens, idx, options, env) -> str:
     return f"<pre><code{cls}>{html.escape(token.content)}</code></pre>\n"
 
 
+def _softbreak(self, tokens, idx, options, env) -> str:
+    """A line break between two CJK characters is no space: Chinese has none between words."""
+    before = tokens[idx - 1].content[-1:] if idx > 0 and tokens[idx - 1].type == "text" else ""
+    after = tokens[idx + 1].content[:1] if idx + 1 < len(tokens) and tokens[idx + 1].type == "text" else ""
+    if before and after and is_cjk(before) and is_cjk(after):
+        return ""
+    return "\n"
+
+
 def _table_open(self, tokens, idx, options, env) -> str:
     return '<div class="table-wrap">\n<table>\n'
 
@@ -454,6 +478,7 @@ _RENDER_RULES = {
     "link_close": _link_close,
     "image": _image,
     "fence": _fence,
+    "softbreak": _softbreak,
     "table_open": _table_open,
     "table_close": _table_close,
     "footnote_ref": _footnote_ref,

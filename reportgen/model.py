@@ -163,7 +163,9 @@ class Section:
 
     @property
     def is_empty(self) -> bool:
-        return self.root.words == 0 and len(self.root.children) == 0
+        """Nothing below the title: no text, table, image, chart or subsection."""
+        start, end = self.root.token_range
+        return end <= start + 3
 
 
 @dataclass(frozen=True)
