@@ -125,6 +125,8 @@ class _progress:
 
 # --- commands that live beside their own stage ------------------------------------------
 # Each module defines one click command; register it here with a single line.
+from reportgen import status  # noqa: E402
+main.add_command(status.status_command)
 from reportgen import importer  # noqa: E402
 main.add_command(importer.import_command)
 from reportgen import scaffold  # noqa: E402

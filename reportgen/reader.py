@@ -257,6 +257,8 @@ def build_tree(tokens: list[Token], front: FrontMatter, rel: str, body_line: int
     root = headings[0]
     if front.status is not None:
         root.own_status = front.status
+    if not any(h.own_status for h in headings):
+        root.own_status = Status.UNMARKED  # a file with no status anywhere is one unmarked unit
     stack = [root]
     for heading in headings[1:]:
         while len(stack) > 1 and stack[-1].level >= heading.level:

@@ -516,9 +516,8 @@ def skeleton(raw: str, section: Section, report: Report, marker: str, years: tup
     ``years`` is (last year, new year).
     """
     front, has_front = _front_text(raw)
-    front_status = section.front.status is not None
     headings = _heading_lines(section, report, marker)
-    if not front_status and not any(h.is_unit for h in section.root.walk()):
+    if section.root.own_status is Status.UNMARKED:
         headings[0] = headings[0].replace("# ", f"# {marker}", 1)
     headings[0] = _new_year(headings[0], years)
     text = _next_year_front(front, years) if has_front else ""

@@ -1,0 +1,239 @@
+"""The progress of a report as data and as a terminal table: `status_data` and ``reportgen status``.
+
+This module owns the one shape in which progress leaves the program — the
+JSON of ``reportgen status --json``, which the dashboard reads too, so the two
+always agree — and its presentation in a terminal, and the ``--check`` gate.
+What a unit is, which status a heading shows and whose it is are decided by
+the model (`Heading.own_status`, `Heading.status`, `Heading.units`) and the
+reader; this module only reports them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from reportgen.errors import Diagnostics, ReportError
+from reportgen.model import Heading, Report, Section, Status
+
+STATUSES = ("editing", "reviewing", "done", "unmarked")
+"""Every status, in the order counts and tables show them."""
+
+LABELS = {status.value: status.label_zh for status in Status}
+"""Chinese name of each status."""
+
+MARKS = {"editing": "✍️", "reviewing": "👁️", "done": "✅", "unmarked": "○"}
+"""Marker shown beside a status: the markers authors type (with U+FE0F, which
+rich measures two cells wide, as emoji-aware terminals draw them)."""
+
+COLOURS = {"editing": "yellow", "reviewing": "blue", "done": "green", "unmarked": "bright_black"}
+
+
+# --- the data ---------------------------------------------------------------------------
+
+
+def status_data(report: Report, today: datetime.date | None = None) -> dict:
+    """The report's progress in the shape of ``reportgen status --json``.
+
+    ``overdue`` compares each heading's due date with ``today`` (default: the
+    real today), so tests and rebuilds can pin the day.
+    """
+    today = today or datetime.date.today()
+    counts = unit_counts(report)
+    total = sum(counts.values())
+    return {
+        "title": report.manifest.title,
+        "year": report.manifest.year,
+        "counts": counts,
+        "percent_done": 100 * counts["done"] / total if total else 0.0,
+        "sections": [_node(section, section.root, today) for section in report.sections],
+    }
+
+
+def unit_counts(report: Report) -> dict[str, int]:
+    """Units of progress per status, every status present."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for section in report.sections:
+        for unit in section.units():
+            counts[unit.own_status.value] += 1
+    return counts
+
+
+def _node(section: Section, heading: Heading, today: datetime.date) -> dict:
+    status = heading.status
+    return {
+        "id": section.id if heading is section.root else f"{section.id}#{heading.anchor}",
+        "title": heading.title,
+        "file": section.path,
+        "line": heading.line,
+        "level": heading.level,
+        # A top-level section always appears; with no unit at all it has no status of its own.
+        "status": status.value if status else Status.UNMARKED.value,
+        "own_status": heading.own_status.value if heading.own_status else None,
+        "owner": heading.owner,
+        "due": heading.due,
+        "overdue": is_overdue(heading.due, status, today),
+        "words": heading.words,
+        "children": [_node(section, child, today) for child in heading.children if _holds_units(child)],
+    }
+
+
+def _holds_units(heading: Heading) -> bool:
+    return next(heading.units(), None) is not None
+
+
+def is_overdue(due: str | None, status: Status | None, today: datetime.date) -> bool:
+    """Past its due date and not done."""
+    if due is None or (status is not None and status.is_done()):
+        return False
+    return datetime.date.fromisoformat(due) < today
+
+
+def walk(nodes: list[dict], depth: int = 0) -> Iterator[tuple[int, dict]]:
+    """(depth, node) for every node of a `status_data` tree, in document order."""
+    for node in nodes:
+        yield depth, node
+        yield from walk(node["children"], depth + 1)
+
+
+def units(data: dict) -> list[dict]:
+    """The nodes of `status_data` that are units of progress (they carry a status)."""
+    return [node for _, node in walk(data["sections"]) if node["own_status"] is not None]
+
+
+# --- the terminal table -------------------------------------------------------------------
+
+
+def print_status(data: dict, console) -> None:
+    """The tree table, then the totals and the share done."""
+    console.print(status_table(data, console.width))
+    console.print(_totals(data))
+
+
+def status_table(data: dict, width: int = 120):
+    """The sections as a tree table; the file column only when the terminal has room."""
+    from rich import box
+    from rich.table import Table
+
+    rows = [(prefix, node) for section in data["sections"] for prefix, node in _tree_rows(section)]
+    widest = max((_cells(prefix + node["title"]) for prefix, node in rows), default=8)
+    table = Table(title=f"{data['title']} · {data['year']}", box=box.SIMPLE_HEAD, title_justify="left",
+                  header_style="bold", pad_edge=False)
+    table.add_column("章节", min_width=min(widest, 32), overflow="fold")
+    table.add_column("状态", no_wrap=True)
+    table.add_column("负责人", overflow="fold")
+    table.add_column("截止", no_wrap=True)
+    table.add_column("字数", justify="right", no_wrap=True)
+    with_file = width >= 110
+    if with_file:
+        table.add_column("位置", style="dim", no_wrap=True)
+    for prefix, node in rows:
+        if node["level"] == 1 and node is not data["sections"][0]:
+            table.add_section()
+        table.add_row(*_row(prefix, node)[: None if with_file else -1])
+    return table
+
+
+def _tree_rows(root: dict, prefix: str = "", last: bool = True, top: bool = True):
+    """(tree guide, node) pairs with box-drawing guides like `tree`'s."""
+    yield ("" if top else prefix + ("└─\u00a0" if last else "├─\u00a0")), root
+    inner = "" if top else prefix + ("\u00a0" * 3 if last else "│\u00a0\u00a0")
+    for i, child in enumerate(root["children"]):
+        yield from _tree_rows(child, inner, i == len(root["children"]) - 1, top=False)
+
+
+def _cells(text: str) -> int:
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def _row(prefix: str, node: dict) -> tuple:
+    """Title with its guide; status (in brackets when shown, not carried); owner; due (⚠ when overdue)."""
+    from rich.text import Text
+
+    status = node["status"]
+    title = Text()
+    title.append(prefix, style="dim")
+    title.append(node["title"], style="bold" if node["level"] == 1 else "")
+    label = f"{MARKS[status]} {LABELS[status]}"
+    label = Text(label if node["own_status"] else f"({label})", style=COLOURS[status])
+    due = Text(node["due"] or "")
+    if node["overdue"]:
+        due = Text(f"{node['due']} ⚠ 逾期", style="bold red")
+    return (title, label, node["owner"] or "", due, f"{node['words']:,}", f"{node['file']}:{node['line']}")
+
+
+def _totals(data: dict):
+    from rich.text import Text
+
+    counts = data["counts"]
+    total = sum(counts.values())
+    line = Text(f"共 {total} 个单元 units  ")
+    for status in STATUSES:
+        line += Text(f"{MARKS[status]} {LABELS[status]} {counts[status]}  ", style=COLOURS[status])
+    overdue = sum(1 for unit in units(data) if unit["overdue"])
+    if overdue:
+        line += Text(f"⚠ 逾期 {overdue}  ", style="bold red")
+    line += Text(f"完成 {share_text(data['percent_done'])}%", style="bold")
+    return line
+
+
+def share_text(percent: float) -> str:
+    """A percentage to one decimal, never shown as a finished 100 while a unit is open."""
+    shown = round(percent, 1)
+    if shown == 100 and percent < 100:
+        shown = 99.9
+    return f"{shown:.1f}".removesuffix(".0")
+
+
+# --- the command ----------------------------------------------------------------------------
+
+
+@click.command("status")
+@click.argument("source", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON on stdout.")
+@click.option("--check", is_flag=True, help="Exit 1 while any unit is not done (a gate before publishing).")
+def status_command(source: Path, as_json: bool, check: bool) -> None:
+    """Show what is done, what waits for review, who owns what and what is late."""
+    from rich.console import Console
+
+    data = status_data(_load(source))
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print_status(data, Console(highlight=False))
+    if check:
+        _check(data)
+
+
+def _load(source: Path) -> Report:
+    """The report, with its diagnostics on stderr; a source with errors stops here."""
+    from reportgen.reader import load_report
+
+    diags = Diagnostics()
+    report = load_report(source, diags)
+    for diagnostic in diags.items:
+        click.echo(str(diagnostic), err=True)
+    if report is None or diags.errors:
+        raise ReportError(f"status: {len(diags.errors)} error(s) in {source}; fix them and run again")
+    return report
+
+
+def _check(data: dict) -> None:
+    """Exit 1, listing them, while any unit is not done."""
+    open_units = [unit for unit in units(data) if unit["own_status"] != "done"]
+    total = sum(data["counts"].values())
+    if not open_units:
+        click.echo(f"check: all {total} unit(s) done", err=True)
+        return
+    for unit in open_units:
+        owner = f" ({unit['owner']})" if unit["owner"] else ""
+        click.echo(f"{unit['file']}:{unit['line']}: {unit['own_status']}: {unit['title']}{owner}", err=True)
+    by_status = ", ".join(f"{data['counts'][s]} {s}" for s in STATUSES if s != "done" and data["counts"][s])
+    click.echo(f"check: {len(open_units)} of {total} unit(s) not done ({by_status})", err=True)
+    raise SystemExit(1)
