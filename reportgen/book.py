@@ -21,9 +21,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from reportgen import output
+from reportgen.pdffonts import share_fonts
 
 #: Bump when the way parts are typeset or bound changes, to drop old caches.
-BOOK_VERSION = "1"
+BOOK_VERSION = "2"
 PX_TO_PT = 0.75
 
 
@@ -203,6 +204,7 @@ def bind(parts: list[tuple[Part, bytes]], metadata: Metadata, numbered_from: int
     _link_parts(writer, parts, starts, anchors)
     _outline(writer, parts, starts)
     _number_pages(writer, numbered_from)
+    share_fonts(writer)
     _metadata(writer, metadata)
     buffer = io.BytesIO()
     writer.write(buffer)

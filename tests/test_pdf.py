@@ -197,3 +197,13 @@ def test_cross_section_link_points_at_the_heading_page(built):
             else:
                 targets.append(reader.get_page_number(dest[0].get_object()) if hasattr(dest[0], "get_object") else None)
     assert marks["预算执行"] in targets
+
+
+def test_book_pdf_shares_fonts_so_it_is_not_much_larger_than_one_pass(make_source):
+    source = make_source(SECTIONS, extra={"assets/photo.png": PNG})
+    sizes = {}
+    for engine in ("book", "single"):
+        out = source / f"out-{engine}"
+        assert build(BuildOptions(source=source, out=out, formats=("pdf",), pdf_engine=engine)).ok
+        sizes[engine] = (out / "report.pdf").stat().st_size
+    assert sizes["book"] <= 1.5 * sizes["single"], sizes
