@@ -32,9 +32,9 @@ class BuildOptions:
     edition: str = "draft"
     strict: bool = False
     pdf_engine: str = "auto"
-    """``book``: chapters typeset in parallel and cached (fast rebuilds, larger file: each
-    chapter embeds its own font subsets); ``single``: one pass, fonts embedded once;
-    ``auto``: book for the draft edition, single for the public one that gets published."""
+    """``book``: chapters typeset in parallel and cached, for fast rebuilds; ``single``: one
+    pass, the reference rendering; ``auto``: book for the draft edition, single for the
+    public one that gets published."""
     only: str | None = None
     """Build a review copy of this one section (by id) into ``OUT/review/ID/``."""
 

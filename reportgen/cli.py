@@ -41,8 +41,8 @@ def _formats(ctx, param, value: str) -> tuple[str, ...]:
 @click.option("--edition", type=click.Choice(["draft", "public"]), default="draft", show_default=True)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (and, in the public edition, unfinished units).")
 @click.option("--pdf-engine", type=click.Choice(["auto", "book", "single"]), default="auto", show_default=True,
-              help="book: chapters typeset in parallel and cached (fast rebuilds, larger file); single: one pass, "
-                   "fonts embedded once; auto: book for drafts, single for the public edition.")
+              help="book: chapters typeset in parallel and cached (fast rebuilds); single: one pass, the "
+                   "reference rendering; auto: book for drafts, single for the public edition.")
 @click.option("--only", metavar="ID", help="Build a review copy of one section into OUT/review/ID/.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only diagnostics.")
 def build_command(source: Path, out: Path | None, formats, edition: str, strict: bool, pdf_engine: str,
