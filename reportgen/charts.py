@@ -40,6 +40,8 @@ from typing import Any
 
 import yaml
 
+from reportgen import yamlio
+
 from reportgen import fonts
 
 STYLE_VERSION = 1
@@ -166,14 +168,9 @@ def parse_chart(text: str, root: pathlib.Path) -> ChartSpec:
 
 def _load_yaml(text: str) -> dict:
     try:
-        doc = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else None
-        raise ChartError(f"chart block is not valid YAML: {error.problem or error}", line) from None
-    except (yaml.YAMLError, ValueError, RecursionError) as error:
-        # ValueError: PyYAML builds an impossible date like 2024-13-45 with datetime().
-        raise ChartError(f"chart block is not valid YAML: {error}") from None
+        doc = yamlio.load(text)  # the project's strict loader: no aliases, duplicates or odd tags
+    except yamlio.YamlProblem as problem:
+        raise ChartError(f"chart block: {problem.message}", problem.line) from None
     if not isinstance(doc, dict):
         raise ChartError("chart block must be a YAML mapping of keys (" + ", ".join(KEYS) + ")", 1)
     return doc
@@ -349,13 +346,10 @@ def _csv_records(text: str, name: str, line: int | None) -> tuple[list[_Record],
 
 def _yaml_file_records(text: str, name: str, line: int | None) -> tuple[list[_Record], list[str]]:
     try:
-        rows = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        place = f"{name}:{mark.line + 1}" if mark else name
-        raise ChartError(f"{place}: not valid YAML: {error.problem or error}", line) from None
-    except (yaml.YAMLError, ValueError, RecursionError) as error:
-        raise ChartError(f"{name}: not valid YAML: {error}", line) from None
+        rows = yamlio.load(text)
+    except yamlio.YamlProblem as problem:
+        place = f"{name}:{problem.line}" if problem.line else name
+        raise ChartError(f"{place}: {problem.message}", line) from None
     if rows is None:
         return [], []
     if not isinstance(rows, list):

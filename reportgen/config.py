@@ -48,23 +48,30 @@ def load_manifest(source: Path, diags: Diagnostics) -> Manifest | None:
     if not isinstance(data, dict):
         diags.error(MANIFEST, 1, "report.yaml must be a mapping of keys such as title, year, sections")
         return None
-    return _Reader(data, yamlio.key_lines(text), diags).manifest()
+    reader = _Reader(data, yamlio.key_lines(text), diags, yamlio.item_lines(text, "sections"), source)
+    reader.raw = yamlio.raw_scalars(text)
+    return reader.manifest()
 
 
 class _Reader:
-    def __init__(self, data: dict, lines: dict[str, int], diags: Diagnostics):
-        self.data, self.lines, self.diags = data, lines, diags
+    def __init__(self, data: dict, lines: dict[str, int], diags: Diagnostics, items: list[int], source: Path):
+        self.data, self.lines, self.diags, self.items, self.source = data, lines, diags, items, source
         self.ok = True
 
     def error(self, key: str, message: str) -> None:
+        """A mistake that makes the manifest unusable: the build cannot go on."""
         self.ok = False
+        self.diags.error(MANIFEST, self.lines.get(key), message)
+
+    def problem(self, key: str, message: str) -> None:
+        """A mistake that fails the build, but the sections can still be checked."""
         self.diags.error(MANIFEST, self.lines.get(key), message)
 
     def manifest(self) -> Manifest | None:
         for key in self.data:
             if key not in KEYS:
                 allowed = ", ".join(KEYS)
-                self.error(str(key), f"unknown key '{key}' (allowed: {allowed})")
+                self.problem(str(key), f"unknown key '{key}' (allowed: {allowed})")
         fields = dict(
             title=self.text("title", required=True),
             subtitle=self.text("subtitle"),
@@ -72,8 +79,9 @@ class _Reader:
             author=self.text("author"),
             year=self.year(),
             language=self.text("language") or "zh-CN",
-            logo=self.text("logo"),
+            logo=self.logo(),
             sections=self.sections(),
+            section_lines=self.section_lines(),
             markers=self.markers(),
             unfinished=self.unfinished(),
             max_file_size=self.max_file_size(),
@@ -90,16 +98,35 @@ class _Reader:
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             self.error(key, f"'{key}' must be text, got {type(value).__name__}; quote it")
             return None
-        return str(value)
+        return value if isinstance(value, str) else getattr(self, "raw", {}).get(key, str(value))
 
     def year(self) -> int:
         value = self.data.get("year")
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
         if isinstance(value, int) and not isinstance(value, bool) and 1900 <= value <= 9999:
             return value
-        if isinstance(value, str) and value.isdigit():
-            return int(value)
-        self.error("year", f"'year' must be a four-digit year, got {value!r}")
+        self.error("year", f"'year' must be a four-digit year, got {self.data.get('year')!r}")
         return 0
+
+    def logo(self) -> str | None:
+        logo = self.text("logo")
+        if logo is None:
+            return None
+        full = (self.source / logo).resolve()
+        if not full.is_relative_to(self.source.resolve()):
+            self.problem("logo", f"logo must be a file inside the report folder: {logo}")
+            return None
+        if not full.is_file():
+            self.problem("logo", f"logo file not found: {logo}")
+            return None
+        return logo
+
+    def section_lines(self) -> dict[str, int]:
+        listed = self.data.get("sections")
+        if not isinstance(listed, list):
+            return {}
+        return {item.replace("\\", "/"): line for item, line in zip(listed, self.items) if isinstance(item, str)}
 
     def sections(self) -> tuple[str, ...]:
         value = self.data.get("sections")

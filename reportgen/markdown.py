@@ -52,10 +52,14 @@ def make_parser(markers: dict[Status, tuple[str, ...]]) -> MarkdownIt:
     beside Chinese punctuation; raw HTML stays text."""
     md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
     md.enable(["table", "strikethrough", "linkify"])
+    # Every link and image reaches our own check (`_check_links`), which drops the
+    # unsafe ones with a warning at their line instead of leaving them as text.
+    md.validateLink = lambda url: True
     md.use(cjk_friendly_plugin)
     md.use(footnote_plugin, inline=True)
     md.core.ruler.push("status_marker", _marker_rule(_marker_table(markers)))
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=slugify)
+    md.core.ruler.push("reserved_ids", _avoid_reserved_ids)
     md.core.ruler.push("check_links", _check_links)
     for name, rule in _RENDER_RULES.items():
         md.add_render_rule(name, rule)
@@ -116,6 +120,24 @@ def _drop_prefix(text: str, marker: str) -> str:
 
 def _looks_like_emoji(ch: str) -> bool:
     return ord(ch) >= 0x2190 and unicodedata.category(ch) == "So"
+
+
+#: Ids the page itself uses: the site's own (``rg-…``), footnotes' (``fn1``, ``fnref1-2``), figures' (``fig-1``).
+RESERVED_ID = re.compile(r"^(rg-.*|fn\d+|fnref\d+(-\d+)?|fig-\d+)$")
+
+
+def _avoid_reserved_ids(state: StateCore) -> None:
+    """A heading never takes an id the page already uses for something else."""
+    headings = [t for t in state.tokens if t.type == "heading_open"]
+    taken = {t.attrGet("id") for t in headings}
+    for token in headings:
+        anchor = token.attrGet("id") or ""
+        if RESERVED_ID.match(anchor):
+            n = 1
+            while f"{anchor}-h{n}" in taken:
+                n += 1
+            token.attrSet("id", f"{anchor}-h{n}")
+            taken.add(f"{anchor}-h{n}")
 
 
 def _check_links(state: StateCore) -> None:
@@ -180,7 +202,7 @@ _ESCAPED = re.compile(r"(?:\\|%5C)([!-/:-@\[-`{-~])", re.IGNORECASE)
 
 
 def _unescape_bare_url(token: Token) -> None:
-    """A bare URL keeps Markdown escapes (``https://x.org/s/\_id``) in its text and
+    r"""A bare URL keeps Markdown escapes (``https://x.org/s/\_id``) in its text and
     href; writers (and exported documents) escape '_' there, meaning a plain '_'."""
     token.attrSet("href", _ESCAPED.sub(r"\1", token.attrGet("href") or ""))
     token.meta["unescape_text"] = True
@@ -195,7 +217,11 @@ def _classify_image(token: Token, line: int | None, env: dict) -> None:
         env.setdefault("remote_images", []).append((line, src, token))
         return
     if scheme == "data":
-        token.meta["image"] = "inline"  # markdown-it lets only raster image data through
+        if re.match(r"data:image/(png|jpe?g|gif|webp)[;,]", src, re.IGNORECASE):
+            token.meta["image"] = "inline"
+        else:
+            token.meta["image"] = "refused"
+            _problem(env, line, "error", f"only PNG, JPEG, GIF or WebP data may be inlined as an image: {src[:60]}")
         return
     if scheme or parts.netloc or src.startswith(("/", "\\")):
         token.meta["image"] = "refused"
@@ -308,7 +334,7 @@ def _heading_open(self, tokens, idx, options, env) -> str:
     if heading is not None and ctx.edition == "draft" and heading.own_status is not None:
         status = heading.own_status
         marker = {Status.EDITING: "✍️", Status.REVIEWING: "👁️", Status.DONE: "✅"}.get(status, "")
-        out += (f'<span class="badge badge-{status.value}" title="{status.label_zh}">'
+        out += (f'<span class="badge badge-{status.value}" title="{status.label_zh}" data-pagefind-ignore="all">'
                 f"{marker}<span class=\"badge-text\">{status.label_zh}</span></span>")
     return out
 
@@ -325,7 +351,7 @@ def _heading_close(self, tokens, idx, options, env) -> str:
             bits.append(f'<span class="owner">{html.escape(heading.owner)}</span>')
         if heading.due:
             bits.append(f'<span class="due">截止 {html.escape(heading.due)}</span>')
-        meta = f'<span class="unit-meta">{"".join(bits)}</span>'
+        meta = f'<span class="unit-meta" data-pagefind-ignore="all">{"".join(bits)}</span>'
     return f"{meta}</{token.tag}>\n"
 
 
@@ -342,6 +368,8 @@ def _link_open(self, tokens, idx, options, env) -> str:
     kind = token.meta.get("link", "external")
     if kind == "unsafe" or token.meta.get("broken"):
         return '<span class="broken-link">'
+    if kind == "asset" and ctx.mode == "pdf":
+        return '<span class="file-link">'  # a PDF travels alone: no link to a path on the build machine
     if kind == "section":
         href = ctx.href(ctx.pages[token.meta["target"]], token.meta.get("anchor", ""))
     elif kind == "anchor":
@@ -359,6 +387,8 @@ def _link_open(self, tokens, idx, options, env) -> str:
 def _link_close(self, tokens, idx, options, env) -> str:
     opener = next((tokens[j] for j in range(idx - 1, -1, -1) if tokens[j].type == "link_open"), None)
     if opener is not None and (opener.meta.get("link") == "unsafe" or opener.meta.get("broken")):
+        return "</span>"
+    if opener is not None and opener.meta.get("link") == "asset" and env["ctx"].mode == "pdf":
         return "</span>"
     return "</a>"
 

@@ -187,6 +187,8 @@ class Manifest:
     remote_fetch: bool = False
     remote_budget: float = 20.0
     """Seconds that all remote fetches of one build may take together."""
+    section_lines: dict[str, int] = field(default_factory=dict)
+    """Section path → its line in report.yaml, for diagnostics."""
 
 
 @dataclass

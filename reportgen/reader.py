@@ -46,10 +46,11 @@ def _section_paths(source: Path, manifest: Manifest, diags: Diagnostics) -> list
     paths = []
     for rel in manifest.sections:
         full = (source / rel).resolve()
+        line = manifest.section_lines.get(rel)
         if not full.is_relative_to(root):
-            diags.error("report.yaml", None, f"section outside the report folder: {rel}")
+            diags.error("report.yaml", line, f"section outside the report folder: {rel}")
         elif not full.is_file():
-            diags.error("report.yaml", None, f"listed section file not found: {rel}")
+            diags.error("report.yaml", line, f"listed section file not found: {rel}")
         else:
             paths.append(rel)
     listed = set(manifest.sections)
@@ -78,6 +79,10 @@ def read_section(source: Path, rel: str, manifest: Manifest, md: MarkdownIt, dia
     tokens = md.parse(body, env)
     for line, severity, message in env.pop("problems", []):
         getattr(diags, severity)(rel, _file_line(body_line, line), message)
+    if not manifest.remote_fetch:
+        for line, url, _token in env.get("remote_images", []):
+            diags.warning(rel, _file_line(body_line, line), f"remote image not fetched: {url} "
+                          "(a placeholder is shown; remote: {fetch: true} in report.yaml fetches it)")
     _read_charts(tokens, source, rel, body_line, diags)
     sid = front.id or Path(rel).stem
     root = build_tree(tokens, front, rel, body_line, Path(rel).stem, diags)
@@ -85,7 +90,7 @@ def read_section(source: Path, rel: str, manifest: Manifest, md: MarkdownIt, dia
         id=sid, path=rel, front=front, body=body, body_line=body_line, tokens=tokens,
         env=env, root=root, digest=hashlib.sha256(raw).hexdigest(),
     )
-    _check_units(section, diags)
+    _check_units(section, manifest, diags)
     return section
 
 
@@ -135,9 +140,9 @@ def split_front_matter(text: str, rel: str, diags: Diagnostics) -> tuple[str | N
 def read_front_matter(text: str, rel: str, diags: Diagnostics) -> FrontMatter:
     """Checked front matter; a bad key is reported and left out, never fatal."""
     try:
-        data = yamlio.load(text)
+        data = yamlio.load(text, offset=1)  # front matter starts on the file's second line
     except yamlio.YamlProblem as exc:
-        diags.error(rel, _file_line(2, exc.line), exc.message)
+        diags.error(rel, exc.line, exc.message)
         return FrontMatter()
     if data is None:
         return FrontMatter()
@@ -145,12 +150,12 @@ def read_front_matter(text: str, rel: str, diags: Diagnostics) -> FrontMatter:
         diags.error(rel, 2, "front matter must be a mapping of keys such as title, owner, status")
         return FrontMatter()
     lines = {k: v + 1 for k, v in yamlio.key_lines(text).items()}
-    return _FrontMatterReader(data, lines, rel, diags).read()
+    return _FrontMatterReader(data, lines, rel, diags, yamlio.raw_scalars(text)).read()
 
 
 class _FrontMatterReader:
-    def __init__(self, data: dict, lines: dict[str, int], rel: str, diags: Diagnostics):
-        self.data, self.lines, self.rel, self.diags = data, lines, rel, diags
+    def __init__(self, data: dict, lines: dict[str, int], rel: str, diags: Diagnostics, raw: dict[str, str]):
+        self.data, self.lines, self.rel, self.diags, self.raw = data, lines, rel, diags, raw
 
     def error(self, key: str, message: str) -> None:
         self.diags.error(self.rel, self.lines.get(str(key)), message)
@@ -180,7 +185,7 @@ class _FrontMatterReader:
                        f"quote it: {key}: \"…\"")
             return None
         if isinstance(value, (int, float)):
-            return str(value)
+            return self.raw.get(key, str(value))  # as typed: 'title: 3.10' is not 3.1
         if not isinstance(value, str):
             self.error(key, f"'{key}' must be text, got a {type(value).__name__}")
             return None
@@ -347,14 +352,15 @@ def _assign_people(heading: Heading, front: FrontMatter, parent_owner: str | Non
         _assign_people(child, front, heading.owner)
 
 
-def _check_units(section: Section, diags: Diagnostics) -> None:
+def _check_units(section: Section, manifest: Manifest, diags: Diagnostics) -> None:
     titles = {h.title for h in section.root.walk()}
+    allowed = ", ".join(f"{' '.join(marks)} {status.value}" for status, marks in manifest.markers.items())
     for token in section.tokens:
         if token.type == "heading_open" and "unknown_marker" in token.meta:
             heading = token.meta["heading"]
             diags.warning(section.path, heading.line,
                           f"unknown status marker {token.meta['unknown_marker']!r} at the start of the heading "
-                          "(markers: ✍️ editing, 👁️ reviewing, ✅ done)")
+                          f"(markers: {allowed})")
     for title in section.front.owners:
         if title not in titles:
             diags.warning(section.path, 1, f"owners: no heading titled {title!r} in this file")

@@ -7,6 +7,8 @@ the author typed instead of turning them into ``datetime`` values.
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 
@@ -20,6 +22,15 @@ class YamlProblem(Exception):
 
 
 class _StrictLoader(yaml.SafeLoader):
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep=deep)
+        except (YamlProblem, yaml.YAMLError, RecursionError):
+            raise
+        except Exception:  # a constructor given a value it cannot hold, e.g. '!!timestamp 明天'
+            tag = node.tag.rsplit(":", 1)[-1]
+            raise YamlProblem(f"value {node.value!r} cannot be read as {tag}", node.start_mark.line + 1) from None
+
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
@@ -34,6 +45,8 @@ class _StrictLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
+            if isinstance(key, (list, dict, set)):
+                raise YamlProblem("a key must be plain text, not a list or mapping", line)
             if key in seen:
                 raise YamlProblem(f"duplicate key '{key}' (first given on line {seen[key]})", line)
             seen[key] = line
@@ -47,12 +60,32 @@ _StrictLoader.yaml_implicit_resolvers = {
 }
 
 
-def load(text: str):
-    """Parse ``text``; raise `YamlProblem` with a line for any mistake."""
+#: Characters YAML counts as line breaks but editors and our line numbers do not.
+_EXTRA_BREAKS = str.maketrans({"\u2028": " ", "\u2029": " ", "\x85": " "})
+
+
+def load(text: str, offset: int = 0):
+    """Parse ``text``; raise `YamlProblem` with a line for any mistake.
+
+    ``offset`` is added to every line, messages included, so a caller whose
+    YAML starts on line N of a file passes N - 1 and gets file lines."""
+    try:
+        return _load(text.translate(_EXTRA_BREAKS))
+    except YamlProblem as exc:
+        raise YamlProblem(_shift(exc.message, offset), None if exc.line is None else exc.line + offset) from None
+
+
+def _shift(message: str, offset: int) -> str:
+    return re.sub(r"\(first given on line (\d+)\)", lambda m: f"(first given on line {int(m.group(1)) + offset})", message)
+
+
+def _load(text: str):
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except YamlProblem:
         raise
+    except RecursionError:
+        raise YamlProblem("YAML nested too deeply", None) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -65,10 +98,35 @@ def key_lines(text: str) -> dict[str, int]:
     """Top-level key → 1-based line, to point diagnostics at the right line."""
     lines: dict[str, int] = {}
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+        node = yaml.compose(text.translate(_EXTRA_BREAKS), Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
         return lines
     if isinstance(node, yaml.MappingNode):
         for key_node, _ in node.value:
             lines.setdefault(str(key_node.value), key_node.start_mark.line + 1)
     return lines
+
+
+def item_lines(text: str, key: str) -> list[int]:
+    """1-based lines of the items of the top-level list under ``key``."""
+    try:
+        node = yaml.compose(text.translate(_EXTRA_BREAKS), Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return []
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    for key_node, value in node.value:
+        if key_node.value == key and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+def raw_scalars(text: str) -> dict[str, str]:
+    """Top-level key → the scalar exactly as written, so 'title: 3.10' stays '3.10'."""
+    try:
+        node = yaml.compose(text.translate(_EXTRA_BREAKS), Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(k.value): v.value for k, v in node.value if isinstance(v, yaml.ScalarNode)}

@@ -23,7 +23,7 @@ def test_missing_and_unlisted_files_are_errors_naming_them(make_source):
     source = make_source({"a.md": "# 甲\n"}, manifest={"sections": ["sections/a.md", "sections/gone.md"]},
                          extra={"sections/stray.md": "# 多余\n"})
     _, messages = load(source)
-    assert "report.yaml: error: listed section file not found: sections/gone.md" in messages
+    assert "report.yaml:7: error: listed section file not found: sections/gone.md" in messages  # its list item
     assert any(m.startswith("sections/stray.md: error: section file is not listed") for m in messages)
 
 
