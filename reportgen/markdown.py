@@ -330,13 +330,20 @@ def _heading_open(self, tokens, idx, options, env) -> str:
         attrs += f' data-title="{_attr(heading.title)}"'
         if ctx.edition == "draft" and heading.status is not None:
             attrs += f' class="status-{heading.status.value}"'
-    out = f"<{token.tag}{attrs}>"
-    if heading is not None and ctx.edition == "draft" and heading.own_status is not None:
-        status = heading.own_status
-        marker = {Status.EDITING: "✍️", Status.REVIEWING: "👁️", Status.DONE: "✅"}.get(status, "")
-        out += (f'<span class="badge badge-{status.value}" title="{status.label_zh}" data-pagefind-ignore="all">'
-                f"{marker}<span class=\"badge-text\">{status.label_zh}</span></span>")
-    return out
+    badge = _badge(heading) if ctx.edition == "draft" else ""
+    if badge and ctx.mode == "html":
+        # Beside the heading, not in it: search results take a heading's whole text as its title.
+        return f'<div class="unit-head">{badge}<{token.tag}{attrs}>'
+    return f"<{token.tag}{attrs}>{badge}"
+
+
+def _badge(heading: Heading | None) -> str:
+    if heading is None or heading.own_status is None:
+        return ""
+    status = heading.own_status
+    marker = {Status.EDITING: "✍️", Status.REVIEWING: "👁️", Status.DONE: "✅"}.get(status, "")
+    return (f'<span class="badge badge-{status.value}" title="{status.label_zh}" data-pagefind-ignore="all">'
+            f'{marker}<span class="badge-text">{status.label_zh}</span></span>')
 
 
 def _heading_close(self, tokens, idx, options, env) -> str:
@@ -344,14 +351,16 @@ def _heading_close(self, tokens, idx, options, env) -> str:
     ctx: RenderContext = env["ctx"]
     opener = _matching_open(tokens, idx)
     heading = ctx.headings.get(id(opener)) if opener is not None else None
-    meta = ""
-    if heading is not None and ctx.edition == "draft" and heading.is_unit and (heading.owner or heading.due):
-        bits = []
-        if heading.owner:
-            bits.append(f'<span class="owner">{html.escape(heading.owner)}</span>')
-        if heading.due:
-            bits.append(f'<span class="due">截止 {html.escape(heading.due)}</span>')
-        meta = f'<span class="unit-meta" data-pagefind-ignore="all">{"".join(bits)}</span>'
+    if ctx.edition != "draft" or heading is None or not heading.is_unit:
+        return f"</{token.tag}>\n"
+    bits = []
+    if heading.owner:
+        bits.append(f'<span class="owner">{html.escape(heading.owner)}</span>')
+    if heading.due:
+        bits.append(f'<span class="due">截止 {html.escape(heading.due)}</span>')
+    meta = f'<span class="unit-meta" data-pagefind-ignore="all">{"".join(bits)}</span>' if bits else ""
+    if ctx.mode == "html":
+        return f"</{token.tag}>{meta}</div>\n"
     return f"{meta}</{token.tag}>\n"
 
 

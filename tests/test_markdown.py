@@ -47,7 +47,7 @@ def render_case(tmp_path: Path, given: str) -> str:
     report = load_report(source, Diagnostics())
     edition = select(report, "draft", Diagnostics())
     html = section_html(report, edition.views[0], "html", "draft", {})
-    return html.split("</h1>\n", 1)[1]
+    return html.split("</h1>", 1)[1].split("\n", 1)[1]  # everything after the title line
 
 
 CASES = read_cases(FIXTURES)
