@@ -14,12 +14,13 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reportgen import charts, output
+from reportgen import charts, output, remote
 from reportgen.editions import Edition, SectionView, select
 from reportgen.errors import Diagnostics
 from reportgen.markdown import RenderContext, make_parser, render
 from reportgen.model import Report
 from reportgen.reader import load_report
+from reportgen.sanitize import clean_fragment
 
 FORMATS = ("pdf", "html", "dashboard")
 
@@ -56,10 +57,12 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
     progress = progress or _Silent()
     diags = Diagnostics()
     result = BuildResult(diags)
+    output.clean_stale(options.out)
     progress.stage("reading sources")
     report = load_report(options.source, diags)
     if report is None or diags.errors:
         return result
+    remote.fetch_remote(report, diags)
     edition = select(report, options.edition, diags, options.strict)
     result.omitted = [f"{s.path}:{h.line}: {h.title}" for s, h in edition.omitted]
     review = None
@@ -185,7 +188,7 @@ def section_html(report: Report, view: SectionView, mode: str, edition: str, fig
         figures={key: fig.html for key, fig in figures.items()},
         language=report.manifest.language,
     )
-    return render(md, view.tokens, view.section.env, ctx)
+    return clean_fragment(render(md, view.tokens, view.section.env, ctx))
 
 
 def _parser(report: Report):
@@ -346,9 +349,25 @@ def source_date(report: Report) -> str:
     if epoch and epoch.strip().isdigit():
         stamp = int(epoch)
     else:
-        files = [report.source / "report.yaml"] + [report.source / s.path for s in report.sections]
-        stamp = int(max(f.stat().st_mtime for f in files if f.exists()))
+        stamp = int(max(f.stat().st_mtime for f in _inputs(report) if f.is_file()))
     return datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _inputs(report: Report) -> list[Path]:
+    """Every file the outputs are made from: manifest, sections, what they use, templates."""
+    source = report.source
+    files = [source / "report.yaml"] + [source / s.path for s in report.sections]
+    for section in report.sections:
+        files += [source / rel for rel in section.env.get("assets", ())]
+        for token in section.tokens:
+            spec = token.meta.get("chart") if token.type == "fence" else None
+            if spec is not None and spec.source:
+                files.append(source / spec.source)
+    if report.manifest.logo:
+        files.append(source / report.manifest.logo)
+    if (source / "templates").is_dir():
+        files += [p for p in (source / "templates").rglob("*") if p.is_file()]
+    return files
 
 
 def _logo(report: Report) -> str | None:

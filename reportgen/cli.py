@@ -63,9 +63,13 @@ def check_command(source: Path, strict: bool) -> None:
     """Run every check of the sources without rendering anything."""
     from reportgen.reader import load_report
 
+    from reportgen.remote import fetch_remote
+
     _require_source(source)
     diags = Diagnostics()
-    load_report(source, diags)
+    report = load_report(source, diags)
+    if report is not None:
+        fetch_remote(report, diags, network=False)
     _report(diags)
     if diags.failed(strict):
         raise SystemExit(1)

@@ -58,7 +58,7 @@ def render_dashboard(report: Report, options, diags: Diagnostics):
 def render_page(report: Report, out: Path, diags: Diagnostics, today: datetime.date | None = None,
                 html_edition: bool = False) -> str:
     """The dashboard's HTML.  ``out`` holds the caches; ``today`` decides what is overdue."""
-    today = today or datetime.date.today()
+    today = today or status.build_day()
     data = status.status_data(report, today)
     units = unit_rows(report, data, today, html_edition)
     owners = owner_rows(units)

@@ -25,6 +25,10 @@ from mdit_py_plugins.footnote import footnote_plugin
 from reportgen.cjk import cjk_friendly_plugin, is_cjk
 from reportgen.model import Heading, Status
 
+#: How deep blocks may nest (quotes in lists in quotes…); text deeper than this is
+#: not rendered, and the reader warns at its line.
+MAX_NESTING = 100
+
 #: Schemes a link may use; anything else is not a link in any output.
 SAFE_SCHEMES = ("http", "https", "mailto")
 
@@ -50,7 +54,7 @@ def make_parser(markers: dict[Status, tuple[str, ...]]) -> MarkdownIt:
     """The configured parser: CommonMark, tables, strikethrough, footnotes,
     bare URLs as links, heading anchors, status markers, emphasis that works
     beside Chinese punctuation; raw HTML stays text."""
-    md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
+    md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False, "maxNesting": MAX_NESTING})
     md.enable(["table", "strikethrough", "linkify"])
     # Every link and image reaches our own check (`_check_links`), which drops the
     # unsafe ones with a warning at their line instead of leaving them as text.
@@ -453,7 +457,7 @@ def _footnote_ref(self, tokens, idx, options, env) -> str:
     fid = tokens[idx].meta["id"]
     n = fid + 1
     if ctx.mode == "pdf":
-        body = env["pdf_footnotes"].get(fid, "")
+        body = env.get("pdf_footnotes", {}).get(fid, "")
         return f'<span class="footnote">{body}</span>'
     sub = tokens[idx].meta.get("subId", 0)
     ref_id = f"fnref{n}" + (f"-{sub}" if sub else "")
@@ -485,8 +489,9 @@ def _footnote_bodies(md: MarkdownIt, tokens: list[Token], env: dict) -> dict[int
         if token.type == "footnote_open":
             current, parts = token.meta["id"], []
         elif token.type == "footnote_close":
+            # A footnote may cite itself: render its body with no bodies to inline.
             bodies[current] = md.renderer.render(
-                [t for t in parts if t.type == "inline"], md.options, env
+                [t for t in parts if t.type == "inline"], md.options, dict(env, pdf_footnotes={})
             )
             current = None
         elif current is not None:

@@ -63,13 +63,18 @@ def staged_dir(final: Path):
 
 
 def clean_stale(out: Path) -> None:
-    """Remove temporary files a killed build left behind."""
+    """Tidy what a killed build left: temporary files go; a folder that was moved
+    aside (``.html.old``) and not replaced goes back into place."""
     if not out.is_dir():
         return
-    for path in out.glob(".*.tmp"):
+    for path in sorted(out.rglob(".*.old")):
+        final = path.with_name(path.name[1:-len(".old")])
+        if not final.exists():
+            os.replace(path, final)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+    for path in sorted(out.rglob(".*.tmp"), reverse=True):
         shutil.rmtree(path, ignore_errors=True) if path.is_dir() else _remove(path)
-    for path in out.glob(".*.old"):
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def _remove(path: Path) -> None:

@@ -18,7 +18,7 @@ from markdown_it.token import Token
 from reportgen import yamlio
 from reportgen.config import load_manifest
 from reportgen.errors import Diagnostics
-from reportgen.markdown import make_parser, slugify, word_count
+from reportgen.markdown import MAX_NESTING, make_parser, slugify, word_count
 from reportgen.model import STATUS_WORDS, FrontMatter, Heading, Manifest, Report, Section, Status
 
 FRONT_MATTER_KEYS = ("title", "status", "owner", "reviewers", "due", "id", "owners", "extra")
@@ -84,6 +84,7 @@ def read_section(source: Path, rel: str, manifest: Manifest, md: MarkdownIt, dia
             diags.warning(rel, _file_line(body_line, line), f"remote image not fetched: {url} "
                           "(a placeholder is shown; remote: {fetch: true} in report.yaml fetches it)")
     _read_charts(tokens, source, rel, body_line, diags)
+    _check_nesting(tokens, rel, body_line, diags)
     sid = front.id or Path(rel).stem
     root = build_tree(tokens, front, rel, body_line, Path(rel).stem, diags)
     section = Section(
@@ -105,6 +106,14 @@ def _read_charts(tokens: list[Token], source: Path, rel: str, body_line: int, di
                 token.meta["chart"] = parse_chart(token.content, source)
             except ChartError as exc:
                 diags.error(rel, line + (exc.line or 0), f"chart: {exc.message}")
+
+
+def _check_nesting(tokens: list[Token], rel: str, body_line: int, diags: Diagnostics) -> None:
+    """Markdown nested deeper than the parser follows is dropped: say where, once."""
+    deep = next((t for t in tokens if t.level >= MAX_NESTING - 2 and t.map), None)
+    if deep is not None:
+        diags.warning(rel, _file_line(body_line, deep.map[0] + 1),
+                      f"lists or quotes nested more than {MAX_NESTING - 2} deep; the text below this depth is not shown")
 
 
 def decode(raw: bytes, rel: str, diags: Diagnostics) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,13 +37,21 @@ COLOURS = {"editing": "yellow", "reviewing": "blue", "done": "green", "unmarked"
 # --- the data ---------------------------------------------------------------------------
 
 
+def build_day() -> datetime.date:
+    """Today, or the day of ``SOURCE_DATE_EPOCH`` when set, so rebuilds are reproducible."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).date()
+    return datetime.date.today()
+
+
 def status_data(report: Report, today: datetime.date | None = None) -> dict:
     """The report's progress in the shape of ``reportgen status --json``.
 
     ``overdue`` compares each heading's due date with ``today`` (default: the
     real today), so tests and rebuilds can pin the day.
     """
-    today = today or datetime.date.today()
+    today = today or build_day()
     counts = unit_counts(report)
     total = sum(counts.values())
     return {

@@ -1,0 +1,157 @@
+"""The last gate before a section is published: an allow-list of the HTML reportgen renders.
+
+`clean_fragment` passes the body HTML of one section through nh3 (the Rust
+sanitiser ammonia) with a policy written from what reportgen itself emits:
+the render rules of `reportgen.markdown` (headings with anchors and badges,
+tables in ``div.table-wrap``, footnotes, links, images, code), the notes the
+editions add, and the figures of `reportgen.build` with the inline SVG that
+matplotlib writes with ``svg.fonttype = "none"``.  Everything else goes: a
+script, an event handler, a ``javascript:`` URL, an ``<iframe>``, a style that
+loads a URL.  Markdown is parsed with raw HTML off, so for reportgen's own
+output the gate changes nothing; it is there for the day a render rule, a
+plugin or a theme lets something through.
+
+Links may use http, https, mailto or a relative URL; ``data:`` is allowed
+for raster images only; references inside a chart (``xlink:href``,
+``clip-path``, ``fill``) may only point into the page (``#id``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import nh3
+
+# --- what reportgen renders ----------------------------------------------------------
+
+HTML_TAGS = frozenset({
+    "h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "blockquote",
+    "ul", "ol", "li", "pre", "code", "em", "strong", "s", "del", "sup", "sub",
+    "a", "img", "span", "div", "section", "figure", "figcaption",
+    "table", "thead", "tbody", "tr", "th", "td",
+})
+"""CommonMark with tables, strikethrough and footnotes, plus reportgen's own wrappers."""
+
+SVG_TAGS = frozenset({
+    "svg", "g", "defs", "clipPath", "pattern", "path", "use", "rect", "text", "tspan", "title",
+})
+"""What matplotlib's SVG backend writes for line, bar, pie and hatched charts with text
+kept as text (``<metadata>`` and ``<style>`` are removed before inlining); images,
+gradients and filters are not drawn by reportgen's charts and stay out."""
+
+_HEADING = {"id", "class", "data-title"}
+_SVG_COMMON = {
+    "id", "style", "transform", "clip-path", "d", "x", "y", "width", "height", "href",
+    "fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity", "stroke-linecap",
+    "stroke-linejoin", "stroke-dasharray", "stroke-dashoffset", "opacity", "text-anchor",
+}
+
+ATTRIBUTES: dict[str, set[str]] = {
+    **{f"h{n}": _HEADING for n in range(1, 7)},
+    "a": {"href", "title", "rel", "id", "class", "aria-label"},
+    "img": {"src", "alt", "title"},
+    "span": {"class", "title", "role", "aria-label"},
+    "div": {"class"},
+    "p": {"class"},
+    "section": {"class", "aria-label"},
+    "figure": {"class", "id"},
+    "sup": {"class"},
+    "ol": {"class", "start"},
+    "ul": {"class"},
+    "li": {"id", "class"},
+    "pre": {"class"},
+    "code": {"class"},
+    "th": {"style"},
+    "td": {"style"},
+    "svg": {"xmlns", "xlink", "version", "class", "viewBox", "width", "height", "role", "lang",
+            "stroke-linejoin", "stroke-linecap", "aria-label"},
+    "pattern": _SVG_COMMON | {"patternUnits"},
+    **{tag: _SVG_COMMON for tag in ("g", "defs", "clipPath", "path", "use", "rect", "text", "tspan")},
+}
+"""Attributes per tag.  No generic prefixes: ``data-*`` would let a fragment steer
+the search index (``data-pagefind-body``, ``-meta``, ``-filter``), so ``data-title``
+is listed where it is used."""
+
+VALUES: dict[str, dict[str, set[str]]] = {
+    tag: {"data-pagefind-ignore": {"all"}} for tag in ("span", "p", "div", "section", "figure")
+}
+"""Attributes allowed with these values only: reportgen keeps its badges, owner chips and
+notes out of the search index; leaving text out is all this attribute can do."""
+
+URL_SCHEMES = frozenset({"http", "https", "mailto", "data"})
+"""Schemes nh3 lets through; `_filter` then keeps ``data:`` on images only."""
+
+STYLE_PROPERTIES = frozenset({
+    "text-align",  # table cells: markdown-it writes the column alignment as a style
+    "fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity", "stroke-linecap",
+    "stroke-linejoin", "stroke-dasharray", "stroke-dashoffset", "opacity",
+    "font-size", "font-family", "font-style", "font-weight", "font-stretch", "font-variant",
+    "text-anchor", "shape-rendering",
+})
+"""Properties matplotlib puts in ``style`` attributes, and table alignment."""
+
+#: Attributes whose value may hold a CSS ``url(…)`` reference.
+_PAINT = frozenset({"fill", "stroke", "clip-path"})
+_LOCAL_URL = re.compile(r"url\(\s*['\"]?#[\w.:-]+['\"]?\s*\)", re.IGNORECASE)
+_ANY_URL = re.compile(r"url\s*\(|image-set\s*\(|expression\s*\(|@import|\\|/\*|[<>{}]", re.IGNORECASE)
+_RASTER_DATA = re.compile(r"data:image/(png|jpeg|gif|webp)[;,]", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x20\x7f]+")
+
+
+def clean_fragment(html: str) -> str:
+    """``html`` (the body of one section) with everything reportgen does not render removed."""
+    return _cleaner().clean(html)
+
+
+@lru_cache(maxsize=1)
+def _cleaner() -> nh3.Cleaner:
+    return nh3.Cleaner(
+        tags=set(HTML_TAGS | SVG_TAGS),
+        clean_content_tags={"script", "style"},
+        attributes={tag: set(names) for tag, names in ATTRIBUTES.items()},
+        tag_attribute_values={tag: {name: set(values) for name, values in allowed.items()}
+                              for tag, allowed in VALUES.items()},
+        attribute_filter=_filter,
+        strip_comments=True,
+        # reportgen writes rel itself (external links only); nh3 must not add it everywhere.
+        link_rel=None,
+        url_schemes=set(URL_SCHEMES),
+    )
+
+
+def _filter(tag: str, attribute: str, value: str) -> str | None:
+    """Value checks nh3's per-tag lists cannot express; None removes the attribute."""
+    if attribute == "style":
+        return _style(value)
+    if attribute in _PAINT:
+        return value if _css_value_ok(value) else None
+    if attribute in ("href", "src"):
+        return value if _url_ok(tag, attribute, value) else None
+    return value
+
+
+def _url_ok(tag: str, attribute: str, value: str) -> bool:
+    url = _CONTROL.sub("", value).lower()
+    if tag in SVG_TAGS:
+        return url.startswith("#")  # a chart refers to its own markers and clip paths only
+    if url.startswith(("//", "\\\\", "/\\", "\\/")):
+        return False  # "//host/x" is a URL on another host without a scheme
+    if url.startswith("data:"):
+        return tag == "img" and attribute == "src" and bool(_RASTER_DATA.match(url))
+    return True
+
+
+def _style(value: str) -> str | None:
+    """The declarations of ``value`` that name an allowed property with a harmless value."""
+    kept = []
+    for declaration in value.split(";"):
+        name, colon, rest = declaration.partition(":")
+        if colon and name.strip().lower() in STYLE_PROPERTIES and _css_value_ok(rest):
+            kept.append(declaration.strip())
+    return "; ".join(kept) or None
+
+
+def _css_value_ok(value: str) -> bool:
+    """No resource is loaded by it: no ``url()`` except to ``#id`` in the page, no escapes."""
+    return not _ANY_URL.search(_LOCAL_URL.sub("", value))
