@@ -232,7 +232,8 @@ def _outline(writer, parts, starts) -> None:
             del parents[level:]
             while len(parents) < level:  # a skipped level hangs below the last item
                 parents.append(parents[-1])
-            item = writer.add_outline_item(label, start + index, parent=parents[level - 1], fit=Fit.xyz(x, y, 0))
+            item = writer.add_outline_item(title=label, page_number=start + index, parent=parents[level - 1],
+                                           fit=Fit.xyz(x, y, 0))
             parents.append(item)
 
 
