@@ -4,10 +4,11 @@ CommonMark decides whether `**` can open or close emphasis from the
 characters on each side; a closing `**` after full-width punctuation and
 before a Han character fails that test, so the asterisks show as text. Chinese
 writers meet this in nearly every report (the pattern `**标签：**内容`).
-Following the CommonMark CJK-friendly draft, a CJK character *outside* a
-delimiter run (before an opener, after a closer) counts as punctuation in that
-test, so emphasis works beside Chinese punctuation; the character inside keeps
-its ordinary meaning, and text without CJK is parsed exactly as before.
+Following the CommonMark CJK-friendly draft, in that test a CJK character
+*outside* a delimiter run (before an opener, after a closer) counts as
+punctuation, and CJK punctuation *inside* it (after an opener, before a
+closer) does not; so emphasis works beside Chinese punctuation whatever
+follows, and text without CJK is parsed exactly as before.
 
 No maintained package does this for markdown-it-py 4 (the one port pins
 markdown-it-py < 4), so it is written here: a plain ``plugin(md)`` that wraps
@@ -62,13 +63,14 @@ def _scan_delims(self, start: int, canSplitWord: bool) -> Scanned:
     while pos < maximum and self.src[pos] == marker:
         pos += 1
     following = self.src[pos] if pos < maximum else " "
-    last_punct, next_punct = _punct(last), _punct(following)
-    # Outside the run: before an opener is `last`, after a closer is `following`.
-    last_outside = last_punct or is_cjk(last)
-    next_outside = next_punct or is_cjk(following)
+    # Outside an opener is `last`, outside a closer is `following`; inside is the other one.
+    last_outside = _punct(last) or is_cjk(last)
+    next_outside = _punct(following) or is_cjk(following)
+    next_inside = _punct(following) and not is_cjk(following)
+    last_inside = _punct(last) and not is_cjk(last)
     last_space, next_space = isWhiteSpace(ord(last)), isWhiteSpace(ord(following))
-    left = not (next_space or (next_punct and not (last_space or last_outside)))
-    right = not (last_space or (last_punct and not (next_space or next_outside)))
+    left = not (next_space or (next_inside and not (last_space or last_outside)))
+    right = not (last_space or (last_inside and not (next_space or next_outside)))
     can_open = left and (canSplitWord or not right or last_outside)
     can_close = right and (canSplitWord or not left or next_outside)
     return Scanned(can_open, can_close, pos - start)
