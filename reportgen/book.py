@@ -16,7 +16,7 @@ import hashlib
 import io
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -50,11 +50,13 @@ class Job:
     key: str
     html: str
     source: str
+    name: str = ""
+    """What the progress display calls it (a section title)."""
 
 
-def job(html: str, source: Path) -> Job:
+def job(html: str, source: Path, name: str = "") -> Job:
     digest = hashlib.sha256(f"{BOOK_VERSION}\0{_weasyprint_version()}\0".encode() + html.encode()).hexdigest()
-    return Job(digest, html, str(source.resolve()))
+    return Job(digest, html, str(source.resolve()), name)
 
 
 def typeset_all(jobs: list[Job], cache: Path, workers: int | None = None) -> list[tuple[Part, bytes]]:
@@ -62,7 +64,7 @@ def typeset_all(jobs: list[Job], cache: Path, workers: int | None = None) -> lis
     return start(jobs, cache, workers)()
 
 
-def start(jobs: list[Job], cache: Path, workers: int | None = None):
+def start(jobs: list[Job], cache: Path, workers: int | None = None, progress=None):
     """Begin typesetting ``jobs``; return the function that waits for the results.
 
     Worker processes are forked here, in the calling thread, before the caller
@@ -87,7 +89,7 @@ def start(jobs: list[Job], cache: Path, workers: int | None = None):
 
     def finish() -> list[tuple[Part, bytes]]:
         try:
-            done = [f.result() for f in futures] if futures is not None else [_typeset(item) for item in todo]
+            done = _collect(todo, futures, progress)
         finally:
             if pool is not None:
                 pool.shutdown()
@@ -97,6 +99,22 @@ def start(jobs: list[Job], cache: Path, workers: int | None = None):
         return [results[item.key] for item in jobs]
 
     return finish
+
+
+def _collect(todo: list[Job], futures, progress) -> list[tuple[Part, bytes]]:
+    """Results in the order of ``todo``, telling ``progress`` as each part is done."""
+    if futures is None:
+        results = []
+        for count, item in enumerate(todo, start=1):
+            results.append(_typeset(item))
+            if progress is not None:
+                progress.section(count, len(todo), item.name)
+        return results
+    names = {future: item.name for future, item in zip(futures, todo)}
+    for count, future in enumerate(as_completed(futures), start=1):
+        if progress is not None:
+            progress.section(count, len(todo), names[future])
+    return [future.result() for future in futures]
 
 
 def _typeset(item: Job) -> tuple[Part, bytes]:

@@ -54,7 +54,7 @@ class BuildResult:
 
 def build(options: BuildOptions, progress=None) -> BuildResult:
     """Build every format asked for; write them only if the build succeeds."""
-    progress = progress or _Silent()
+    progress = progress or SilentProgress()
     diags = Diagnostics()
     result = BuildResult(diags)
     output.clean_stale(options.out)
@@ -91,7 +91,7 @@ def render_outputs(report, edition, figures, options, diags, progress, review=No
         engine = options.pdf_engine
         if engine == "auto":
             engine = "single" if review or edition.name == "public" else "book"
-        finish_pdf = start_pdf(report, edition, figures, diags, options.out / ".cache", engine, review)
+        finish_pdf = start_pdf(report, edition, figures, diags, options.out / ".cache", engine, review, progress)
     if "html" in options.formats:
         from reportgen import site
 
@@ -237,17 +237,17 @@ def render_pdf(report: Report, edition: Edition, figures, diags: Diagnostics, ca
 
 
 def start_pdf(report: Report, edition: Edition, figures, diags: Diagnostics, cache: Path | None,
-              engine: str, review=None):
+              engine: str, review=None, progress=None):
     """Start typesetting; return the function that finishes and gives the PDF bytes."""
     from reportgen import pdf
 
     if engine == "single" or cache is None:
         document = print_document(report, edition, figures, review=review, front=review is None)
         return lambda: pdf.typeset(document, report.source, diags)
-    return _start_book(report, edition, figures, diags, cache, review)
+    return _start_book(report, edition, figures, diags, cache, review, progress)
 
 
-def _start_book(report, edition, figures, diags, cache: Path, review):
+def _start_book(report, edition, figures, diags, cache: Path, review, progress=None):
     from reportgen import book
 
     chapters = pdf_chapters(report, edition, figures)
@@ -258,9 +258,10 @@ def _start_book(report, edition, figures, diags, cache: Path, review):
     colophon = print_document(report, edition, figures, chapters=[], front=False, page_numbers=False, dated=False)
     if "<body" in colophon and _has_content(colophon):
         parts_html.append(colophon)
-    jobs = [book.job(html, report.source) for html in parts_html]
-    placeholder = book.job(_front(report, edition, figures, {}), report.source)
-    waiting = book.start([placeholder] + jobs, cache / "pdf")
+    names = [c.title for c in chapters] + ["colophon"]
+    jobs = [book.job(html, report.source, name) for html, name in zip(parts_html, names)]
+    placeholder = book.job(_front(report, edition, figures, {}), report.source, "contents")
+    waiting = book.start([placeholder] + jobs, cache / "pdf", progress=progress)
     return lambda: _finish_book(report, edition, figures, diags, cache, waiting())
 
 
@@ -378,6 +379,11 @@ def _logo(report: Report) -> str | None:
     return logo if full.is_file() and full.is_relative_to(report.source.resolve()) else None
 
 
-class _Silent:
+class SilentProgress:
+    """The progress display of a build nobody watches (tests, the preview server)."""
+
     def stage(self, name: str) -> None:
+        pass
+
+    def section(self, done: int, total: int, name: str = "") -> None:
         pass

@@ -7,7 +7,6 @@ a usage error.  A user's mistake never ends in a traceback.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -15,6 +14,7 @@ import click
 from reportgen import __version__
 from reportgen.build import FORMATS, BuildOptions, BuildResult, build
 from reportgen.errors import Diagnostics, ReportError
+from reportgen.progress import Progress
 
 SOURCE = click.argument("source", default=".", type=click.Path(file_okay=False, path_type=Path))
 
@@ -51,7 +51,7 @@ def build_command(source: Path, out: Path | None, formats, edition: str, strict:
     _require_source(source)
     options = BuildOptions(source=source, out=out or source / "build", formats=formats, edition=edition,
                            strict=strict, pdf_engine=pdf_engine, only=only)
-    with _progress(quiet) as progress:
+    with Progress(quiet) as progress:
         result = build(options, progress)
     _finish(result, strict, quiet)
 
@@ -103,30 +103,6 @@ def _finish(result: BuildResult, strict: bool, quiet: bool) -> None:
             click.echo(f"wrote {path}", err=True)
 
 
-class _progress:
-    """Stages on stderr through rich when attached to a terminal; quiet otherwise."""
-
-    def __init__(self, quiet: bool):
-        self.live = not quiet and sys.stderr.isatty()
-        self.status = None
-
-    def __enter__(self):
-        if self.live:
-            from rich.console import Console
-
-            self.status = Console(stderr=True).status("building…")
-            self.status.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        if self.status is not None:
-            self.status.__exit__(*exc)
-
-    def stage(self, name: str) -> None:
-        if self.status is not None:
-            self.status.update(f"{name}…")
-
-
 # --- commands that live beside their own stage ------------------------------------------
 # Each module defines one click command; register it here with a single line.
 from reportgen import status  # noqa: E402
@@ -136,3 +112,5 @@ main.add_command(importer.import_command)
 from reportgen import scaffold  # noqa: E402
 main.add_command(scaffold.new_command)
 main.add_command(scaffold.init_command)
+from reportgen import serve  # noqa: E402
+main.add_command(serve.serve_command)

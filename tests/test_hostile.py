@@ -310,7 +310,7 @@ def test_renderers_leak_nothing_even_past_errors(tmp_path, name):
     options = BuildOptions(source=source, out=out, formats=tuple(case.force_render.split(",")))
     edition = select(report, options.edition, diags)
     figures = pipeline.draw_figures(report, edition, None)
-    for commit in pipeline.render_outputs(report, edition, figures, options, diags, _Quiet()):
+    for commit in pipeline.render_outputs(report, edition, figures, options, diags, pipeline.SilentProgress()):
         commit()
     assert_outputs_safe(out, [SECRET, PASSWD, str(tmp_path.resolve())], case.forbidden_in_outputs)
 
@@ -326,11 +326,6 @@ def test_same_output_as_the_clean_source(built, name):
     assert pages == sorted(p.relative_to(dirty.out / "html") for p in (dirty.out / "html").glob("*.html"))
     for page in pages:
         assert (dirty.out / "html" / page).read_bytes() == (clean.out / "html" / page).read_bytes(), page
-
-
-class _Quiet:
-    def stage(self, name: str) -> None:
-        pass
 
 
 def stale_files(out: Path) -> list[str]:
