@@ -67,14 +67,22 @@ def clean_stale(out: Path) -> None:
     aside (``.html.old``) and not replaced goes back into place."""
     if not out.is_dir():
         return
-    for path in sorted(out.rglob(".*.old")):
+    for path in sorted(_leftovers(out, ".*.old")):
         final = path.with_name(path.name[1:-len(".old")])
         if not final.exists():
             os.replace(path, final)
         else:
             shutil.rmtree(path, ignore_errors=True)
-    for path in sorted(out.rglob(".*.tmp"), reverse=True):
+    for path in sorted(_leftovers(out, ".*.tmp"), reverse=True):
         shutil.rmtree(path, ignore_errors=True) if path.is_dir() else _remove(path)
+
+
+#: Folders of OUT that other running builds own (the preview server's), never tidied here.
+OTHERS = ("preview",)
+
+
+def _leftovers(out: Path, pattern: str):
+    return (p for p in out.rglob(pattern) if p.relative_to(out).parts[0] not in OTHERS)
 
 
 def _remove(path: Path) -> None:

@@ -727,7 +727,7 @@ class Routes:
             if path.startswith(PREFIX):
                 self._own(path[len(PREFIX):])
             elif path in ("/report.pdf", "/html/report.pdf"):
-                self._pdf("rebuild" in parse_qs(parts.query))
+                self._pdf("rebuild" in parse_qs(parts.query, keep_blank_values=True))
             elif path == "/dashboard":
                 self._redirect("/dashboard/")
             elif path.startswith("/dashboard/"):
@@ -749,7 +749,7 @@ class Routes:
         if not _is_loopback(address):
             return True
         name = _host_name(self.headers.get("Host") or "")
-        return name == address or _is_loopback(name)
+        return not name or name == address or _is_loopback(name)  # no Host at all: not a browser
 
     # -- the server's own files
 
