@@ -97,15 +97,15 @@ def render_outputs(report, edition, figures, options, diags, progress, review=No
 
         progress.stage("rendering HTML edition")
         pending.append(site.render_site(report, edition, figures, options, diags))
-    if finish_pdf is not None:
-        progress.stage("binding PDF")
-        pdf = finish_pdf()
-        pending.insert(0, lambda: _write(options.out / "report.pdf", pdf))
     if "dashboard" in options.formats:
         from reportgen import dashboard
 
         progress.stage("drawing dashboard")
         pending.append(dashboard.render_dashboard(report, options, diags))
+    if finish_pdf is not None:  # last: the HTML edition and dashboard render while the workers typeset
+        progress.stage("binding PDF")
+        pdf = finish_pdf()
+        pending.insert(0, lambda: _write(options.out / "report.pdf", pdf))
     return pending
 
 
