@@ -206,7 +206,7 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
                    toc_pages: dict[str, int] | None = None, page_numbers: bool = True, colophon: bool = True,
                    review=None, dated: bool = True) -> str:
     """The print HTML: the whole report in one document, or a part of the book."""
-    from reportgen import pdf, templates
+    from reportgen import templates
 
     figures = figures if figures is not None else draw_figures(report, edition, None)
     if chapters is None:

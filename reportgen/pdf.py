@@ -30,7 +30,7 @@ class Chapter:
     html: str
 
 
-def typeset(document: str, source: Path, diags: Diagnostics, font_config=None) -> bytes:
+def typeset(document: str, source: Path, diags: Diagnostics) -> bytes:
     """PDF bytes for the print ``document`` (HTML), resources read from ``source``."""
     from weasyprint import HTML  # import costs ~1 s; only builds that write a PDF pay it
 
@@ -38,7 +38,7 @@ def typeset(document: str, source: Path, diags: Diagnostics, font_config=None) -
     with _WeasyLog(diags) as _:
         html = HTML(string=document, base_url=source.resolve().as_uri() + "/", url_fetcher=fetcher)
         try:
-            pdf = html.write_pdf(font_config=font_config, pdf_identifier=b"reportgen", optimize_images=False)
+            pdf = html.write_pdf(pdf_identifier=b"reportgen", optimize_images=False)
         except Exception as exc:  # the sources were checked; this is a last line, not a traceback
             diags.error("report.yaml", None, f"typesetting the PDF failed: {type(exc).__name__}: {exc}")
             return b""
