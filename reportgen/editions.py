@@ -55,7 +55,8 @@ def select(report: Report, name: str, diags: Diagnostics, strict: bool = False) 
         if section.root in unfinished and policy == "omit":
             continue
         tokens = _with_pending(section, _filter(section, unfinished, policy))
-        kept = [h for h in section.root.walk() if id(section.tokens[h.token_range[0]]) in {id(t) for t in tokens}]
+        shown = {id(t) for t in tokens}
+        kept = [h for h in section.root.walk() if id(section.tokens[h.token_range[0]]) in shown]
         edition.views.append(SectionView(section, tokens, kept))
     return edition
 
