@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -38,6 +39,22 @@ class SourceMaker:
 @pytest.fixture
 def make_source(tmp_path) -> SourceMaker:
     return SourceMaker(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def scratch():
+    """A two-section source whose first section (sections/01-a.md) a property test
+    rewrites for every example; the second has a heading to link to."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder)
+        (source / "sections").mkdir()
+        (source / "assets").mkdir()
+        (source / "assets" / "p.png").write_bytes(PNG)
+        (source / "sections" / "02-b.md").write_text("# 乙\n\n## 背景\n\n正文。\n", encoding="utf-8")
+        manifest = {"title": "t", "year": 2026, "sections": ["sections/01-a.md", "sections/02-b.md"],
+                    "limits": {"max_file_size": "50MB"}}
+        (source / "report.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+        yield source
 
 
 @pytest.fixture(scope="module")

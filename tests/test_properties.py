@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import tempfile
 import threading
 from html.parser import HTMLParser
 from pathlib import Path
@@ -27,25 +26,9 @@ from reportgen.editions import select
 from reportgen.errors import Diagnostics
 from reportgen.model import FrontMatter
 from reportgen.reader import FRONT_MATTER_KEYS, load_report
-from tests.conftest import PNG
 
 BUDGET = 60
 """Seconds one pathological input may take before it counts as a hang."""
-
-
-@pytest.fixture(scope="module")
-def scratch():
-    """A report source whose first section each example rewrites."""
-    with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder)
-        (source / "sections").mkdir()
-        (source / "assets").mkdir()
-        (source / "assets" / "p.png").write_bytes(PNG)
-        (source / "sections" / "02-b.md").write_text("# 乙\n\n## 背景\n\n正文。\n", encoding="utf-8")
-        manifest = {"title": "t", "year": 2026, "sections": ["sections/01-a.md", "sections/02-b.md"],
-                    "limits": {"max_file_size": "50MB"}}
-        (source / "report.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
-        yield source
 
 
 def load(source: Path, text: str | bytes):

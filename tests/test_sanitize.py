@@ -7,13 +7,11 @@ tags with their namespaces, attributes, text — must be equal.
 
 from __future__ import annotations
 
-import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 import tinyhtml5
-import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -264,20 +262,6 @@ MARKDOWN_BITS = st.sampled_from([
     "'", "<script>", "onerror=", "&#106;", "正文", "标题", "  \n", "\\", "---\n", "<https://x.org>",
 ])
 MARKDOWN = st.lists(st.one_of(MARKDOWN_BITS, st.text(max_size=8)), max_size=40).map("".join)
-
-
-@pytest.fixture(scope="module")
-def scratch():
-    """A report source rewritten for every example (hypothesis runs many per test)."""
-    with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder)
-        (source / "sections").mkdir()
-        (source / "assets").mkdir()
-        (source / "assets" / "p.png").write_bytes(PNG)
-        (source / "sections" / "02-b.md").write_text("# 乙\n\n正文。\n", encoding="utf-8")
-        manifest = {"title": "t", "year": 2026, "sections": ["sections/01-a.md", "sections/02-b.md"]}
-        (source / "report.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
-        yield source
 
 
 def render_markdown(source: Path, text: str) -> list[str]:
