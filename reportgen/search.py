@@ -13,6 +13,7 @@ site without a search index still works, so problems here are warnings.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -74,8 +75,18 @@ def pagefind_binary() -> tuple[Path | None, bool]:
     return (binary, "extended" in binary.name) if binary is not None else (None, False)
 
 
+def _dies_with_us() -> list[str]:
+    """A prefix that makes Pagefind die if the build is killed: left running, it would
+    write its index into a staged site the next build has already tidied away.
+    (util-linux's setpriv sets the kernel's parent-death signal; a preexec_fn would
+    do the same but is unsafe while the PDF workers' manager thread runs.)"""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
+
+
 def _command(binary: Path, site: Path) -> list[str]:
     return [
+        *_dies_with_us(),
         str(binary),
         "--site", str(site),
         "--output-subdir", BUNDLE,
