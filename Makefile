@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= build
 
-.PHONY: report pdf html dashboard public test bench check status serve clean system-deps
+.PHONY: report pdf html dashboard public test golden bench check status serve clean system-deps
 
 report: $(STAMP)
 	$(BIN)/reportgen build . --out $(OUT)
@@ -36,6 +36,10 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Rewrite the golden pages and Markdown fixture cases from the current code; review the diff.
+golden: $(STAMP)
+	$(BIN)/python -m tests.golden
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -177,7 +177,12 @@ def _figure_html(number: int, word: str, spec, svg: str) -> str:
 
 
 def section_html(report: Report, view: SectionView, mode: str, edition: str, figures: dict[int, Figure]) -> str:
-    """The body HTML of one section for ``mode`` (``html`` page or ``pdf`` chapter)."""
+    """The body HTML of one section for ``mode`` (``html`` page or ``pdf`` chapter), sanitised."""
+    return clean_fragment(rendered_html(report, view, mode, edition, figures))
+
+
+def rendered_html(report: Report, view: SectionView, mode: str, edition: str, figures: dict[int, Figure]) -> str:
+    """The body HTML exactly as the Markdown renderer wrote it, before the sanitiser."""
     md = _parser(report)
     ctx = RenderContext(
         mode=mode,
@@ -188,7 +193,7 @@ def section_html(report: Report, view: SectionView, mode: str, edition: str, fig
         figures={key: fig.html for key, fig in figures.items()},
         language=report.manifest.language,
     )
-    return clean_fragment(render(md, view.tokens, view.section.env, ctx))
+    return render(md, view.tokens, view.section.env, ctx)
 
 
 def _parser(report: Report):

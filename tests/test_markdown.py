@@ -2,14 +2,12 @@
 
 Each case is rendered as one section's page of the draft HTML edition (the
 section's ``# 甲`` heading is added by the test and left out of the expected
-output).  Regenerate the expected outputs for review with
-``REPORTGEN_REGEN=1 .venv/bin/python -m pytest tests/test_markdown.py`` and
-read the diff before committing it.
+output).  ``make golden`` rewrites the expected outputs from the current
+renderer; read the diff before committing it.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -58,10 +56,8 @@ def test_markdown_case(tmp_path, title, given, expected):
     assert render_case(tmp_path, given) == expected
 
 
-def test_regenerate(tmp_path):
-    """With REPORTGEN_REGEN=1, rewrite the expected outputs from the current renderer."""
-    if not os.environ.get("REPORTGEN_REGEN"):
-        return
+def regenerate(tmp_path: Path) -> None:
+    """Rewrite the expected outputs from the current renderer (``make golden``)."""
     parts = []
     for title, given, _ in CASES:
         parts.append(f"{title}\n.\n{given}.\n{render_case(tmp_path / str(len(parts)), given)}.\n")

@@ -15,7 +15,7 @@ import tinyhtml5
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from reportgen.build import draw_figures, section_html
+from reportgen.build import draw_figures, rendered_html
 from reportgen.editions import select
 from reportgen.errors import Diagnostics
 from reportgen.reader import load_report
@@ -152,7 +152,7 @@ def bodies(make_module_source) -> list[str]:
         edition = select(report, name, Diagnostics())
         figures = draw_figures(report, edition, None)
         for view in edition.views:
-            out += [section_html(report, view, mode, name, figures) for mode in ("html", "pdf")]
+            out += [rendered_html(report, view, mode, name, figures) for mode in ("html", "pdf")]
     return out
 
 
@@ -269,7 +269,7 @@ def render_markdown(source: Path, text: str) -> list[str]:
     report = load_report(source, Diagnostics())
     edition = select(report, "draft", Diagnostics())
     figures = {}  # charts are covered above; drawing one per example would be slow
-    return [section_html(report, edition.views[0], mode, "draft", figures) for mode in ("html", "pdf")]
+    return [rendered_html(report, edition.views[0], mode, "draft", figures) for mode in ("html", "pdf")]
 
 
 @settings(max_examples=150, deadline=None)
