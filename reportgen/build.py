@@ -192,6 +192,7 @@ def rendered_html(report: Report, view: SectionView, mode: str, edition: str, fi
         headings={id(view.section.tokens[h.token_range[0]]): h for h in view.headings},
         figures={key: fig.html for key, fig in figures.items()},
         language=report.manifest.language,
+        markers=report.manifest.markers,
     )
     return render(md, view.tokens, view.section.env, ctx)
 

@@ -23,7 +23,7 @@ from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from reportgen.cjk import cjk_friendly_plugin, is_cjk
-from reportgen.model import Heading, Status
+from reportgen.model import DEFAULT_MARKERS, Heading, Status
 
 #: How deep blocks may nest (quotes in lists in quotes…); text deeper than this is
 #: not rendered, and the reader warns at its line.
@@ -294,6 +294,8 @@ class RenderContext:
     figures: dict[int, str] = field(default_factory=dict)
     """id(fence token) → the chart's rendered figure HTML."""
     language: str = "zh-CN"
+    markers: dict[Status, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_MARKERS))
+    """The report's marker set: a badge shows the first marker of its status."""
 
     def anchor_id(self, anchor: str, section_id: str | None = None) -> str:
         """The id an anchor has in this mode: the PDF is one document, so ids carry the section."""
@@ -334,18 +336,18 @@ def _heading_open(self, tokens, idx, options, env) -> str:
         attrs += f' data-title="{_attr(heading.title)}"'
         if ctx.edition == "draft" and heading.status is not None:
             attrs += f' class="status-{heading.status.value}"'
-    badge = _badge(heading) if ctx.edition == "draft" else ""
+    badge = _badge(heading, ctx.markers) if ctx.edition == "draft" else ""
     if badge and ctx.mode == "html":
         # Beside the heading, not in it: search results take a heading's whole text as its title.
         return f'<div class="unit-head">{badge}<{token.tag}{attrs}>'
     return f"<{token.tag}{attrs}>{badge}"
 
 
-def _badge(heading: Heading | None) -> str:
+def _badge(heading: Heading | None, markers: dict[Status, tuple[str, ...]]) -> str:
     if heading is None or heading.own_status is None:
         return ""
     status = heading.own_status
-    marker = {Status.EDITING: "✍️", Status.REVIEWING: "👁️", Status.DONE: "✅"}.get(status, "")
+    marker = html.escape(markers.get(status, ("",))[0])
     return (f'<span class="badge badge-{status.value}" title="{status.label_zh}" data-pagefind-ignore="all">'
             f'{marker}<span class="badge-text">{status.label_zh}</span></span>')
 

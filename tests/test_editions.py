@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from click.testing import CliRunner
 
 from reportgen.cli import main
@@ -96,3 +98,14 @@ def test_empty_section_shows_pending_placeholder(make_source):
     source = make_source({"a.md": "# ✍️后记\n"})
     assert build(source).exit_code == 0
     assert "本节内容待补充" in (source / "build" / "html" / "a.html").read_text(encoding="utf-8")
+
+
+def test_a_custom_marker_set_shows_its_own_badges(make_source, tmp_path):
+    source = make_source({"a.md": "# 🟢甲\n\n正文。\n\n## 🟡乙\n\n正文。\n"},
+                         manifest={"markers": {"editing": ["🟡"], "reviewing": ["🔵"], "done": ["🟢"]}})
+    result = CliRunner().invoke(main, ["build", str(source), "--out", str(tmp_path / "out"), "--format", "html"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "out" / "html" / "a.html").read_text(encoding="utf-8")
+    badges = re.findall(r'<span class="badge badge-(\w+)"[^>]*>(.*?)<span class="badge-text">', page)
+    assert badges == [("done", "🟢"), ("editing", "🟡")]
