@@ -236,12 +236,6 @@ def pdf_chapters(report: Report, edition: Edition, figures) -> list:
             for v in edition.views]
 
 
-def render_pdf(report: Report, edition: Edition, figures, diags: Diagnostics, cache: Path | None = None,
-               engine: str = "book", review=None) -> bytes:
-    """The PDF, typeset as a book of cached chapters, or in one pass (the reference)."""
-    return start_pdf(report, edition, figures, diags, cache, engine, review)()
-
-
 def start_pdf(report: Report, edition: Edition, figures, diags: Diagnostics, cache: Path | None,
               engine: str, review=None, progress=None):
     """Start typesetting; return the function that finishes and gives the PDF bytes."""

@@ -15,7 +15,6 @@ from markdown_it.token import Token
 from reportgen.errors import Diagnostics
 from reportgen.model import Heading, Report, Section
 
-EDITIONS = ("draft", "public")
 PLACEHOLDER = "本节尚未完成，将在定稿后发布。"
 PENDING = "本节内容待补充。"
 

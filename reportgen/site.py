@@ -27,14 +27,6 @@ from reportgen.model import Report
 #: Files of the packaged templates folder copied into the site as they are.
 STATIC = ("style.css", "site.js")
 
-#: Ids the site's own templates give elements.  They carry a prefix no ordinary
-#: heading slug starts with; heading anchors must still avoid them (a heading
-#: called "rg content" would otherwise clash), so the anchor rules can use this set.
-PAGE_IDS = frozenset({
-    "rg-content", "rg-search-input", "rg-cover-title", "rg-intro-title", "rg-toc-title",
-    "rg-search-page", "rg-search-status", "rg-search-results",
-})
-
 #: Headings (levels 2–3) a section needs before its page gets an in-page contents list.
 LOCAL_TOC_MIN = 3
 
