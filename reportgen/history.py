@@ -31,8 +31,6 @@ TRACKED = ("sections", "report.yaml")
 """What a commit must touch to be a point of the history, relative to the source."""
 
 _TIMEOUT = 60
-_CODE = ("model.py", "reader.py", "markdown.py", "config.py", "status.py", "history.py")
-"""Modules whose code decides the counts; a change to any of them invalidates the cache."""
 
 Point = tuple[str, dict[str, int]]
 
@@ -179,10 +177,12 @@ class _Cache:
 
 
 def _code_digest() -> str:
+    """A hash of every module of the package: any code change may change the counts, so it
+    invalidates the cache (a hand-kept list of the modules that matter goes stale)."""
     here = Path(__file__).parent
     digest = hashlib.sha256()
-    for name in _CODE:
-        digest.update((here / name).read_bytes())
+    for path in sorted(here.rglob("*.py")):
+        digest.update(path.relative_to(here).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
