@@ -120,13 +120,11 @@ def skeleton(report: Report, section: Section, translator: str | None) -> str:
 
 
 def with_record(text: str, rec: dict) -> str:
-    """``text`` (a section file) with its front matter's ``source:`` block set to ``rec``."""
-    block = _dump({"source": rec})
-    if not text.startswith("---\n"):
-        return "---\n" + block + "---\n" + text
-    end = re.search(r"^(---|\.\.\.)[ \t]*$", text[4:], re.MULTILINE)
+    """``text`` (a section file) with its front matter's ``source:`` block set to ``rec`` (None: removed)."""
+    block = _dump({"source": rec}) if rec is not None else ""
+    end = re.search(r"^(---|\.\.\.)[ \t]*$", text[4:], re.MULTILINE) if text.startswith("---\n") else None
     if end is None:
-        return "---\n" + block + "---\n" + text
+        return "---\n" + block + "---\n" + text if block else text
     front, rest = text[4:4 + end.start()], text[4 + end.start():]
     kept, skipping = [], False
     for line in front.splitlines(keepends=True):
@@ -138,6 +136,11 @@ def with_record(text: str, rec: dict) -> str:
         skipping = False
         kept.append(line)
     return "---\n" + "".join(kept) + block + rest
+
+
+def without_record(text: str) -> str:
+    """``text`` with no ``source:`` block in its front matter."""
+    return with_record(text, None)
 
 
 def _dump(data: dict) -> str:

@@ -244,3 +244,15 @@ def test_untranslated_section_falls_back_in_the_draft_and_is_left_out_in_public(
     with pdfplumber.open(built_all / "public" / "en" / "report.pdf") as pdf:
         text = "".join(page.extract_text() or "" for page in pdf.pages)
     assert "Introduction" in text and "活动" not in text
+
+
+def test_next_years_report_keeps_its_languages_and_translation_skeletons(bilingual, tmp_path):
+    run("init", tmp_path / "next", "--from", bilingual)
+    manifest = (tmp_path / "next" / "report.yaml").read_text(encoding="utf-8")
+    assert "languages:" in manifest and "2026 Test Society Annual Report".replace("2026", "2027") in manifest
+    skeleton = (tmp_path / "next" / "sections" / "en" / "02-finance.md").read_text(encoding="utf-8")
+    assert "translator: Bob Lee" in skeleton and "## ✍️Income" in skeleton
+    assert "source:" not in skeleton and "Membership fees" not in skeleton
+    data = translation_json(tmp_path / "next")
+    by_id = {u["id"]: u["freshness"] for u in data["units"]}
+    assert by_id["02-finance#收入"] == "outdated" and by_id["03-events#活动"] == "missing"
