@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reportgen import charts, output, remote
+from reportgen import charts, fonts, messages, output, remote, translations
 from reportgen.editions import Edition, SectionView, select
 from reportgen.errors import Diagnostics
 from reportgen.markdown import RenderContext, make_parser, render
@@ -38,6 +38,19 @@ class BuildOptions:
     public one that gets published."""
     only: str | None = None
     """Build a review copy of this one section (by id) into ``OUT/review/ID/``."""
+    lang: str | None = None
+    """The languages to build: a tag, ``all``, or None for the source language only."""
+    language: str | None = None
+    """The language this pass builds, when it is not the source language: its PDF goes to
+    ``OUT/LANG/report.pdf`` and its HTML edition to ``OUT/html/LANG/``."""
+
+    @property
+    def pdf_path(self) -> Path:
+        return (self.out / self.language if self.language else self.out) / "report.pdf"
+
+    @property
+    def site_path(self) -> Path:
+        return self.out / "html" / self.language if self.language else self.out / "html"
 
 
 @dataclass
@@ -63,26 +76,73 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
     if report is None or diags.errors:
         return result
     remote.fetch_remote(report, diags)
-    edition = select(report, options.edition, diags, options.strict)
-    result.omitted = [f"{s.path}:{h.line}: {h.title}" for s, h in edition.omitted]
-    review = None
-    if options.only:
-        edition, review = review_copy(report, edition, options.only, diags)
-        options = replace(options, out=options.out / "review" / options.only,
-                          formats=tuple(f for f in options.formats if f != "dashboard"))
+    languages = build_languages(report, options.lang, diags)
+    if diags.errors:
+        return result
+    passes = [language_pass(report, tag, replace(options, language=_other(report, tag)), result)
+              for tag in languages]
     if diags.failed(options.strict):
         return result
-    progress.stage("drawing charts")
-    figures = draw_figures(report, edition, options.out / ".cache" / "charts")
-    pending = render_outputs(report, edition, figures, options, diags, progress, review)
-    if diags.failed(options.strict):
-        return result
+    alternates = {p.options.language or p.report.manifest.language: {v.section.page for v in p.edition.views}
+                  for p in passes} if len(report.manifest.languages) > 1 else {}
+    pending = []
+    for p in passes:
+        progress.stage("drawing charts")
+        figures = draw_figures(p.report, p.edition, p.options.out / ".cache" / "charts")
+        pending += render_outputs(p.report, p.edition, figures, p.options, diags, progress, p.review, alternates)
+        if diags.failed(options.strict):
+            return result
     progress.stage("writing outputs")
     result.written = [commit() for commit in pending]
     return result
 
 
-def render_outputs(report, edition, figures, options, diags, progress, review=None) -> list:
+@dataclass(frozen=True)
+class LanguagePass:
+    """What one language's outputs are made from: the report in that language and its edition."""
+
+    report: Report
+    edition: Edition
+    options: BuildOptions
+    review: dict | None = None
+
+
+def language_pass(report: Report, tag: str, options: BuildOptions, result: BuildResult) -> LanguagePass:
+    """The report in language ``tag`` (its translations, the source where there is none) and its edition."""
+    diags = result.diagnostics
+    if options.language:
+        report = translations.translated_report(report, tag, diags)
+        options = replace(options, formats=tuple(f for f in options.formats if f != "dashboard"))
+    edition = select(report, options.edition, diags, options.strict)
+    result.omitted += [f"{s.path}:{h.line}: {h.title}" for s, h in edition.omitted]
+    review = None
+    if options.only:
+        edition, review = review_copy(report, edition, options.only, diags)
+        options = replace(options, out=options.out / "review" / options.only,
+                          formats=tuple(f for f in options.formats if f != "dashboard"))
+    return LanguagePass(report, edition, options, review)
+
+
+def build_languages(report: Report, asked: str | None, diags: Diagnostics) -> list[str]:
+    """The language tags ``--lang`` asks for, the source language first."""
+    source = report.manifest.language
+    known = [lang.tag for lang in report.manifest.languages] or [source]
+    if asked is None:
+        return [source]
+    if asked == "all":
+        return known
+    if asked not in known:
+        diags.error("report.yaml", None, f"--lang {asked}: the report has no such language "
+                    f"(languages: {', '.join(known)}, or all)")
+        return []
+    return [asked]
+
+
+def _other(report: Report, tag: str) -> str | None:
+    return None if tag == report.manifest.language else tag
+
+
+def render_outputs(report, edition, figures, options, diags, progress, review=None, alternates=None) -> list:
     """Render each format; return the callables that put each output in place."""
     pending = []
     finish_pdf = None
@@ -96,7 +156,7 @@ def render_outputs(report, edition, figures, options, diags, progress, review=No
         from reportgen import site
 
         progress.stage("rendering HTML edition")
-        pending.append(site.render_site(report, edition, figures, options, diags))
+        pending.append(site.render_site(report, edition, figures, options, diags, alternates or {}))
     if "dashboard" in options.formats:
         from reportgen import dashboard
 
@@ -105,7 +165,7 @@ def render_outputs(report, edition, figures, options, diags, progress, review=No
     if finish_pdf is not None:  # last: the HTML edition and dashboard render while the workers typeset
         progress.stage("binding PDF")
         pdf = finish_pdf()
-        pending.insert(0, lambda: _write(options.out / "report.pdf", pdf))
+        pending.insert(0, lambda: _write(options.pdf_path, pdf))
     return pending
 
 
@@ -188,7 +248,7 @@ def rendered_html(report: Report, view: SectionView, mode: str, edition: str, fi
         mode=mode,
         edition=edition,
         section_id=view.section.id,
-        pages={s.path: s.id for s in report.sections},
+        pages=report.aliases | {s.path: s.id for s in report.sections},
         headings={id(view.section.tokens[h.token_range[0]]): h for h in view.headings},
         figures={key: fig.html for key, fig in figures.items()},
         language=report.manifest.language,
@@ -223,7 +283,9 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
     return templates.render(
         report.source, "pdf.html",
         report=report, manifest=report.manifest, edition=edition.name, chapters=chapters, toc=toc,
-        progress=progress_rows(report), css=templates.read(report.source, "print.css"),
+        progress=progress_rows(report), translated=report.original is not None,
+        words=messages.words(report.manifest.language), css=fonts.for_language(templates.read(report.source, "print.css"),
+                                                                report.manifest.language),
         created=source_date(report) if dated else None, logo=_logo(report), front=front, page_numbers=page_numbers,
         colophon=colophon, review=review,
     )
@@ -232,8 +294,14 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
 def pdf_chapters(report: Report, edition: Edition, figures) -> list:
     from reportgen import pdf
 
-    return [pdf.Chapter(v.section.id, v.section.title, section_html(report, v, "pdf", edition.name, figures))
+    return [pdf.Chapter(v.section.id, v.section.title, section_html(report, v, "pdf", edition.name, figures),
+                        _own_language(report, v.section))
             for v in edition.views]
+
+
+def _own_language(report: Report, section) -> str | None:
+    """A section's language where it differs from the report's: its text is set in that language's faces."""
+    return section.language if section.language and section.language != report.manifest.language else None
 
 
 def start_pdf(report: Report, edition: Edition, figures, diags: Diagnostics, cache: Path | None,
@@ -327,7 +395,9 @@ def toc_entries(edition: Edition, mode: str) -> list[dict]:
 
 
 def progress_rows(report: Report) -> list[dict]:
-    """The generated progress list: one row per section, from the markers themselves."""
+    """The generated progress list: one row per section, from the markers themselves; in
+    another language's edition, each translation's freshness too."""
+    fresh = translations.section_states(report) if report.original is not None else {}
     rows = []
     for section in report.sections:
         units = section.units()
@@ -340,6 +410,7 @@ def progress_rows(report: Report) -> list[dict]:
             "due": section.front.due or "",
             "done": sum(1 for u in units if u.own_status.is_done()),
             "units": len(units),
+            "freshness": fresh.get(section.id, translations.MISSING),
         })
     return rows
 

@@ -44,13 +44,15 @@ def _formats(ctx, param, value: str) -> tuple[str, ...]:
               help="book: chapters typeset in parallel and cached (fast rebuilds); single: one pass, the "
                    "reference rendering; auto: book for drafts, single for the public edition.")
 @click.option("--only", metavar="ID", help="Build a review copy of one section into OUT/review/ID/.")
+@click.option("--lang", metavar="TAG|all", help="Build the edition in this language of report.yaml 'languages' "
+              "(into OUT/TAG/report.pdf and OUT/html/TAG/), or in all of them [default: the source language].")
 @click.option("--quiet", "-q", is_flag=True, help="Print only diagnostics.")
 def build_command(source: Path, out: Path | None, formats, edition: str, strict: bool, pdf_engine: str,
-                  only: str | None, quiet: bool) -> None:
+                  only: str | None, lang: str | None, quiet: bool) -> None:
     """Build the report in SOURCE (default: the current folder)."""
     _require_source(source)
     options = BuildOptions(source=source, out=out or source / "build", formats=formats, edition=edition,
-                           strict=strict, pdf_engine=pdf_engine, only=only)
+                           strict=strict, pdf_engine=pdf_engine, only=only, lang=lang)
     with Progress(quiet) as progress:
         result = build(options, progress)
     _finish(result, strict, quiet)
@@ -114,3 +116,5 @@ main.add_command(scaffold.new_command)
 main.add_command(scaffold.init_command)
 from reportgen import serve  # noqa: E402
 main.add_command(serve.serve_command)
+from reportgen import translate  # noqa: E402
+main.add_command(translate.translate_group)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from reportgen import yamlio
 from reportgen.errors import Diagnostics
-from reportgen.model import DEFAULT_MARKERS, Manifest, Status
+from reportgen.model import DEFAULT_MARKERS, Language, Manifest, Status
 
 MANIFEST = "report.yaml"
 
@@ -29,7 +29,11 @@ KEYS = {
     "editions": "edition options: public: {unfinished: omit|placeholder}",
     "limits": "limits: {max_file_size: bytes or '5MB'}",
     "remote": "remote resources: {fetch: false, budget: seconds}",
+    "languages": "the report's languages, source first: [zh-CN, en] or {en: {title: …}}",
+    "translations": "translations: {path: '{dir}/{lang}/{name}'}",
 }
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+LANGUAGE_KEYS = ("title", "subtitle", "organisation", "author")
 UNFINISHED = ("omit", "placeholder")
 
 
@@ -87,6 +91,7 @@ class _Reader:
             max_file_size=self.max_file_size(),
             **self.remote(),
         )
+        fields.update(self.languages())
         return Manifest(**fields) if self.ok else None
 
     def text(self, key: str, required: bool = False) -> str | None:
@@ -192,6 +197,76 @@ class _Reader:
             self.error("remote", "remote.budget must be a number of seconds")
             budget = 20
         return {"remote_fetch": fetch, "remote_budget": float(budget)}
+
+    def languages(self) -> dict:
+        """``languages`` and ``translations``; the first language is the source language."""
+        value = self.data.get("languages")
+        if value is None:
+            return {}
+        items = list(value.items()) if isinstance(value, dict) else value
+        if not isinstance(items, list) or not items:
+            self.error("languages", "'languages' lists language tags, the source language first: [zh-CN, en]")
+            return {}
+        languages = []
+        for item in items:
+            tag, options = (item, {}) if isinstance(item, str) else _one_pair(item)
+            if isinstance(options, dict) and options is not None and tag is not None:
+                language = self._language(str(tag), options or {})
+                if language is not None and all(language.tag != l.tag for l in languages):
+                    languages.append(language)
+                elif language is not None:
+                    self.error("languages", f"language listed twice: {tag}")
+            else:
+                self.error("languages", f"a language is a tag or a tag with its titles ({{en: {{title: …}}}}), "
+                           f"got {item!r}")
+        declared = self.data.get("language")
+        if languages and declared is not None and declared != languages[0].tag:
+            self.error("languages", f"the first of 'languages' is the source language; it is {languages[0].tag!r} "
+                       f"but 'language' says {declared!r}")
+        result = {"languages": tuple(languages), "language": languages[0].tag} if languages else {}
+        return result | self._translation_path()
+
+    def _language(self, tag: str, options: dict) -> Language | None:
+        if not LANGUAGE_TAG.match(tag):
+            self.error("languages", f"{tag!r} is not a language tag such as zh-CN, en or ja")
+            return None
+        unknown = [k for k in options if k not in LANGUAGE_KEYS]
+        if unknown:
+            self.error("languages", f"{tag}: unknown key '{unknown[0]}' (allowed: {', '.join(LANGUAGE_KEYS)})")
+        texts = {k: options[k] for k in LANGUAGE_KEYS if isinstance(options.get(k), str)}
+        return Language(tag, **texts)
+
+    def _translation_path(self) -> dict:
+        value = self.data.get("translations")
+        if value is None:
+            return {}
+        path = value.get("path") if isinstance(value, dict) else None
+        fields = _pattern_fields(path) if isinstance(path, str) else None
+        if fields is None or "lang" not in fields or not ({"name", "stem"} & fields) or ".." in path.split("/"):
+            self.error("translations", "translations.path is a pattern with {lang} and {name}, "
+                       "e.g. '{dir}/{lang}/{name}' or '{dir}/{stem}.{lang}.md', inside the report")
+            return {}
+        return {"translation_path": path}
+
+
+def _pattern_fields(pattern: str) -> set[str] | None:
+    """The {fields} of a path pattern; None when it holds anything but {dir}, {lang}, {name}, {stem}."""
+    import string
+
+    try:
+        parts = list(string.Formatter().parse(pattern))
+    except ValueError:
+        return None
+    fields = {name for _, name, spec, conv in parts if name is not None}
+    plain = all(not spec and not conv for _, name, spec, conv in parts if name is not None)
+    return fields if plain and fields <= {"dir", "lang", "name", "stem"} else None
+
+
+def _one_pair(item) -> tuple:
+    """``{en: {...}}`` → (``en``, {...}); anything else → (None, None)."""
+    if isinstance(item, dict) and len(item) == 1:
+        return next(iter(item.items()))
+    return None, None
 
 
 def parse_size(value) -> int | None:

@@ -73,6 +73,7 @@ def render_page(report: Report, out: Path, diags: Diagnostics, today: datetime.d
         owners=owners,
         people=_people_to_pick(owners, units),
         sections=section_rows(report, data, units, today, html_edition),
+        translations=translation_views(report, data),
         units=units,
         history=past, history_limit=history.LIMIT,
         charts=_charts(data, owners, past, out / ".cache" / "charts"),
@@ -164,6 +165,28 @@ def section_rows(report: Report, data: dict, units: list[dict], today: datetime.
             "href": _href(node, html_edition),
         })
     return rows
+
+
+def translation_views(report: Report, data: dict) -> list[dict]:
+    """Per language: units missing / outdated / current, the same by translator, and every unit
+    with, when it is outdated, the newest change of its source file (what made it outdated)."""
+    if not data.get("translations"):
+        return []
+    files = {s.id: s.path for s in report.sections}
+    titles = {s.id: s.title for s in report.sections}
+    changes = history.last_changes(report.source, list(files.values()))
+    views = []
+    for tag, view in data["translations"].items():
+        by_translator: dict[str, dict[str, int]] = {}
+        rows = []
+        for unit in view["units"]:
+            who = unit["translator"] or "—"
+            by_translator.setdefault(who, dict.fromkeys(view["counts"], 0))[unit["freshness"]] += 1
+            change = changes.get(files[unit["section"]]) if unit["freshness"] == "outdated" else None
+            rows.append({**unit, "section_title": titles[unit["section"]], "source_file": files[unit["section"]],
+                         "change": change})
+        views.append({"language": tag, "counts": view["counts"], "translators": by_translator, "units": rows})
+    return views
 
 
 def _people_to_pick(owners: list[dict], units: list[dict]) -> list[tuple[str, str]]:

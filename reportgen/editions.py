@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from markdown_it.token import Token
 
 from reportgen.errors import Diagnostics
+from reportgen.messages import language_name, words
 from reportgen.model import Heading, Report, Section
 
-PLACEHOLDER = "本节尚未完成，将在定稿后发布。"
-PENDING = "本节内容待补充。"
 
 
 @dataclass
@@ -39,12 +38,22 @@ class Edition:
 
 def select(report: Report, name: str, diags: Diagnostics, strict: bool = False) -> Edition:
     """The sections and tokens that edition ``name`` renders."""
+    said = words(report.manifest.language)
     if name == "draft":
-        views = [SectionView(s, _with_pending(s, list(s.tokens)), list(s.root.walk())) for s in report.sections]
+        views = [SectionView(s, _with_notes(report, s, list(s.tokens)), list(s.root.walk())) for s in report.sections]
         return Edition(name, views)
     edition = Edition(name, [])
     policy = report.manifest.unfinished
     for section in report.sections:
+        if section.fallback:  # not translated yet: never published in the source language's words
+            edition.omitted.append((section, section.root))
+            if strict:
+                diags.error(section.path, section.root.line,
+                            f"'{section.title}' is not translated into {report.manifest.language}")
+            if policy == "placeholder":
+                tokens = section.tokens[:3] + _paragraph(said["not_translated"], "placeholder")
+                edition.views.append(SectionView(section, tokens, [section.root]))
+            continue
         unfinished = _unfinished(section.root)
         edition.omitted += [(section, h) for h in unfinished]
         if strict:
@@ -53,7 +62,7 @@ def select(report: Report, name: str, diags: Diagnostics, strict: bool = False) 
                             f"unfinished unit '{heading.title}' ({heading.own_status.value}) in the public edition")
         if section.root in unfinished and policy == "omit":
             continue
-        tokens = _with_pending(section, _filter(section, unfinished, policy))
+        tokens = _with_notes(report, section, _filter(section, unfinished, policy, said["placeholder"]))
         shown = {id(t) for t in tokens}
         kept = [h for h in section.root.walk() if id(section.tokens[h.token_range[0]]) in shown]
         edition.views.append(SectionView(section, tokens, kept))
@@ -67,7 +76,7 @@ def _unfinished(root: Heading) -> list[Heading]:
     return [h for child in root.children for h in _unfinished(child)]
 
 
-def _filter(section: Section, unfinished: list[Heading], policy: str) -> list[Token]:
+def _filter(section: Section, unfinished: list[Heading], policy: str, placeholder: str) -> list[Token]:
     tokens = section.tokens
     drop: set[int] = set()
     placeholders: dict[int, Heading] = {}
@@ -84,7 +93,7 @@ def _filter(section: Section, unfinished: list[Heading], policy: str) -> list[To
             continue
         out.append(token)
         if i in placeholders:
-            out += _paragraph(PLACEHOLDER, "placeholder")
+            out += _paragraph(placeholder, "placeholder")
     return _drop_orphan_footnotes(out)
 
 
@@ -117,10 +126,16 @@ def _drop_orphan_footnotes(tokens: list[Token]) -> list[Token]:
     return out
 
 
-def _with_pending(section: Section, tokens: list[Token]) -> list[Token]:
-    """An empty section shows a visible 'pending' note under its title."""
+def _with_notes(report: Report, section: Section, tokens: list[Token]) -> list[Token]:
+    """Under its title, an empty section shows a visible 'pending' note, and a section
+    shown in the source language because it is not translated yet says so."""
+    said = words(report.manifest.language)
+    if section.fallback:
+        note = said["untranslated"].format(language=language_name(report.manifest.language, report.manifest.language),
+                                           source=language_name(section.language or "", report.manifest.language))
+        tokens = tokens[:3] + _paragraph(note, "untranslated") + tokens[3:]
     if section.is_empty:
-        return tokens[:3] + _paragraph(PENDING, "pending") + tokens[3:]
+        return tokens[:3] + _paragraph(said["pending"], "pending") + tokens[3:]
     return tokens
 
 

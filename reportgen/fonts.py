@@ -21,6 +21,14 @@ SANS: tuple[str, ...] = ("Noto Sans CJK SC", "DejaVu Sans")
 SERIF: tuple[str, ...] = ("Noto Serif CJK SC", "Noto Sans CJK SC", "DejaVu Serif")
 """Serif faces for body text; the sans CJK face backs up glyphs the serif lacks."""
 
+LATIN_FIRST: dict[str, str] = {
+    "Noto Sans CJK SC": "DejaVu Sans",
+    "Noto Serif CJK SC": "DejaVu Serif",
+}
+"""For a report in a language written without Han characters: the Latin face set
+before each Chinese face the stylesheets name (the Chinese face still draws any Han
+text, such as a section not translated yet)."""
+
 PALETTE: tuple[str, ...] = (
     "#0072B2",  # blue
     "#E69F00",  # orange
@@ -124,3 +132,14 @@ def configure_matplotlib() -> None:
 
     matplotlib.style.use("default")
     matplotlib.rcParams.update(_style())
+
+
+def for_language(css: str, language: str) -> str:
+    """The print stylesheet for a report in ``language``: as written for Chinese, Japanese
+    and Korean; with `LATIN_FIRST` faces leading every Chinese face otherwise, so English
+    text is set in Latin faces, not in the Latin glyphs of a CJK face."""
+    if language.lower().split("-")[0] in ("zh", "ja", "ko"):
+        return css
+    for cjk, latin in LATIN_FIRST.items():
+        css = css.replace(f'"{cjk}"', f'"{latin}", "{cjk}"')
+    return css

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -289,3 +290,35 @@ class _Blobs:
             raise ValueError(f"git cat-file: no blob {blob}")
         data = self.process.stdout.read(int(header[2]) + 1)  # the content, then a newline
         return data[:-1]
+
+
+# --- single files, for translations -------------------------------------------------------------
+
+
+def last_commit(source: Path, rel: str) -> str | None:
+    """HEAD's hash when the file ``rel`` (relative to the source) is committed as it is now, else None."""
+    repo = _Repo.open(source)
+    if repo is None:
+        return None
+    try:
+        head = repo.git("rev-parse", "HEAD").strip()
+        committed = repo.run("show", f"{head}:{repo.prefix}{rel}").stdout
+    except (OSError, subprocess.SubprocessError, UnicodeDecodeError):
+        return None
+    try:
+        return head if (source / rel).read_bytes() == committed else None
+    except OSError:
+        return None
+
+
+def file_at(source: Path, commit: str, rel: str) -> bytes | None:
+    """The bytes of ``rel`` at ``commit``; None when git cannot give them."""
+    if not re.fullmatch(r"[0-9a-f]{7,64}", commit):
+        return None
+    repo = _Repo.open(source)
+    if repo is None:
+        return None
+    try:
+        return repo.run("show", f"{commit}:{repo.prefix}{rel}").stdout
+    except (OSError, subprocess.SubprocessError):
+        return None

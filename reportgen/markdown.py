@@ -23,6 +23,7 @@ from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from reportgen.cjk import cjk_friendly_plugin, is_cjk
+from reportgen.messages import words
 from reportgen.model import DEFAULT_MARKERS, Heading, Status
 
 #: How deep blocks may nest (quotes in lists in quotes…); text deeper than this is
@@ -336,20 +337,21 @@ def _heading_open(self, tokens, idx, options, env) -> str:
         attrs += f' data-title="{_attr(heading.title)}"'
         if ctx.edition == "draft" and heading.status is not None:
             attrs += f' class="status-{heading.status.value}"'
-    badge = _badge(heading, ctx.markers) if ctx.edition == "draft" else ""
+    badge = _badge(heading, ctx.markers, ctx.language) if ctx.edition == "draft" else ""
     if badge and ctx.mode == "html":
         # Beside the heading, not in it: search results take a heading's whole text as its title.
         return f'<div class="unit-head">{badge}<{token.tag}{attrs}>'
     return f"<{token.tag}{attrs}>{badge}"
 
 
-def _badge(heading: Heading | None, markers: dict[Status, tuple[str, ...]]) -> str:
+def _badge(heading: Heading | None, markers: dict[Status, tuple[str, ...]], language: str) -> str:
     if heading is None or heading.own_status is None:
         return ""
     status = heading.own_status
     marker = html.escape(markers.get(status, ("",))[0])
-    return (f'<span class="badge badge-{status.value}" title="{status.label_zh}" data-pagefind-ignore="all">'
-            f'{marker}<span class="badge-text">{status.label_zh}</span></span>')
+    label = words(language)[f"status_{status.value}"]
+    return (f'<span class="badge badge-{status.value}" title="{label}" data-pagefind-ignore="all">'
+            f'{marker}<span class="badge-text">{label}</span></span>')
 
 
 def _heading_close(self, tokens, idx, options, env) -> str:
@@ -363,7 +365,7 @@ def _heading_close(self, tokens, idx, options, env) -> str:
     if heading.owner:
         bits.append(f'<span class="owner">{html.escape(heading.owner)}</span>')
     if heading.due:
-        bits.append(f'<span class="due">截止 {html.escape(heading.due)}</span>')
+        bits.append(f'<span class="due">{words(ctx.language)["col_due"]} {html.escape(heading.due)}</span>')
     meta = f'<span class="unit-meta" data-pagefind-ignore="all">{"".join(bits)}</span>' if bits else ""
     if ctx.mode == "html":
         return f"</{token.tag}>{meta}</div>\n"

@@ -6,7 +6,7 @@ The loader builds them once from the source; everything downstream trusts them.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +127,11 @@ class FrontMatter:
     """Per-heading owners: heading title (without marker) → owner."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Keys kept from imported documents, passed through untouched."""
+    translator: str | None = None
+    """Of a translation: who translates it."""
+    synced: dict[str, Any] = field(default_factory=dict)
+    """Of a translation: its ``source:`` record, written by ``reportgen translate sync`` —
+    ``units`` (source unit anchor → hash of its text when last synced) and ``commit``."""
 
 
 @dataclass
@@ -148,6 +153,12 @@ class Section:
     """The file's top heading; the whole heading tree hangs below it."""
     digest: str
     """Hash of the file's bytes, for caches."""
+    language: str | None = None
+    """The language of the text when it is not the report's (a translation, or a fallback to the source)."""
+    translation_of: str | None = None
+    """Of a translation: the path of the source section it translates."""
+    fallback: bool = False
+    """In another language's edition: the source section, shown because no translation exists yet."""
 
     @property
     def title(self) -> str:
@@ -166,6 +177,18 @@ class Section:
         """Nothing below the title: no text, table, image, chart or subsection."""
         start, end = self.root.token_range
         return end <= start + 3
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language the report is published in, with what differs from the source language."""
+
+    tag: str
+    """BCP 47 tag, e.g. ``zh-CN`` or ``en``."""
+    title: str | None = None
+    subtitle: str | None = None
+    organisation: str | None = None
+    author: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +212,22 @@ class Manifest:
     """Seconds that all remote fetches of one build may take together."""
     section_lines: dict[str, int] = field(default_factory=dict)
     """Section path → its line in report.yaml, for diagnostics."""
+    languages: tuple[Language, ...] = ()
+    """The languages of the report, the source language first; empty for a one-language report."""
+    translation_path: str = "{dir}/{lang}/{name}"
+    """Where the translation of a section lives: ``sections/03-finance.md`` → ``sections/en/03-finance.md``."""
+
+    @property
+    def translations(self) -> tuple[Language, ...]:
+        """The languages other than the source language."""
+        return self.languages[1:]
+
+    def in_language(self, tag: str) -> "Manifest":
+        """This manifest as the edition in ``tag`` shows it: that language's title, subtitle, organisation."""
+        lang = next((l for l in self.languages if l.tag == tag), Language(tag))
+        return replace(self, language=tag, title=lang.title or self.title,
+                       subtitle=lang.subtitle or self.subtitle, organisation=lang.organisation or self.organisation,
+                       author=lang.author or self.author)
 
 
 @dataclass
@@ -198,6 +237,10 @@ class Report:
     source: Path
     manifest: Manifest
     sections: list[Section]
+    aliases: dict[str, str] = field(default_factory=dict)
+    """Other paths that stand for a section (path → id): in a translated report, the source files."""
+    original: "Report | None" = None
+    """Of a report in another language: the report in the source language it translates."""
 
     def section_by_path(self, path: str) -> Section | None:
         return next((s for s in self.sections if s.path == path), None)

@@ -28,6 +28,8 @@ class Chapter:
     id: str
     title: str
     html: str
+    lang: str | None = None
+    """The chapter's language when it is not the report's (a section not translated yet)."""
 
 
 def typeset(document: str, source: Path, diags: Diagnostics) -> bytes:

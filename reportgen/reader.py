@@ -21,7 +21,7 @@ from reportgen.errors import Diagnostics
 from reportgen.markdown import MAX_NESTING, make_parser, slugify, word_count
 from reportgen.model import STATUS_WORDS, FrontMatter, Heading, Manifest, Report, Section, Status
 
-FRONT_MATTER_KEYS = ("title", "status", "owner", "reviewers", "due", "id", "owners", "extra")
+FRONT_MATTER_KEYS = ("title", "status", "owner", "reviewers", "due", "id", "owners", "extra", "translator", "source")
 SECTION_ID = re.compile(r"^[\w][\w.-]*$")
 RESERVED_IDS = {"index", "search", "assets", "pagefind", "report"}
 
@@ -53,12 +53,21 @@ def _section_paths(source: Path, manifest: Manifest, diags: Diagnostics) -> list
             diags.error("report.yaml", line, f"listed section file not found: {rel}")
         else:
             paths.append(rel)
-    listed = set(manifest.sections)
+    listed = set(manifest.sections) | {translation_rel(manifest, rel, lang.tag)
+                                       for rel in manifest.sections for lang in manifest.translations}
     for path in sorted((source / "sections").rglob("*.md")) if (source / "sections").is_dir() else []:
         rel = path.relative_to(source).as_posix()
         if rel not in listed:
             diags.error(rel, None, "section file is not listed in report.yaml 'sections'; add it there or remove the file")
     return paths
+
+
+def translation_rel(manifest: Manifest, rel: str, tag: str) -> str:
+    """Where the translation into ``tag`` of the section at ``rel`` lives (``translations.path``)."""
+    path = Path(rel)
+    folder = path.parent.as_posix()
+    made = manifest.translation_path.format(dir=folder, lang=tag, name=path.name, stem=path.stem)
+    return made.removeprefix("./")
 
 
 def read_section(source: Path, rel: str, manifest: Manifest, md: MarkdownIt, diags: Diagnostics) -> Section | None:
@@ -182,6 +191,8 @@ class _FrontMatterReader:
             id=self.section_id(),
             owners=self.owners(),
             extra=self.extra(),
+            translator=self.string("translator"),
+            synced=self.synced(),
         )
 
     def string(self, key: str) -> str | None:
@@ -245,6 +256,20 @@ class _FrontMatterReader:
             return {k.strip(): v.strip() for k, v in value.items()}
         self.error("owners", "'owners' maps heading titles to owner names, both as text")
         return {}
+
+    def synced(self) -> dict:
+        """A translation's ``source:`` record: ``{commit: …, units: {anchor: hash}}``."""
+        value = self.data.get("source")
+        if value is None:
+            return {}
+        units = value.get("units", {}) if isinstance(value, dict) else None
+        commit = value.get("commit") if isinstance(value, dict) else None
+        if (not isinstance(units, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in units.items())
+                or not isinstance(commit, (str, type(None)))):
+            self.error("source", "'source' is written by `reportgen translate sync`: "
+                       "{commit: …, units: {anchor: hash}}; run that command instead of editing it")
+            return {}
+        return {"units": dict(units), "commit": commit}
 
     def extra(self) -> dict:
         value = self.data.get("extra")
@@ -392,6 +417,8 @@ def _check_ids(sections: list[Section], diags: Diagnostics) -> None:
 def check_links(report: Report, diags: Diagnostics) -> None:
     """Links between sections and to anchors must land on a heading that exists."""
     anchors = {s.path: {h.anchor for h in s.root.walk()} for s in report.sections}
+    by_id = {s.id: anchors[s.path] for s in report.sections}
+    anchors |= {path: by_id[sid] for path, sid in report.aliases.items() if sid in by_id and path not in anchors}
     for section in report.sections:
         for token in section.env.get("links", []):
             line = _file_line(section.body_line, token.meta.get("line"))

@@ -222,14 +222,20 @@ def _check_listed(text: str, paths: list[str]) -> None:
 
 
 def advance_year(text: str, old: int, new: int) -> str:
-    """``report.yaml`` for year ``new``: the ``year:`` value, and the year in the title and subtitle."""
+    """``report.yaml`` for year ``new``: the ``year:`` value, and the year in the title and subtitle
+    (each language's own too)."""
     lines = text.split("\n")
-    for key, line in yamlio.key_lines(text).items():
+    starts = sorted(yamlio.key_lines(text).items(), key=lambda item: item[1])
+    for (key, line), following in zip(starts, starts[1:] + [("", len(lines) + 1)]):
         i = line - 1
         if key == "year":
             lines[i] = re.sub(r"(\s*year\s*:\s*['\"]?)\d{4}", rf"\g<1>{new}", lines[i], count=1)
         elif key in ("title", "subtitle"):
             lines[i] = re.sub(rf"(?<!\d){old}(?!\d)", str(new), lines[i])
+        elif key == "languages":
+            for j in range(i, following[1] - 1):
+                if re.search(r"\b(title|subtitle)\s*:", lines[j]):
+                    lines[j] = re.sub(rf"(?<!\d){old}(?!\d)", str(new), lines[j])
     return "\n".join(lines)
 
 
@@ -484,6 +490,25 @@ def next_year(previous: Path, dest: Path, year: int | None = None, force: bool =
         raw = (previous / section.path).read_text(encoding="utf-8-sig").replace("\r\n", "\n")
         output.write_text(dest / section.path, skeleton(raw, section, report, marker, (old, new)))
         written.append(dest / section.path)
+    written += _translation_skeletons(report, previous, dest, marker, (old, new))
+    return written
+
+
+def _translation_skeletons(report: Report, previous: Path, dest: Path, marker: str, years) -> list[Path]:
+    """Each translation becomes a skeleton too, with no ``source:`` record: next year's text
+    is new, so every translated unit starts as outdated until it is translated and synced."""
+    from reportgen import translate, translations
+
+    written = []
+    for language in report.manifest.translations:
+        for section in report.sections:
+            translated = translations.read_translation(report, section, language.tag, Diagnostics())
+            if translated is None:
+                continue
+            raw = (previous / translated.path).read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+            text = translate.without_record(skeleton(raw, translated, report, marker, years))
+            output.write_text(dest / translated.path, text)
+            written.append(dest / translated.path)
     return written
 
 

@@ -21,7 +21,7 @@ from reportgen.errors import Diagnostics
 
 #: Draft-only bits inside the indexed text: status badges, owner chips and due
 #: dates, notes about missing text.  A search must not find them.
-IGNORED = (".badge", ".unit-meta", ".draft-banner", ".pending", ".placeholder")
+IGNORED = (".badge", ".unit-meta", ".draft-banner", ".pending", ".placeholder", ".untranslated")
 
 #: Output folder of the index, relative to the site root; site.js loads it from there.
 BUNDLE = "pagefind"

@@ -20,6 +20,7 @@ from markdown_it.token import Token
 
 from reportgen import output, search, templates
 from reportgen.build import section_html, toc_entries
+from reportgen.messages import endonym
 from reportgen.editions import Edition, SectionView
 from reportgen.errors import Diagnostics
 from reportgen.model import Report
@@ -41,7 +42,7 @@ UI = {
         "search_placeholder": "搜索…", "pdf": "下载 PDF", "pdf_long": "下载 PDF 版",
         "prev": "上一节", "next": "下一节", "pager": "翻页", "read_on": "继续阅读",
         "start": "开始阅读", "draft": "草稿 · Draft — 含编写状态与负责人，不可公开发布",
-        "logo": "标志",
+        "logo": "标志", "languages": "语言",
         "search_title": "搜索结果",
         "search_idle": "在上方输入词语，搜索全文。",
         "search_loading": "正在搜索…",
@@ -60,7 +61,7 @@ UI = {
         "search_placeholder": "Search…", "pdf": "PDF", "pdf_long": "Download the PDF",
         "prev": "Previous", "next": "Next", "pager": "Previous and next section", "read_on": "Read on",
         "start": "Start reading", "draft": "Draft · shows progress and owners, not for publication",
-        "logo": "logo",
+        "logo": "logo", "languages": "Languages",
         "search_title": "Search results",
         "search_idle": "Type a word above to search the whole report.",
         "search_loading": "Searching…",
@@ -103,20 +104,39 @@ class Site:
     """False when the edition shows no section, so there is no text to index."""
 
 
-def render_site(report: Report, edition: Edition, figures, options, diags: Diagnostics):
-    """Render every page; return the function that writes the site into place."""
-    site = Site(pdf=options.out / "report.pdf" if "pdf" in options.formats else None, searchable=bool(edition.views))
+def render_site(report: Report, edition: Edition, figures, options, diags: Diagnostics,
+                alternates: dict[str, set[str]] | None = None):
+    """Render every page; return the function that writes the site into place.
+
+    ``alternates`` maps each language of a multilingual build to the pages its edition
+    has, so every page links to itself in the other languages (or to their index)."""
+    site = Site(pdf=options.pdf_path if "pdf" in options.formats else None, searchable=bool(edition.views))
     nav = [_nav_item(view) for view in edition.views]
     common = dict(report=report, manifest=report.manifest, edition=edition.name, nav=nav,
                   has_pdf=site.pdf is not None, ui=ui_strings(report.manifest.language),
-                  logo=_asset(report, report.manifest.logo, site))
+                  logo=_asset(report, report.manifest.logo, site),
+                  languages=language_links(report, options.language, alternates or {}))
     site.pages["index.html"] = _index_page(report, edition, nav, common)
     for i, view in enumerate(edition.views):
         neighbours = (nav[i - 1] if i > 0 else None, nav[i + 1] if i + 1 < len(nav) else None)
         site.pages[view.section.page] = _section_page(report, edition, view, figures, neighbours, site, common)
-    site.pages["search.html"] = templates.render(report.source, "search.html", page_id="search", prev=None,
+    site.pages["search.html"] = templates.render(report.source, "search.html", page_id="search",
+                                                 page_file="search.html", prev=None,
                                                  next=None, local_toc=[], searchable=site.searchable, **common)
-    return lambda: write_site(report, site, options.out, diags)
+    return lambda: write_site(report, site, options.site_path, diags)
+
+
+def language_links(report: Report, here: str | None, alternates: dict[str, set[str]]) -> list[dict]:
+    """The editions in every language, as seen from the site of ``here`` (None: the source
+    language's, at the root): tag, name, the path to that site's root, and its pages."""
+    source = report.manifest.languages[0].tag if report.manifest.languages else report.manifest.language
+    up = "../" if here else ""
+    links = []
+    for tag, pages in alternates.items():
+        root = up if tag == source else (f"{up}{tag}/" if tag != here else "")
+        links.append({"tag": tag, "name": endonym(tag), "root": root, "pages": pages,
+                      "current": tag == (here or source)})
+    return links
 
 
 def ui_strings(language: str) -> dict[str, str]:
@@ -133,7 +153,8 @@ def _nav_item(view: SectionView) -> NavItem:
 def _index_page(report: Report, edition: Edition, nav: list[NavItem], common: dict) -> str:
     first = nav[0] if nav else None
     return templates.render(
-        report.source, "index.html", page_id="index", toc=toc_entries(edition, "html"), local_toc=[],
+        report.source, "index.html", page_id="index", page_file="index.html", toc=toc_entries(edition, "html"),
+        local_toc=[],
         prev=None, next=first, first=first, lead=lead_text(edition.views[0]) if first else "", **common)
 
 
@@ -145,7 +166,8 @@ def _section_page(report: Report, edition: Edition, view: SectionView, figures, 
                  for h in view.headings if 2 <= h.level <= 3]
     prev, next_ = neighbours
     return templates.render(
-        report.source, "section.html", page_id=view.section.id, section=view.section, body=body,
+        report.source, "section.html", page_id=view.section.id, page_file=view.section.page, section=view.section,
+        body=body,
         local_toc=local_toc if len(local_toc) >= LOCAL_TOC_MIN else [], prev=prev, next=next_, **common)
 
 
@@ -190,9 +212,9 @@ def _asset(report: Report, rel: str | None, site: Site) -> str | None:
     return None
 
 
-def write_site(report: Report, site: Site, out: Path, diags: Diagnostics) -> Path:
-    """Write the site into a staged folder, index it for search, move it to ``out/html``."""
-    final = out / "html"
+def write_site(report: Report, site: Site, final: Path, diags: Diagnostics) -> Path:
+    """Write the site into a staged folder, index it for search, move it to ``final``
+    (``OUT/html``, or ``OUT/html/LANG`` for an edition in another language)."""
     with output.staged_dir(final) as stage:
         for rel, text in site.pages.items():
             (stage / rel).write_text(text, encoding="utf-8")
@@ -209,4 +231,14 @@ def write_site(report: Report, site: Site, out: Path, diags: Diagnostics) -> Pat
         # at all it would index the index page instead, so there is nothing to run.
         if site.searchable:
             search.index_site(stage, report.manifest.language, diags, place=final.as_posix())
+        _keep_other_languages(report, final, stage)
     return final / "index.html"
+
+
+def _keep_other_languages(report: Report, final: Path, stage: Path) -> None:
+    """The editions in the other languages live inside the source language's site
+    (``html/en/``); replacing the site must not take them away."""
+    for language in report.manifest.translations:
+        edition = final / language.tag
+        if report.manifest.language != language.tag and edition.is_dir() and not (stage / language.tag).exists():
+            edition.rename(stage / language.tag)

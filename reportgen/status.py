@@ -54,12 +54,34 @@ def status_data(report: Report, today: datetime.date | None = None) -> dict:
     today = today or build_day()
     counts = unit_counts(report)
     total = sum(counts.values())
-    return {
+    data = {
         "title": report.manifest.title,
         "year": report.manifest.year,
         "counts": counts,
         "percent_done": 100 * counts["done"] / total if total else 0.0,
         "sections": [_node(section, section.root, today) for section in report.sections],
+    }
+    if report.manifest.translations:
+        data["translations"] = {lang.tag: translation_data(report, lang.tag) for lang in report.manifest.translations}
+    return data
+
+
+def translation_data(report: Report, tag: str) -> dict:
+    """How far the translation into ``tag`` is: counts per freshness and per status, and every unit."""
+    from reportgen import translations
+
+    rows = translations.freshness(report, tag)
+    statuses = dict.fromkeys(STATUSES, 0)
+    for row in rows:
+        if row.status is not None:
+            statuses[row.status.value] += 1
+    return {
+        "language": tag,
+        "counts": translations.counts(rows),
+        "status_counts": statuses,
+        "units": [{"section": r.section, "id": f"{r.section}#{r.anchor}", "title": r.title, "line": r.line,
+                   "freshness": r.state, "status": r.status.value if r.status else None,
+                   "translator": r.translator, "file": r.file} for r in rows],
     }
 
 
@@ -192,6 +214,30 @@ def _totals(data: dict):
     return line
 
 
+FRESHNESS_COLOURS = {"missing": "red", "outdated": "yellow", "current": "green"}
+
+
+def print_translation(data: dict, console) -> None:
+    """One row per source unit: its freshness in the language, the translation's status, the translator."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"translation · {data['language']}", box=box.SIMPLE_HEAD, title_justify="left",
+                  header_style="bold", pad_edge=False)
+    for name in ("unit", "freshness", "status", "translator", "file"):
+        table.add_column(name, overflow="fold")
+    for unit in data["units"]:
+        status = unit["status"]
+        table.add_row(unit["title"], Text(unit["freshness"], style=FRESHNESS_COLOURS[unit["freshness"]]),
+                      Text(f"{MARKS[status]} {status}", style=COLOURS[status]) if status else "",
+                      unit["translator"] or "", f"{unit['file'] or '—'}")
+    console.print(table)
+    counts = data["counts"]
+    console.print("  ".join(Text(f"{state} {counts[state]}", style=FRESHNESS_COLOURS[state]).markup
+                            for state in counts))
+
+
 def share_text(percent: float) -> str:
     """A percentage to one decimal, never shown as a finished 100 while a unit is open."""
     shown = round(percent, 1)
@@ -207,13 +253,22 @@ def share_text(percent: float) -> str:
 @click.argument("source", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON on stdout.")
 @click.option("--check", is_flag=True, help="Exit 1 while any unit is not done (a gate before publishing).")
-def status_command(source: Path, as_json: bool, check: bool) -> None:
+@click.option("--lang", metavar="TAG", help="Show the translation into this language: what is missing, "
+              "outdated or current, and how far each translation is.")
+def status_command(source: Path, as_json: bool, check: bool, lang: str | None) -> None:
     """Show what is done, what waits for review, who owns what and what is late."""
     from rich.console import Console
 
-    data = status_data(_load(source))
+    report = _load(source)
+    data = status_data(report)
+    if lang is not None and lang not in data.get("translations", {}):
+        known = ", ".join(data.get("translations", {})) or "none: report.yaml declares no 'languages'"
+        raise ReportError(f"report.yaml: error: --lang {lang}: not one of the report's translations ({known})")
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        shown = data if lang is None else data["translations"][lang]
+        click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
+    elif lang is not None:
+        print_translation(data["translations"][lang], Console(highlight=False))
     else:
         print_status(data, Console(highlight=False))
     if check:
