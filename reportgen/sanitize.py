@@ -33,6 +33,12 @@ HTML_TAGS = frozenset({
 })
 """CommonMark with tables, strikethrough and footnotes, plus reportgen's own wrappers."""
 
+RAW_HTML_TAGS = frozenset({
+    "b", "i", "u", "ins", "small", "kbd", "mark", "abbr", "details", "summary",
+    "dl", "dt", "dd", "tfoot", "caption",
+})
+"""What `reportgen.rawhtml` passes of the HTML authors write, beyond `HTML_TAGS`."""
+
 SVG_TAGS = frozenset({
     "svg", "g", "defs", "clipPath", "pattern", "path", "use", "rect", "text", "tspan", "title",
 })
@@ -50,7 +56,7 @@ _SVG_COMMON = {
 ATTRIBUTES: dict[str, set[str]] = {
     **{f"h{n}": _HEADING for n in range(1, 7)},
     "a": {"href", "title", "rel", "id", "class", "aria-label"},
-    "img": {"src", "alt", "title"},
+    "img": {"src", "alt", "title", "class", "style"},
     "span": {"class", "title", "role", "aria-label"},
     "div": {"class"},
     "p": {"class"},
@@ -62,8 +68,11 @@ ATTRIBUTES: dict[str, set[str]] = {
     "li": {"id", "class"},
     "pre": {"class"},
     "code": {"class"},
-    "th": {"style"},
-    "td": {"style"},
+    "th": {"style", "class", "colspan", "rowspan"},
+    "td": {"style", "class", "colspan", "rowspan"},
+    **{tag: {"class"} for tag in ("table", "tr", "caption", "figcaption")},
+    "abbr": {"title"},
+    "details": {"open", "class"},
     "svg": {"xmlns", "xlink", "version", "class", "viewBox", "width", "height", "role", "lang",
             "stroke-linejoin", "stroke-linecap", "aria-label"},
     "pattern": _SVG_COMMON | {"patternUnits"},
@@ -91,6 +100,9 @@ STYLE_PROPERTIES = frozenset({
 })
 """Properties matplotlib puts in ``style`` attributes, and table alignment."""
 
+IMAGE_STYLE = frozenset({"width", "height"})
+"""The size an ``<img width=…>`` written as HTML asks for (the column still caps it)."""
+
 #: Attributes whose value may hold a CSS ``url(…)`` reference.
 _PAINT = frozenset({"fill", "stroke", "clip-path"})
 _LOCAL_URL = re.compile(r"url\(\s*['\"]?#[\w.:-]+['\"]?\s*\)", re.IGNORECASE)
@@ -107,7 +119,7 @@ def clean_fragment(html: str) -> str:
 @lru_cache(maxsize=1)
 def _cleaner() -> nh3.Cleaner:
     return nh3.Cleaner(
-        tags=set(HTML_TAGS | SVG_TAGS),
+        tags=set(HTML_TAGS | RAW_HTML_TAGS | SVG_TAGS),
         clean_content_tags={"script", "style"},
         attributes={tag: set(names) for tag, names in ATTRIBUTES.items()},
         tag_attribute_values={tag: {name: set(values) for name, values in allowed.items()}
@@ -123,7 +135,7 @@ def _cleaner() -> nh3.Cleaner:
 def _filter(tag: str, attribute: str, value: str) -> str | None:
     """Value checks nh3's per-tag lists cannot express; None removes the attribute."""
     if attribute == "style":
-        return _style(value)
+        return _style(value, IMAGE_STYLE if tag == "img" else STYLE_PROPERTIES)
     if attribute in _PAINT:
         return value if _css_value_ok(value) else None
     if attribute in ("href", "src"):
@@ -142,12 +154,12 @@ def _url_ok(tag: str, attribute: str, value: str) -> bool:
     return True
 
 
-def _style(value: str) -> str | None:
+def _style(value: str, properties: frozenset[str]) -> str | None:
     """The declarations of ``value`` that name an allowed property with a harmless value."""
     kept = []
     for declaration in value.split(";"):
         name, colon, rest = declaration.partition(":")
-        if colon and name.strip().lower() in STYLE_PROPERTIES and _css_value_ok(rest):
+        if colon and name.strip().lower() in properties and _css_value_ok(rest):
             kept.append(declaration.strip())
     return "; ".join(kept) or None
 
