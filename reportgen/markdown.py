@@ -23,8 +23,9 @@ from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from reportgen.cjk import cjk_friendly_plugin, is_cjk
+from reportgen.extensions import diagram_placeholder, extensions_plugin
 from reportgen.model import Heading, Status
-from reportgen.rawhtml import raw_html_plugin
+from reportgen.rawhtml import IMAGE_TABLE, raw_html_plugin
 
 #: How deep blocks may nest (quotes in lists in quotes…); text deeper than this is
 #: not rendered, and the reader warns at its line.
@@ -54,8 +55,10 @@ _WORD = re.compile(
 def make_parser(markers: dict[Status, tuple[str, ...]]) -> MarkdownIt:
     """The configured parser: CommonMark, tables, strikethrough, footnotes,
     bare URLs as links, heading anchors, status markers, emphasis that works
-    beside Chinese punctuation; raw HTML through the allow-list of `reportgen.rawhtml`."""
-    md = MarkdownIt("commonmark", {"html": True, "linkify": True, "typographer": False, "maxNesting": MAX_NESTING})
+    beside Chinese punctuation; raw HTML through the allow-list of `reportgen.rawhtml`;
+    callouts, math and diagram blocks of other generators (`reportgen.extensions`)."""
+    md = MarkdownIt("commonmark", {"html": True, "alerts": True, "linkify": True, "typographer": False,
+                                   "maxNesting": MAX_NESTING})
     md.enable(["table", "strikethrough", "linkify"])
     # Every link and image reaches our own check (`_check_links`), which drops the
     # unsafe ones with a warning at their line instead of leaving them as text.
@@ -63,6 +66,7 @@ def make_parser(markers: dict[Status, tuple[str, ...]]) -> MarkdownIt:
     md.use(cjk_friendly_plugin)
     md.use(footnote_plugin, inline=True)
     md.use(raw_html_plugin, classify_link=_classify_link, classify_image=_classify_image)
+    md.use(extensions_plugin)
     md.core.ruler.push("status_marker", _marker_rule(_marker_table(markers)))
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=slugify)
     md.core.ruler.push("reserved_ids", _avoid_reserved_ids)
@@ -437,6 +441,8 @@ def _fence(self, tokens, idx, options, env) -> str:
     ctx: RenderContext = env["ctx"]
     if id(token) in ctx.figures:
         return ctx.figures[id(token)]
+    if "diagram" in token.meta:
+        return diagram_placeholder(token)
     lang = token.info.strip().split(" ")[0] if token.info else ""
     cls = f' class="language-{_attr(lang)}"' if lang else ""
     return f"<pre><code{cls}>{html.escape(token.content)}</code></pre>\n"
@@ -452,6 +458,10 @@ def _softbreak(self, tokens, idx, options, env) -> str:
 
 
 def _table_open(self, tokens, idx, options, env) -> str:
+    end = next((j for j in range(idx, len(tokens)) if tokens[j].type == "table_close"), len(tokens))
+    if any(c.type == "image" or any(isinstance(p, Token) and p.type == "image" for p in c.meta.get("raw", ()))
+           for t in tokens[idx:end] if t.type == "inline" for c in t.children or []):
+        return f'<div class="table-wrap">\n<table class="{IMAGE_TABLE}">\n'
     return '<div class="table-wrap">\n<table>\n'
 
 

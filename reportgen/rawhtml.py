@@ -52,6 +52,10 @@ PASSED: dict[str, set[str]] = {
 RENAMED = {"center": ("div", "align-center")}
 """Obsolete tags written as a tag of the allow-list with a class the templates style."""
 
+IMAGE_TABLE = "with-images"
+"""Class of a table that holds images: laid out to the column's width, its images shrunk to their cells
+(by content, a 700px image in a cell would push the table past the page)."""
+
 ALIGNABLE = frozenset({"p", "div", "span", "td", "th", "tr", "table", "img", "figure", "figcaption", "caption",
                        "h1", "h2", "h3", "h4", "h5", "h6"})
 ALIGNMENTS = frozenset({"left", "center", "right", "justify"})
@@ -208,7 +212,7 @@ def _inline(token: Token, shared: _State) -> None:
 
 
 def _read(fragment: str, line: int | None, shared: _State) -> list:
-    reader = _Fragment(line, shared)
+    reader = _Fragment(line, shared, "<img" in fragment.lower())
     reader.feed(fragment)
     reader.close()
     return reader.parts
@@ -217,9 +221,10 @@ def _read(fragment: str, line: int | None, shared: _State) -> list:
 class _Fragment(HTMLParser):
     """One raw HTML token read into parts: strings of safe HTML and Markdown tokens."""
 
-    def __init__(self, line: int | None, shared: _State):
+    def __init__(self, line: int | None, shared: _State, with_images: bool):
         super().__init__(convert_charrefs=True)
         self.first_line, self.shared, self.parts = line, shared, []
+        self.with_images = with_images
 
     # -- where, and what to say
 
@@ -305,6 +310,8 @@ class _Fragment(HTMLParser):
 
     def element(self, tag: str, values: dict[str, str], closed: bool) -> None:
         name, classes = (RENAMED[tag][0], [RENAMED[tag][1]]) if tag in RENAMED else (tag, [])
+        if tag == "table" and self.with_images:
+            classes.append(IMAGE_TABLE)
         allowed = PASSED.get(tag, set())
         written, refused = [], []
         for attribute, value in values.items():

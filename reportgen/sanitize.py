@@ -73,7 +73,8 @@ ATTRIBUTES: dict[str, set[str]] = {
     **{tag: {"class"} for tag in ("table", "tr", "caption", "figcaption")},
     "abbr": {"title"},
     "details": {"open", "class"},
-    "svg": {"xmlns", "xlink", "version", "class", "viewBox", "width", "height", "role", "lang",
+    "summary": {"class"},
+    "svg": {"xmlns", "xlink", "version", "class", "viewBox", "width", "height", "role", "lang", "style",
             "stroke-linejoin", "stroke-linecap", "aria-label"},
     "pattern": _SVG_COMMON | {"patternUnits"},
     **{tag: _SVG_COMMON for tag in ("g", "defs", "clipPath", "path", "use", "rect", "text", "tspan")},
@@ -97,6 +98,7 @@ STYLE_PROPERTIES = frozenset({
     "stroke-linejoin", "stroke-dasharray", "stroke-dashoffset", "opacity",
     "font-size", "font-family", "font-style", "font-weight", "font-stretch", "font-variant",
     "text-anchor", "shape-rendering",
+    "vertical-align",  # a formula's baseline (`reportgen.extensions`)
 })
 """Properties matplotlib puts in ``style`` attributes, and table alignment."""
 
