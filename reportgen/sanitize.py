@@ -7,9 +7,10 @@ tables in ``div.table-wrap``, footnotes, links, images, code), the notes the
 editions add, and the figures of `reportgen.build` with the inline SVG that
 matplotlib writes with ``svg.fonttype = "none"``.  Everything else goes: a
 script, an event handler, a ``javascript:`` URL, an ``<iframe>``, a style that
-loads a URL.  Markdown is parsed with raw HTML off, so for reportgen's own
-output the gate changes nothing; it is there for the day a render rule, a
-plugin or a theme lets something through.
+loads a URL.  Raw HTML an author writes has already passed the narrower
+allow-list of `reportgen.rawhtml` (which says what it dropped); here its
+tags are balanced, and the gate is there for the day a render rule, a plugin
+or a theme lets something through.
 
 Links may use http, https, mailto or a relative URL; ``data:`` is allowed
 for raster images only; references inside a chart (``xlink:href``,

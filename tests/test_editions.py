@@ -96,3 +96,12 @@ def test_empty_section_shows_pending_placeholder(make_source):
     source = make_source({"a.md": "# ✍️后记\n"})
     assert build(source).exit_code == 0
     assert "本节内容待补充" in (source / "build" / "html" / "a.html").read_text(encoding="utf-8")
+
+
+def test_public_edition_with_nothing_finished_is_an_error_not_an_empty_pdf(make_source):
+    source = make_source({"a.md": "# ✍️甲\n\n正在写。\n", "b.md": "# 👁️乙\n\n待审。\n"})
+    result = CliRunner().invoke(main, ["build", str(source), "--format", "pdf", "--edition", "public"])
+    assert result.exit_code == 1
+    assert "report.yaml:6: error: the public edition has no section in it" in result.output
+    assert not (source / "build" / "report.pdf").exists()
+    assert build(source, "--edition", "public").exit_code == 1  # the HTML edition as well
