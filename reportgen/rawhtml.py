@@ -67,6 +67,22 @@ WITH_CONTENT = frozenset({"script", "style", "template", "svg", "math", "iframe"
                           "textarea", "select", "noscript", "head", "title"})
 """Tags whose content is no text of the report: dropped with the tag."""
 
+HTML_ELEMENTS = frozenset("""
+a abbr acronym address applet area article aside audio b base basefont bdi bdo bgsound big blink blockquote
+body br button canvas caption center cite code col colgroup data datalist dd del details dfn dialog dir div dl
+dt em embed fieldset figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr
+html i iframe image img input ins isindex kbd keygen label legend li link listing main map mark marquee math
+menu menuitem meta meter multicol nav nextid nobr noembed noframes noscript object ol optgroup option output p
+param picture plaintext portal pre progress q rb rp rt rtc ruby s samp script search section select slot small
+source spacer span strike strong style sub summary sup svg table tbody td template textarea tfoot th thead time
+title tr track tt u ul var video wbr xmp
+""".split())
+"""Every element name of HTML, current and obsolete: ``<The Song of the Open Source People>``
+is prose in angle brackets, not a tag, and stays text."""
+
+_COMPONENT = re.compile(r"^[A-Za-z][a-z0-9]*[A-Z]|-")
+"""``<ClientOnly>``, ``<Badge …/>``, ``<my-widget>``: a component of the site generator, not text."""
+
 VOID = frozenset({"br", "hr", "img", "embed", "source", "track", "input", "meta", "link", "base", "wbr", "col",
                   "area", "param", "keygen"})
 
@@ -180,7 +196,7 @@ def _raw_html_rule(classify_link, classify_image):
         tokens = state.tokens
         for i, token in enumerate(tokens):
             if token.type == "html_block":
-                token.meta["raw"] = _read(token.content, _line(token), shared)
+                token.meta["raw"], token.meta["text"] = _read(token.content, _line(token), shared)
                 shared.skipping.clear()
             elif token.type == "inline" and token.children:
                 _inline(token, shared)
@@ -204,18 +220,19 @@ def _inline(token: Token, shared: _State) -> None:
     line = _line(token)
     for child in token.children:
         if child.type == "html_inline":
-            child.meta["raw"] = _read(child.content, line, shared)
+            child.meta["raw"] = _read(child.content, line, shared)[0]
         elif shared.skipping and child.type in ("text", "softbreak", "hardbreak", "code_inline"):
             child.type, child.content = "text", ""  # inside an inline <script> or <svg>
         if line is not None:
             line += child.content.count("\n") + (child.type in ("softbreak", "hardbreak"))
 
 
-def _read(fragment: str, line: int | None, shared: _State) -> list:
+def _read(fragment: str, line: int | None, shared: _State) -> tuple[list, str]:
+    """The parts of ``fragment``, and the text it shows (for word counts)."""
     reader = _Fragment(line, shared, "<img" in fragment.lower())
     reader.feed(fragment)
     reader.close()
-    return reader.parts
+    return reader.parts, "".join(reader.text)
 
 
 class _Fragment(HTMLParser):
@@ -224,7 +241,7 @@ class _Fragment(HTMLParser):
     def __init__(self, line: int | None, shared: _State, with_images: bool):
         super().__init__(convert_charrefs=True)
         self.first_line, self.shared, self.parts = line, shared, []
-        self.with_images = with_images
+        self.with_images, self.text = with_images, []
 
     # -- where, and what to say
 
@@ -237,12 +254,24 @@ class _Fragment(HTMLParser):
     # -- HTMLParser's callbacks
 
     def handle_starttag(self, tag, attrs):
-        self.start(tag, attrs, closed=False)
+        if not self.prose(tag, attrs):
+            self.start(tag, attrs, closed=False)
 
     def handle_startendtag(self, tag, attrs):
         self.start(tag, attrs, closed=True)
 
+    def prose(self, tag: str, attrs) -> bool:
+        """True (and the text kept as written) for angle brackets that hold words, not a tag."""
+        written = self.get_starttag_text() or ""
+        if (tag in HTML_ELEMENTS or self.shared.skipping or _COMPONENT.search(written[1:].split()[0].rstrip(">/"))
+                or any(value is not None for _, value in attrs)):
+            return False
+        self.parts.append(html.escape(written, quote=False))
+        return True
+
     def handle_endtag(self, tag):
+        if tag not in HTML_ELEMENTS and not self.shared.skipping:
+            return  # the end of a component (its start was reported) or of prose: nothing to show
         skipping = self.shared.skipping
         if skipping:
             if tag in skipping:
@@ -261,6 +290,7 @@ class _Fragment(HTMLParser):
     def handle_data(self, data):
         if not self.shared.skipping:
             self.parts.append(html.escape(data, quote=False))
+            self.text.append(data)
 
     def handle_comment(self, data):
         pass  # a comment is the author's note to themselves: never shown

@@ -236,3 +236,19 @@ def test_each_unsupported_block_is_a_warning_at_its_line(make_source, text, line
     load_report(source, diags)
     found = [str(d) for d in diags.items]
     assert any(d.startswith(f"sections/a.md:{line}: warning: {message}") for d in found), found
+
+
+def test_words_written_in_html_count_for_their_unit(make_source):
+    source = make_source({"a.md": "# 甲\n\n<p align=\"center\">四个汉字</p>\n\n<center>图一</center>\n"})
+    report = load_report(source, Diagnostics())
+    assert report.sections[0].root.words == 4 + 2  # the paragraph and the caption (a title is no body text)
+
+
+def test_words_in_angle_brackets_are_prose_not_a_tag(make_source):
+    source = make_source({"a.md": "# 甲\n\n歌曲 <The Song of the Open Source People> 与 List<String>。\n"})
+    diags = Diagnostics()
+    report = load_report(source, diags)
+    view = select(report, "draft", Diagnostics()).views[0]
+    html = section_html(report, view, "html", "draft", {})
+    assert "&lt;The Song of the Open Source People&gt;" in html and "List&lt;String&gt;" in html
+    assert not diags.items
