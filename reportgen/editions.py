@@ -66,6 +66,12 @@ def select(report: Report, name: str, diags: Diagnostics, strict: bool = False) 
         shown = {id(t) for t in tokens}
         kept = [h for h in section.root.walk() if id(section.tokens[h.token_range[0]]) in shown]
         edition.views.append(SectionView(section, tokens, kept))
+    if not edition.views:
+        # Published, it would be a cover and an empty contents page: nothing to publish.
+        first = report.manifest.section_lines.get(report.manifest.sections[0]) if report.manifest.sections else None
+        diags.error("report.yaml", first or 1, f"the {name} edition has no section in it: every section is unfinished "
+                    f"and left out ({len(edition.omitted)} unit(s)); finish one, or set editions.public.unfinished: "
+                    "placeholder")
     return edition
 
 

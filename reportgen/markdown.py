@@ -23,8 +23,10 @@ from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from reportgen.cjk import cjk_friendly_plugin, is_cjk
+from reportgen.extensions import diagram_placeholder, extensions_plugin
 from reportgen.messages import words
 from reportgen.model import DEFAULT_MARKERS, Heading, Status
+from reportgen.rawhtml import IMAGE_TABLE, raw_html_plugin
 
 #: How deep blocks may nest (quotes in lists in quotes…); text deeper than this is
 #: not rendered, and the reader warns at its line.
@@ -54,14 +56,18 @@ _WORD = re.compile(
 def make_parser(markers: dict[Status, tuple[str, ...]]) -> MarkdownIt:
     """The configured parser: CommonMark, tables, strikethrough, footnotes,
     bare URLs as links, heading anchors, status markers, emphasis that works
-    beside Chinese punctuation; raw HTML stays text."""
-    md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False, "maxNesting": MAX_NESTING})
+    beside Chinese punctuation; raw HTML through the allow-list of `reportgen.rawhtml`;
+    callouts, math and diagram blocks of other generators (`reportgen.extensions`)."""
+    md = MarkdownIt("commonmark", {"html": True, "alerts": True, "linkify": True, "typographer": False,
+                                   "maxNesting": MAX_NESTING})
     md.enable(["table", "strikethrough", "linkify"])
     # Every link and image reaches our own check (`_check_links`), which drops the
     # unsafe ones with a warning at their line instead of leaving them as text.
     md.validateLink = lambda url: True
     md.use(cjk_friendly_plugin)
     md.use(footnote_plugin, inline=True)
+    md.use(raw_html_plugin, classify_link=_classify_link, classify_image=_classify_image)
+    md.use(extensions_plugin)
     md.core.ruler.push("status_marker", _marker_rule(_marker_table(markers)))
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=slugify)
     md.core.ruler.push("reserved_ids", _avoid_reserved_ids)
@@ -333,10 +339,13 @@ def _heading_open(self, tokens, idx, options, env) -> str:
     else:
         anchor_id = ctx.anchor_id(anchor)
     attrs = f' id="{_attr(anchor_id)}"'
+    classes = [f"align-{token.meta['align']}"] if "align" in token.meta else []  # <h1 align="center">
     if heading is not None:
         attrs += f' data-title="{_attr(heading.title)}"'
         if ctx.edition == "draft" and heading.status is not None:
-            attrs += f' class="status-{heading.status.value}"'
+            classes.append(f"status-{heading.status.value}")
+    if classes:
+        attrs += f' class="{" ".join(classes)}"'
     badge = _badge(heading, ctx.markers, ctx.language) if ctx.edition == "draft" else ""
     if badge and ctx.mode == "html":
         # Beside the heading, not in it: search results take a heading's whole text as its title.
@@ -414,14 +423,16 @@ def _image(self, tokens, idx, options, env) -> str:
     token = tokens[idx]
     alt = self.renderInlineAsText(token.children or [], options, env)
     kind = token.meta.get("image")
+    # Size and alignment of an <img> written as HTML (`reportgen.rawhtml`).
+    shape = "".join(f' {name}="{_attr(token.meta[name])}"' for name in ("class", "style") if name in token.meta)
     if kind == "local":
         title = token.attrGet("title")
         t = f' title="{_attr(title)}"' if title else ""
-        return f'<img src="{_attr(token.meta["target"])}" alt="{_attr(alt)}"{t}>'
+        return f'<img src="{_attr(token.meta["target"])}" alt="{_attr(alt)}"{t}{shape}>'
     if kind == "fetched":
-        return f'<img src="{_attr(token.meta["target"])}" alt="{_attr(alt)}">'
+        return f'<img src="{_attr(token.meta["target"])}" alt="{_attr(alt)}"{shape}>'
     if kind == "inline":
-        return f'<img src="{_attr(token.attrGet("src") or "")}" alt="{_attr(alt)}">'
+        return f'<img src="{_attr(token.attrGet("src") or "")}" alt="{_attr(alt)}"{shape}>'
     src = token.attrGet("src") or ""
     reason = {"remote": "远程图片未获取", "missing": "图片缺失", "refused": "图片不可用"}.get(kind, "图片不可用")
     label = f"{alt}：" if alt else ""
@@ -434,6 +445,8 @@ def _fence(self, tokens, idx, options, env) -> str:
     ctx: RenderContext = env["ctx"]
     if id(token) in ctx.figures:
         return ctx.figures[id(token)]
+    if "diagram" in token.meta:
+        return diagram_placeholder(token)
     lang = token.info.strip().split(" ")[0] if token.info else ""
     cls = f' class="language-{_attr(lang)}"' if lang else ""
     return f"<pre><code{cls}>{html.escape(token.content)}</code></pre>\n"
@@ -449,6 +462,10 @@ def _softbreak(self, tokens, idx, options, env) -> str:
 
 
 def _table_open(self, tokens, idx, options, env) -> str:
+    end = next((j for j in range(idx, len(tokens)) if tokens[j].type == "table_close"), len(tokens))
+    if any(c.type == "image" or any(isinstance(p, Token) and p.type == "image" for p in c.meta.get("raw", ()))
+           for t in tokens[idx:end] if t.type == "inline" for c in t.children or []):
+        return f'<div class="table-wrap">\n<table class="{IMAGE_TABLE}">\n'
     return '<div class="table-wrap">\n<table>\n'
 
 

@@ -369,6 +369,8 @@ def _count_words(tokens: list[Token], headings: list[Heading], body_end: int) ->
             own[current] += sum(word_count(c.content) for c in token.children or [] if c.type in ("text", "code_inline"))
         elif token.type == "fence" and not token.info.strip().startswith("chart"):
             own[current] += word_count(token.content)
+        elif token.type == "html_block":
+            own[current] += word_count(token.meta.get("text", ""))  # text of raw HTML, tags left out
     for heading, words in zip(headings, own):
         heading.words = words
 

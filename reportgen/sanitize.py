@@ -7,9 +7,10 @@ tables in ``div.table-wrap``, footnotes, links, images, code), the notes the
 editions add, and the figures of `reportgen.build` with the inline SVG that
 matplotlib writes with ``svg.fonttype = "none"``.  Everything else goes: a
 script, an event handler, a ``javascript:`` URL, an ``<iframe>``, a style that
-loads a URL.  Markdown is parsed with raw HTML off, so for reportgen's own
-output the gate changes nothing; it is there for the day a render rule, a
-plugin or a theme lets something through.
+loads a URL.  Raw HTML an author writes has already passed the narrower
+allow-list of `reportgen.rawhtml` (which says what it dropped); here its
+tags are balanced, and the gate is there for the day a render rule, a plugin
+or a theme lets something through.
 
 Links may use http, https, mailto or a relative URL; ``data:`` is allowed
 for raster images only; references inside a chart (``xlink:href``,
@@ -33,6 +34,12 @@ HTML_TAGS = frozenset({
 })
 """CommonMark with tables, strikethrough and footnotes, plus reportgen's own wrappers."""
 
+RAW_HTML_TAGS = frozenset({
+    "b", "i", "u", "ins", "small", "kbd", "mark", "abbr", "details", "summary",
+    "dl", "dt", "dd", "tfoot", "caption",
+})
+"""What `reportgen.rawhtml` passes of the HTML authors write, beyond `HTML_TAGS`."""
+
 SVG_TAGS = frozenset({
     "svg", "g", "defs", "clipPath", "pattern", "path", "use", "rect", "text", "tspan", "title",
 })
@@ -50,7 +57,7 @@ _SVG_COMMON = {
 ATTRIBUTES: dict[str, set[str]] = {
     **{f"h{n}": _HEADING for n in range(1, 7)},
     "a": {"href", "title", "rel", "id", "class", "aria-label"},
-    "img": {"src", "alt", "title"},
+    "img": {"src", "alt", "title", "class", "style"},
     "span": {"class", "title", "role", "aria-label"},
     "div": {"class"},
     "p": {"class"},
@@ -62,9 +69,13 @@ ATTRIBUTES: dict[str, set[str]] = {
     "li": {"id", "class"},
     "pre": {"class"},
     "code": {"class"},
-    "th": {"style"},
-    "td": {"style"},
-    "svg": {"xmlns", "xlink", "version", "class", "viewBox", "width", "height", "role", "lang",
+    "th": {"style", "class", "colspan", "rowspan"},
+    "td": {"style", "class", "colspan", "rowspan"},
+    **{tag: {"class"} for tag in ("table", "tr", "caption", "figcaption")},
+    "abbr": {"title"},
+    "details": {"open", "class"},
+    "summary": {"class"},
+    "svg": {"xmlns", "xlink", "version", "class", "viewBox", "width", "height", "role", "lang", "style",
             "stroke-linejoin", "stroke-linecap", "aria-label"},
     "pattern": _SVG_COMMON | {"patternUnits"},
     **{tag: _SVG_COMMON for tag in ("g", "defs", "clipPath", "path", "use", "rect", "text", "tspan")},
@@ -88,8 +99,12 @@ STYLE_PROPERTIES = frozenset({
     "stroke-linejoin", "stroke-dasharray", "stroke-dashoffset", "opacity",
     "font-size", "font-family", "font-style", "font-weight", "font-stretch", "font-variant",
     "text-anchor", "shape-rendering",
+    "vertical-align",  # a formula's baseline (`reportgen.extensions`)
 })
 """Properties matplotlib puts in ``style`` attributes, and table alignment."""
+
+IMAGE_STYLE = frozenset({"width", "height"})
+"""The size an ``<img width=…>`` written as HTML asks for (the column still caps it)."""
 
 #: Attributes whose value may hold a CSS ``url(…)`` reference.
 _PAINT = frozenset({"fill", "stroke", "clip-path"})
@@ -107,7 +122,7 @@ def clean_fragment(html: str) -> str:
 @lru_cache(maxsize=1)
 def _cleaner() -> nh3.Cleaner:
     return nh3.Cleaner(
-        tags=set(HTML_TAGS | SVG_TAGS),
+        tags=set(HTML_TAGS | RAW_HTML_TAGS | SVG_TAGS),
         clean_content_tags={"script", "style"},
         attributes={tag: set(names) for tag, names in ATTRIBUTES.items()},
         tag_attribute_values={tag: {name: set(values) for name, values in allowed.items()}
@@ -123,7 +138,7 @@ def _cleaner() -> nh3.Cleaner:
 def _filter(tag: str, attribute: str, value: str) -> str | None:
     """Value checks nh3's per-tag lists cannot express; None removes the attribute."""
     if attribute == "style":
-        return _style(value)
+        return _style(value, IMAGE_STYLE if tag == "img" else STYLE_PROPERTIES)
     if attribute in _PAINT:
         return value if _css_value_ok(value) else None
     if attribute in ("href", "src"):
@@ -142,12 +157,12 @@ def _url_ok(tag: str, attribute: str, value: str) -> bool:
     return True
 
 
-def _style(value: str) -> str | None:
+def _style(value: str, properties: frozenset[str]) -> str | None:
     """The declarations of ``value`` that name an allowed property with a harmless value."""
     kept = []
     for declaration in value.split(";"):
         name, colon, rest = declaration.partition(":")
-        if colon and name.strip().lower() in STYLE_PROPERTIES and _css_value_ok(rest):
+        if colon and name.strip().lower() in properties and _css_value_ok(rest):
             kept.append(declaration.strip())
     return "; ".join(kept) or None
 

@@ -73,7 +73,7 @@ def regenerate() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         test_markdown.regenerate(Path(folder))
-        print("wrote tests/fixtures/markdown.md")
+        print("wrote tests/fixtures/*.md")
 
 
 if __name__ == "__main__":

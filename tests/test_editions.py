@@ -109,3 +109,11 @@ def test_a_custom_marker_set_shows_its_own_badges(make_source, tmp_path):
     page = (tmp_path / "out" / "html" / "a.html").read_text(encoding="utf-8")
     badges = re.findall(r'<span class="badge badge-(\w+)"[^>]*>(.*?)<span class="badge-text">', page)
     assert badges == [("done", "🟢"), ("editing", "🟡")]
+
+def test_public_edition_with_nothing_finished_is_an_error_not_an_empty_pdf(make_source):
+    source = make_source({"a.md": "# ✍️甲\n\n正在写。\n", "b.md": "# 👁️乙\n\n待审。\n"})
+    result = CliRunner().invoke(main, ["build", str(source), "--format", "pdf", "--edition", "public"])
+    assert result.exit_code == 1
+    assert "report.yaml:6: error: the public edition has no section in it" in result.output
+    assert not (source / "build" / "report.pdf").exists()
+    assert build(source, "--edition", "public").exit_code == 1  # the HTML edition as well

@@ -1,4 +1,7 @@
-"""Markdown cases from tests/fixtures/markdown.md: title, input, expected HTML.
+"""Markdown cases from tests/fixtures/*.md: title, input, expected HTML.
+
+``markdown.md`` holds the Markdown of reportgen's own reports, ``rawhtml.md``
+the raw HTML and extensions of other generators' documents.
 
 Each case is rendered as one section's page of the draft HTML edition (the
 section's ``# 甲`` heading is added by the test and left out of the expected
@@ -17,7 +20,7 @@ from reportgen.editions import select
 from reportgen.errors import Diagnostics
 from reportgen.reader import load_report
 
-FIXTURES = Path(__file__).parent / "fixtures" / "markdown.md"
+FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("*.md"))
 
 
 def read_cases(path: Path) -> list[tuple[str, str, str]]:
@@ -39,26 +42,37 @@ def read_cases(path: Path) -> list[tuple[str, str, str]]:
 
 
 def render_case(tmp_path: Path, given: str) -> str:
-    from tests.conftest import SourceMaker
+    from tests.conftest import PNG, SourceMaker
 
-    source = SourceMaker(tmp_path)({"a.md": "# 甲\n\n" + given})
+    source = SourceMaker(tmp_path)({"a.md": "# 甲\n\n" + given}, extra={"assets/p.png": PNG})
     report = load_report(source, Diagnostics())
     edition = select(report, "draft", Diagnostics())
     html = section_html(report, edition.views[0], "html", "draft", {})
     return html.split("</h1>", 1)[1].split("\n", 1)[1]  # everything after the title line
 
 
-CASES = read_cases(FIXTURES)
+CASES = [(path.stem, *case) for path in FIXTURES for case in read_cases(path)]
 
 
-@pytest.mark.parametrize("title,given,expected", CASES, ids=[c[0] for c in CASES])
-def test_markdown_case(tmp_path, title, given, expected):
+@pytest.mark.parametrize("fixture,title,given,expected", CASES, ids=[f"{c[0]}: {c[1]}" for c in CASES])
+def test_markdown_case(tmp_path, fixture, title, given, expected):
     assert render_case(tmp_path, given) == expected
 
 
 def regenerate(tmp_path: Path) -> None:
-    """Rewrite the expected outputs from the current renderer (``make golden``)."""
-    parts = []
-    for title, given, _ in CASES:
-        parts.append(f"{title}\n.\n{given}.\n{render_case(tmp_path / str(len(parts)), given)}.\n")
-    FIXTURES.write_text("\n".join(parts), encoding="utf-8")
+    """Rewrite the expected outputs of every fixture file from the current renderer (``make golden``)."""
+    for path in FIXTURES:
+        parts = []
+        for title, given, _ in read_cases(path):
+            parts.append(f"{title}\n.\n{given}.\n{render_case(tmp_path / path.stem / str(len(parts)), given)}.\n")
+        path.write_text("\n".join(parts), encoding="utf-8")
+
+
+def test_math_is_typeset_as_math_after_charts_set_their_style():
+    """Charts turn mathtext off for their labels; a formula after a chart must still be read as TeX."""
+    from reportgen import extensions, fonts
+
+    fonts.configure_matplotlib()
+    extensions.typeset.cache_clear()
+    assert extensions.typeset(r"\begin{aligned} x \end{aligned}", False)[0] is None  # TeX mathtext cannot read
+    assert 'aria-label="x^2"' in extensions.typeset("x^2", False)[0]

@@ -371,10 +371,12 @@ def test_missing_pagefind_is_a_warning_and_the_site_is_still_written(make_source
     assert not (tmp_path / "out" / "html" / "pagefind").exists()
 
 
-def test_public_edition_with_no_finished_section_has_no_index_and_says_so(make_source, tmp_path):
+def test_public_edition_with_no_finished_section_is_an_error(make_source, tmp_path):
+    """Published, it would be a cover and an empty search page: the build stops and says why."""
     source = make_source({"a.md": "# ✍️甲\n\n正在写。\n"})
     result = build(BuildOptions(source=source, out=tmp_path / "out", formats=("html",), edition="public"))
-    assert result.ok and not result.diagnostics.warnings
-    site = tmp_path / "out" / "html"
-    assert not (site / "pagefind").exists()  # Pagefind would have indexed the index page instead
-    assert "还没有可以搜索的章节" in page(site, "search.html").find("div", id="rg-search-page")[0]["data-nothing"]
+    assert not result.ok
+    assert [str(d) for d in result.diagnostics.errors] == [
+        "report.yaml:6: error: the public edition has no section in it: every section is unfinished and left out "
+        "(1 unit(s)); finish one, or set editions.public.unfinished: placeholder"]
+    assert not (tmp_path / "out" / "html").exists()
