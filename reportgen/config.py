@@ -29,7 +29,11 @@ KEYS = {
     "editions": "edition options: public: {unfinished: omit|placeholder}",
     "limits": "limits: {max_file_size: bytes or '5MB'}",
     "remote": "remote resources: {fetch: false, budget: seconds}",
+    "public": "the folder images written from the site root (/image/x.png) are in; "
+              "default: public, static or docs/public, whichever exists",
 }
+#: Where site generators keep files served from the site root (VitePress, Hugo, VuePress).
+PUBLIC_FOLDERS = ("public", "static", "docs/public", "docs/.vuepress/public")
 UNFINISHED = ("omit", "placeholder")
 
 
@@ -85,6 +89,7 @@ class _Reader:
             markers=self.markers(),
             unfinished=self.unfinished(),
             max_file_size=self.max_file_size(),
+            public=self.public(),
             **self.remote(),
         )
         return Manifest(**fields) if self.ok else None
@@ -179,6 +184,22 @@ class _Reader:
             return 5 * 1024 * 1024
         return size
 
+    def public(self) -> tuple[str, ...]:
+        value = self.data.get("public")
+        if value is None:
+            return tuple(f for f in PUBLIC_FOLDERS if (self.source / f).is_dir() and _inside(self.source, f))
+        folder = self.text("public")
+        if folder is None:
+            return ()
+        folder = folder.strip().strip("/") or "."
+        if not _inside(self.source, folder):
+            self.problem("public", f"public must be a folder inside the report folder: {value}")
+            return ()
+        if not (self.source / folder).is_dir():
+            self.problem("public", f"public folder not found: {value}")
+            return ()
+        return (folder,)
+
     def remote(self) -> dict:
         remote = self.data.get("remote") or {}
         if not isinstance(remote, dict):
@@ -192,6 +213,10 @@ class _Reader:
             self.error("remote", "remote.budget must be a number of seconds")
             budget = 20
         return {"remote_fetch": fetch, "remote_budget": float(budget)}
+
+
+def _inside(source: Path, rel: str) -> bool:
+    return (source / rel).resolve().is_relative_to(source.resolve())
 
 
 def parse_size(value) -> int | None:

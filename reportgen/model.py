@@ -189,6 +189,8 @@ class Manifest:
     """Seconds that all remote fetches of one build may take together."""
     section_lines: dict[str, int] = field(default_factory=dict)
     """Section path → its line in report.yaml, for diagnostics."""
+    public: tuple[str, ...] = ()
+    """Folders (relative to the source) that images written from the site root (``/x.png``) are in."""
 
 
 @dataclass

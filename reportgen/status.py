@@ -74,7 +74,7 @@ def unit_counts(report: Report) -> dict[str, int]:
 
 def _node(section: Section, heading: Heading, today: datetime.date) -> dict:
     status = heading.status
-    return {
+    node = {
         "id": section.id if heading is section.root else f"{section.id}#{heading.anchor}",
         "title": heading.title,
         "file": section.path,
@@ -89,6 +89,9 @@ def _node(section: Section, heading: Heading, today: datetime.date) -> dict:
         "words": heading.words,
         "children": [_node(section, child, today) for child in heading.children if _holds_units(child)],
     }
+    if heading is section.root:  # front matter of other tools, kept as the author wrote it
+        node["extra"] = json.loads(json.dumps(section.front.extra, ensure_ascii=False, default=str))
+    return node
 
 
 def _holds_units(heading: Heading) -> bool:
