@@ -73,6 +73,7 @@ def render_page(report: Report, out: Path, diags: Diagnostics, today: datetime.d
         owners=owners,
         people=_people_to_pick(owners, units),
         sections=section_rows(report, data, units, today, html_edition),
+        parts=part_rows(data),
         units=units,
         history=past, history_limit=history.LIMIT,
         charts=_charts(data, owners, past, out / ".cache" / "charts"),
@@ -164,6 +165,23 @@ def section_rows(report: Report, data: dict, units: list[dict], today: datetime.
             "href": _href(node, html_edition),
         })
     return rows
+
+
+def part_rows(data: dict) -> list[dict]:
+    """One row per part of report.yaml: its sections and how many of their units are done."""
+    rows: dict[str, dict] = {}
+    for node in data["sections"]:
+        if node["part"] is None:
+            continue
+        row = rows.setdefault(node["part"], {"title": node["part"], "sections": 0, "units": 0, "done": 0,
+                                             "counts": dict.fromkeys(status.STATUSES, 0)})
+        row["sections"] += 1
+        for _, unit in status.walk([node]):
+            if unit["own_status"] is not None:
+                row["units"] += 1
+                row["counts"][unit["own_status"]] += 1
+        row["done"] = row["counts"]["done"]
+    return list(rows.values())
 
 
 def _people_to_pick(owners: list[dict], units: list[dict]) -> list[tuple[str, str]]:

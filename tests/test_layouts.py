@@ -183,3 +183,87 @@ def test_a_file_without_a_top_heading_says_where_its_title_came_from(make_source
     assert "sections/c.md:1: warning: no heading in the file and no 'title:' in its front matter; " \
            "its title is the file name: c" in messages
     assert not any(m.startswith("sections/a.md") for m in messages)
+
+
+# --- parts and the depth of the contents ----------------------------------------------------------
+
+PARTED = {
+    "title": "手册", "year": 2025, "toc_depth": 1, "bookmark_depth": 2,
+    "sections": ["sections/intro.md",
+                 {"part": "基础认知", "sections": ["sections/what.md", "sections/license.md"]},
+                 {"part": "实践指南", "sections": ["sections/start.md"]}],
+}
+PAGES = {
+    "intro.md": "# 简介\n\n## 缘起\n\n正文。\n",
+    "what.md": "# ✅什么是开源\n\n## 定义\n\n### 细节\n\n正文。\n",
+    "license.md": "# ✅许可证\n\n## MIT\n\n正文。\n",
+    "start.md": "# 开始\n\n## 准备\n\n正文。\n",
+}
+
+
+def _outline(pdf: Path) -> list[tuple[int, str]]:
+    from pypdf import PdfReader
+
+    def walk(items, depth):
+        for item in items:
+            if isinstance(item, list):
+                yield from walk(item, depth + 1)
+            else:
+                yield depth, item.title
+
+    return list(walk(PdfReader(pdf).outline, 0))
+
+
+def _parted(make_module_source, engine: str):
+    source = make_module_source(PAGES, manifest=PARTED, name=f"parted-{engine}")
+    out = source.parent / f"out-{engine}"
+    result = build(BuildOptions(source, out, pdf_engine=engine))
+    assert result.ok, [str(d) for d in result.diagnostics.items]
+    return out
+
+
+def test_parts_are_bookmark_levels_and_title_pages_in_both_pdf_engines(make_module_source):
+    from pypdf import PdfReader
+
+    for engine in ("book", "single"):
+        out = _parted(make_module_source, engine)
+        assert _outline(out / "report.pdf") == [
+            (0, "简介"), (1, "缘起"),
+            (0, "基础认知"), (1, "什么是开源"), (2, "定义"), (1, "许可证"), (2, "MIT"),
+            (0, "实践指南"), (1, "开始"), (2, "准备"),
+        ], engine  # bookmark_depth 2: '细节' (h3) has no bookmark
+        pages = [page.extract_text() for page in PdfReader(out / "report.pdf").pages]
+        first_lines = [text.split("\n")[0] for text in pages]
+        for part, opening in (("基础认知", "什么是开源"), ("实践指南", "开始")):
+            title_page = first_lines.index(part)  # a page of its own, just before its first section
+            assert opening in pages[title_page + 1] and opening not in pages[title_page], engine
+        contents = next(text for text in pages if "目录" in text)
+        assert "基础认知" in contents and "实践指南" in contents
+        assert "缘起" not in contents and "定义" not in contents  # toc_depth 1
+
+
+def test_parts_group_the_html_navigation_contents_status_and_dashboard(make_module_source):
+    out = _parted(make_module_source, "book")
+    page = (out / "html" / "license.html").read_text(encoding="utf-8")
+    group = page[page.index('<li class="nav-part"><span class="nav-part-title">基础认知</span><ol>'):]
+    group = group[:group.index("</ol></li>")]
+    assert "什么是开源" in group and "许可证" in group and "开始" not in group and "简介" not in group
+    index = (out / "html" / "index.html").read_text(encoding="utf-8")
+    assert '<li class="toc-0">实践指南</li>' in index and "缘起" not in index.split('class="toc"')[1]
+    dashboard = (out / "dashboard" / "index.html").read_text(encoding="utf-8")
+    rows = dashboard[dashboard.index('<table class="parts">'):].split("</table>")[0]
+    assert "基础认知" in rows and "2/2" in rows and "实践指南" in rows and "0/1" in rows
+    source = out.parent / "parted-book"
+    data = json.loads(CliRunner().invoke(main, ["status", str(source), "--json"]).stdout)
+    assert [s["part"] for s in data["sections"]] == [None, "基础认知", "基础认知", "实践指南"]
+
+
+def test_a_malformed_part_or_depth_is_an_error_at_its_line(make_source):
+    source = make_source({"a.md": "# 甲\n"}, manifest={
+        "sections": ["sections/a.md", {"part": "空"}], "toc_depth": 9, "bookmark_depth": "deep"})
+    _, messages = load(source)
+    assert any(m.startswith("report.yaml:") and "a part is written '- part: TITLE' with its own 'sections:'" in m
+               for m in messages), messages
+    assert any(m.startswith("report.yaml:") and "'toc_depth' must be a heading level from 1 to 6, got 9" in m
+               for m in messages)
+    assert any("'bookmark_depth' must be a heading level from 1 to 6" in m for m in messages)

@@ -15,8 +15,8 @@ from reportgen.status import share_text, status_data, units
 
 NODE_KEYS = {"id", "title", "file", "line", "level", "status", "own_status", "owner", "due", "overdue", "words",
              "children"}
-SECTION_KEYS = NODE_KEYS | {"extra"}
-"""A top-level section also carries the front matter of other tools."""
+SECTION_KEYS = NODE_KEYS | {"extra", "part"}
+"""A top-level section also carries the front matter of other tools and the part it is in."""
 DAY = datetime.date(2025, 3, 10)
 
 
