@@ -580,16 +580,18 @@ def _local_images(text: str, body_line: int, path: Path, planned: Planned, diags
     and never through a symbolic link."""
     root = root or site_root(path)
     for line, src in _image_sources(text):
-        if not src or urlsplit(src).scheme or src.startswith(("../assets/", "//")):
+        if not src or urlsplit(src).scheme or src.startswith("//"):
             continue
         line = body_line + line
         origin = find_image(path, unquote(src), root)
+        if origin is None and src.startswith("../assets/"):
+            continue  # already where the report keeps its images
         asset = _asset_name(Path(unquote(src)).name, origin, planned)
         planned.images[asset] = origin
         if origin is None:
             diags.warning(str(path), line, f"image not found: {src} (looked beside the file and in the site-root "
                           f"folders inside {root}); put it at {asset} in the report — the build warns until it is there")
-        text = _replace_target(text, src, "../" + quote(asset))
+        text = _replace_target(text, src, "../" + link_path(asset))
     return text
 
 
@@ -668,6 +670,12 @@ def _replace_target(text: str, src: str, new: str) -> str:
     return text
 
 
+def link_path(path: str) -> str:
+    """``path`` as a Markdown link target: only what would end or break the target is escaped,
+    so ``图 2.png`` stays readable as ``图%202.png``."""
+    return re.sub(r"[\s%()<>\[\]\"']", lambda m: quote(m.group()), path)
+
+
 def relink(sections: list[Planned], paths: list[str]) -> None:
     """Links between the pages of an imported folder follow the pages to their new files."""
     files = {s.file.resolve(): Path(p).name for s, p in zip(sections, paths) if s.file is not None}
@@ -682,7 +690,7 @@ def relink(sections: list[Planned], paths: list[str]) -> None:
             tries = [base, base.with_suffix(".md"), base / "README.md", base / "index.md"]
             target = next((files[t.resolve()] for t in tries if t.resolve() in files), None)
             if target is not None:
-                section.text = _replace_target(section.text, href.split("#")[0], quote(target))
+                section.text = _replace_target(section.text, href.split("#")[0], link_path(target))
 
 
 def _link_targets(text: str) -> list[str]:
