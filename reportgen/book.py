@@ -24,7 +24,7 @@ from reportgen import output
 from reportgen.pdffonts import share_fonts
 
 #: Bump when the way parts are typeset or bound changes, to drop old caches.
-BOOK_VERSION = "2"
+BOOK_VERSION = "3"
 PX_TO_PT = 0.75
 
 
@@ -166,16 +166,12 @@ def _describe(document) -> Part:
                 x, y, w, h = rect
                 box = [x * PX_TO_PT, (height - y - h) * PX_TO_PT, (x + w) * PX_TO_PT, (height - y) * PX_TO_PT]
                 part.links.append([index, box, target])
-    part.bookmarks = _flatten(document.make_bookmark_tree(scale=PX_TO_PT, transform_pages=True), 1)
+    # The levels as the CSS gave them, not WeasyPrint's tree of this part alone: a section
+    # inside a part starts at level 2, below the part's bookmark in an earlier part.
+    part.bookmarks = [[level, label, index, x * PX_TO_PT, (page.height - y) * PX_TO_PT]
+                      for index, page in enumerate(document.pages)
+                      for level, label, (x, y), _state in page.bookmarks]
     return part
-
-
-def _flatten(tree, level: int) -> list[list]:
-    flat = []
-    for label, (page, x, y), children, _state in tree:
-        flat.append([level, label, page, x, y])
-        flat += _flatten(children, level + 1)
-    return flat
 
 
 # --- binding ---------------------------------------------------------------------

@@ -18,7 +18,7 @@ from reportgen import charts, fonts, messages, output, remote, translations
 from reportgen.editions import Edition, SectionView, select
 from reportgen.errors import Diagnostics
 from reportgen.markdown import RenderContext, make_parser, render
-from reportgen.model import Report
+from reportgen.model import Manifest, Report
 from reportgen.reader import load_report
 from reportgen.sanitize import clean_fragment
 
@@ -277,12 +277,13 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
     figures = figures if figures is not None else draw_figures(report, edition, None)
     if chapters is None:
         chapters = pdf_chapters(report, edition, figures)
-    toc = toc_entries(edition, "pdf")
+    toc = toc_entries(edition, "pdf", report.manifest)
     if toc_pages is not None:
         toc = [dict(entry, page=toc_pages.get(entry["target"], "")) for entry in toc]
     return templates.render(
         report.source, "pdf.html",
         report=report, manifest=report.manifest, edition=edition.name, chapters=chapters, toc=toc,
+        parts=chapter_parts(edition, report.manifest), bookmark_css=bookmark_css(report.manifest),
         progress=progress_rows(report), translated=report.original is not None,
         words=messages.words(report.manifest.language), css=fonts.for_language(templates.read(report.source, "print.css"),
                                                                 report.manifest.language),
@@ -358,7 +359,8 @@ def _finish_book(report, edition, figures, diags, cache: Path, typeset) -> bytes
 
 def _front(report, edition, figures, pages: dict[str, int]) -> str:
     """Cover, progress list and contents; page numbers given (placeholders when unknown)."""
-    toc_pages = {entry["target"]: pages.get(entry["target"], 888) for entry in toc_entries(edition, "pdf")}
+    toc_pages = {entry["target"]: pages.get(entry["target"], 888)
+                 for entry in toc_entries(edition, "pdf", report.manifest)}
     return print_document(report, edition, figures, chapters=[], toc_pages=toc_pages, page_numbers=False,
                           colophon=False, dated=False)
 
@@ -378,13 +380,19 @@ def _has_content(document: str) -> bool:
     return bool(body.strip())
 
 
-def toc_entries(edition: Edition, mode: str) -> list[dict]:
-    """Headings of level 1 and 2 shown by the edition, with their link targets."""
+def toc_entries(edition: Edition, mode: str, manifest: Manifest) -> list[dict]:
+    """The contents: each part (level 0), then the headings the edition shows down to
+    ``toc_depth``, with their link targets (a part has a page of its own only in the PDF)."""
     entries = []
+    opening = {sid: part for sid, part in chapter_parts(edition, manifest).items() if part.first}
     for view in edition.views:
         sid = view.section.id
+        if sid in opening:
+            part = opening[sid]
+            entries.append({"level": 0, "title": part.title, "target": part.anchor if mode == "pdf" else None,
+                            "status": None})
         for heading in view.headings:
-            if heading.level > 2:
+            if heading.level > manifest.toc_depth:
                 continue
             target = sid if heading.level == 1 else f"{sid}--{heading.anchor}"
             if mode == "html":
@@ -392,6 +400,38 @@ def toc_entries(edition: Edition, mode: str) -> list[dict]:
             entries.append({"level": heading.level, "title": heading.title, "target": target,
                             "status": heading.status.value if heading.status else None})
     return entries
+
+
+@dataclass(frozen=True)
+class PartPlace:
+    """Where a section stands in the part it belongs to."""
+
+    title: str
+    anchor: str
+    """The id of the part's title page in the PDF."""
+    first: bool
+    """The section opens the part: its title page comes before it."""
+
+
+def chapter_parts(edition: Edition, manifest: Manifest) -> dict[str, PartPlace]:
+    """Section id → its part, for every section of the edition that is in one."""
+    places, seen = {}, set()
+    for view in edition.views:
+        part = manifest.part_of(view.section.path)
+        if part is not None:
+            number = manifest.parts.index(part) + 1
+            places[view.section.id] = PartPlace(part.title, f"rg-part-{number}", part.title not in seen)
+            seen.add(part.title)
+    return places
+
+
+def bookmark_css(manifest: Manifest) -> str:
+    """Bookmark levels of the PDF: headings down to ``bookmark_depth``, one level lower inside a part."""
+    depth = manifest.bookmark_depth
+    rules = [f"h{n} {{ bookmark-level: none; }}" for n in range(depth + 1, 7)]
+    if manifest.parts:
+        rules += [f".in-part h{n} {{ bookmark-level: {n + 1}; }}" for n in range(1, depth + 1)]
+    return "\n".join(rules)
 
 
 def progress_rows(report: Report) -> list[dict]:

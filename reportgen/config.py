@@ -11,7 +11,7 @@ from pathlib import Path
 
 from reportgen import yamlio
 from reportgen.errors import Diagnostics
-from reportgen.model import DEFAULT_MARKERS, Language, Manifest, Status
+from reportgen.model import DEFAULT_MARKERS, Language, Manifest, Part, Status
 
 MANIFEST = "report.yaml"
 
@@ -24,16 +24,22 @@ KEYS = {
     "year": "the year the report covers (required)",
     "language": "BCP 47 language tag, e.g. zh-CN",
     "logo": "cover logo, a file inside the report",
-    "sections": "the ordered list of section files (required)",
+    "sections": "the ordered list of section files (required); '- part: TITLE' with its own 'sections:' groups them",
+    "toc_depth": "heading levels the contents list shows (1-6, default 2)",
+    "bookmark_depth": "heading levels the PDF's bookmarks show (1-6, default 3)",
     "markers": "status markers: editing/reviewing/done → list of emoji",
     "editions": "edition options: public: {unfinished: omit|placeholder}",
     "limits": "limits: {max_file_size: bytes or '5MB'}",
     "remote": "remote resources: {fetch: false, budget: seconds}",
     "languages": "the report's languages, source first: [zh-CN, en] or {en: {title: …}}",
     "translations": "translations: {path: '{dir}/{lang}/{name}'}",
+    "public": "the folder images written from the site root (/image/x.png) are in; "
+              "default: public, static or docs/public, whichever exists",
 }
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 LANGUAGE_KEYS = ("title", "subtitle", "organisation", "author")
+#: Where site generators keep files served from the site root (VitePress, Hugo, VuePress).
+PUBLIC_FOLDERS = ("public", "static", "docs/public", "docs/.vuepress/public")
 UNFINISHED = ("omit", "placeholder")
 
 
@@ -52,13 +58,13 @@ def load_manifest(source: Path, diags: Diagnostics) -> Manifest | None:
     if not isinstance(data, dict):
         diags.error(MANIFEST, 1, "report.yaml must be a mapping of keys such as title, year, sections")
         return None
-    reader = _Reader(data, yamlio.key_lines(text), diags, yamlio.item_lines(text, "sections"), source)
+    reader = _Reader(data, yamlio.key_lines(text), diags, yamlio.nested_item_lines(text, "sections"), source)
     reader.raw = yamlio.raw_scalars(text)
     return reader.manifest()
 
 
 class _Reader:
-    def __init__(self, data: dict, lines: dict[str, int], diags: Diagnostics, items: list[int], source: Path):
+    def __init__(self, data: dict, lines: dict[str, int], diags: Diagnostics, items: dict[str, int], source: Path):
         self.data, self.lines, self.diags, self.items, self.source = data, lines, diags, items, source
         self.ok = True
 
@@ -85,10 +91,14 @@ class _Reader:
             language=self.text("language") or "zh-CN",
             logo=self.logo(),
             sections=self.sections(),
-            section_lines=self.section_lines(),
+            parts=self.parts(),
+            section_lines=self.items,
+            toc_depth=self.depth("toc_depth", 2),
+            bookmark_depth=self.depth("bookmark_depth", 3),
             markers=self.markers(),
             unfinished=self.unfinished(),
             max_file_size=self.max_file_size(),
+            public=self.public(),
             **self.remote(),
         )
         fields.update(self.languages())
@@ -127,27 +137,46 @@ class _Reader:
             return None
         return logo
 
-    def section_lines(self) -> dict[str, int]:
-        listed = self.data.get("sections")
-        if not isinstance(listed, list):
-            return {}
-        return {item.replace("\\", "/"): line for item, line in zip(listed, self.items) if isinstance(item, str)}
-
     def sections(self) -> tuple[str, ...]:
         value = self.data.get("sections")
         if not isinstance(value, list) or not value:
             self.error("sections", "'sections' must be a list of section files, e.g. - sections/01-intro.md")
             return ()
-        paths = []
+        paths: list[str] = []
         for item in value:
-            if not isinstance(item, str) or not item.endswith(".md"):
-                self.error("sections", f"a section must be a .md file path, got {item!r}")
-                continue
-            if item in paths:
-                self.error("sections", f"section listed twice: {item}")
-                continue
-            paths.append(item.replace("\\", "/"))
+            for path in self._part_paths(item) if isinstance(item, dict) else [item]:
+                if not isinstance(path, str) or not path.endswith(".md"):
+                    self.error("sections", f"a section must be a .md file path, got {path!r}")
+                elif path.replace("\\", "/") in paths:
+                    self.error("sections", f"section listed twice: {path}")
+                else:
+                    paths.append(path.replace("\\", "/"))
         return tuple(paths)
+
+    def _part_paths(self, item: dict) -> list:
+        """The section paths of a ``- part: TITLE`` item, or nothing (with an error) when it is malformed."""
+        title, listed = item.get("part"), item.get("sections")
+        if set(item) != {"part", "sections"} or not isinstance(title, str) or not title.strip() \
+                or not isinstance(listed, list) or not listed:
+            self.error("sections", "a part is written '- part: TITLE' with its own 'sections:' list of files, "
+                       f"got {item!r}")
+            return []
+        return listed
+
+    def parts(self) -> tuple[Part, ...]:
+        value = self.data.get("sections")
+        items = value if isinstance(value, list) else []
+        return tuple(Part(item["part"].strip(), tuple(p.replace("\\", "/") for p in item["sections"]
+                                                      if isinstance(p, str)))
+                     for item in items if isinstance(item, dict) and isinstance(item.get("part"), str)
+                     and isinstance(item.get("sections"), list))
+
+    def depth(self, key: str, default: int) -> int:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 6:
+            self.error(key, f"'{key}' must be a heading level from 1 to 6, got {value!r}")
+            return default
+        return value
 
     def markers(self) -> dict[Status, tuple[str, ...]]:
         value = self.data.get("markers")
@@ -183,6 +212,22 @@ class _Reader:
             self.error("limits", f"limits.max_file_size must be a size such as 5MB or 500KB, got {value!r}")
             return 5 * 1024 * 1024
         return size
+
+    def public(self) -> tuple[str, ...]:
+        value = self.data.get("public")
+        if value is None:
+            return tuple(f for f in PUBLIC_FOLDERS if (self.source / f).is_dir() and _inside(self.source, f))
+        folder = self.text("public")
+        if folder is None:
+            return ()
+        folder = folder.strip().strip("/") or "."
+        if not _inside(self.source, folder):
+            self.problem("public", f"public must be a folder inside the report folder: {value}")
+            return ()
+        if not (self.source / folder).is_dir():
+            self.problem("public", f"public folder not found: {value}")
+            return ()
+        return (folder,)
 
     def remote(self) -> dict:
         remote = self.data.get("remote") or {}
@@ -267,6 +312,10 @@ def _one_pair(item) -> tuple:
     if isinstance(item, dict) and len(item) == 1:
         return next(iter(item.items()))
     return None, None
+
+
+def _inside(source: Path, rel: str) -> bool:
+    return (source / rel).resolve().is_relative_to(source.resolve())
 
 
 def parse_size(value) -> int | None:

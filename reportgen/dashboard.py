@@ -74,6 +74,7 @@ def render_page(report: Report, out: Path, diags: Diagnostics, today: datetime.d
         people=_people_to_pick(owners, units),
         sections=section_rows(report, data, units, today, html_edition),
         translations=translation_views(report, data),
+        parts=part_rows(data),
         units=units,
         history=past, history_limit=history.LIMIT,
         charts=_charts(data, owners, past, out / ".cache" / "charts"),
@@ -187,6 +188,23 @@ def translation_views(report: Report, data: dict) -> list[dict]:
                          "change": change})
         views.append({"language": tag, "counts": view["counts"], "translators": by_translator, "units": rows})
     return views
+
+
+def part_rows(data: dict) -> list[dict]:
+    """One row per part of report.yaml: its sections and how many of their units are done."""
+    rows: dict[str, dict] = {}
+    for node in data["sections"]:
+        if node["part"] is None:
+            continue
+        row = rows.setdefault(node["part"], {"title": node["part"], "sections": 0, "units": 0, "done": 0,
+                                             "counts": dict.fromkeys(status.STATUSES, 0)})
+        row["sections"] += 1
+        for _, unit in status.walk([node]):
+            if unit["own_status"] is not None:
+                row["units"] += 1
+                row["counts"][unit["own_status"]] += 1
+        row["done"] = row["counts"]["done"]
+    return list(rows.values())
 
 
 def _people_to_pick(owners: list[dict], units: list[dict]) -> list[tuple[str, str]]:

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import collections
 import datetime
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -74,6 +75,10 @@ class Planned:
     status: Status | None = None
     images: dict[str, Path | None] = field(default_factory=dict)
     """``assets/images/…`` path → the file to copy there (None: not found)."""
+    file: Path | None = None
+    """The whole file this section is (a page of a project folder), for links between pages."""
+    part: str | None = None
+    """The part of the report it opens or belongs to (a SUMMARY.md part heading, a nav group)."""
 
 
 @dataclass
@@ -104,7 +109,12 @@ def import_files(files: list[Path], into: Path, force: bool = False, title: str 
     written when an input has an error."""
     diags = Diagnostics()
     result = ImportResult(diags)
-    reading = read_inputs(files, diags)
+    if len(files) == 1 and files[0].is_dir():
+        from reportgen.folders import read_folder
+
+        reading = read_folder(files[0], diags)
+    else:
+        reading = read_inputs(files, diags)
     if diags.errors:
         return result
     if not reading.sections:
@@ -112,6 +122,7 @@ def import_files(files: list[Path], into: Path, force: bool = False, title: str 
         return result
     result.notes = reading.notes
     result.paths = plan_paths(reading.sections, into)
+    relink(reading.sections, result.paths)
     for planned, path in zip(reading.sections, result.paths):
         mark = MARK.get(planned.status, "")
         result.labels[into / path] = f"{mark}{planned.title} ← {planned.origin}"
@@ -141,6 +152,9 @@ def read_inputs(files: list[Path], diags: Diagnostics) -> Reading:
     posts: list[Post] = []
     for index, path in enumerate(files):
         rel = str(path)
+        if path.is_dir():
+            diags.error(rel, None, "a folder is imported on its own: reportgen import FOLDER --into DIR")
+            continue
         if not path.is_file():
             diags.error(rel, None, "no such file")
             continue
@@ -212,8 +226,9 @@ def read_document(path: Path, text: str, reading: Reading, diags: Diagnostics) -
         end = following.start if following else len(lines)
         chunk = "\n".join(line for i, line in enumerate(lines[heading.start:end], heading.start) if i not in dropped)
         status, _ = scaffold.split_marker(heading.raw)
-        planned.append(Planned(scaffold.plain_title(heading.raw), _with_definitions(chunk, definitions),
-                               f"{rel}:{heading.start + 1}", status))
+        section = Planned(scaffold.plain_title(heading.raw), "", f"{rel}:{heading.start + 1}", status)
+        section.text = _local_images(_with_definitions(chunk, definitions), heading.start + 1, path, section, diags)
+        planned.append(section)
     return planned
 
 
@@ -424,7 +439,7 @@ class Post:
         return (not self.weight, self.weight or 0, self.date or far, self.index)
 
 
-def read_post(path: Path, text: str, index: int, diags: Diagnostics) -> Post | None:
+def read_post(path: Path, text: str, index: int, diags: Diagnostics, root: Path | None = None) -> Post | None:
     """One Hugo or Jekyll post as a section; None (with an error) when its front matter is unusable."""
     rel = str(path)
     data, body, body_line = _post_front_matter(text, rel, diags)
@@ -442,7 +457,7 @@ def read_post(path: Path, text: str, index: int, diags: Diagnostics) -> Post | N
     status = Status.EDITING if draft else Status.DONE
     extra = {k: _plain(v) for k, v in data.items() if k not in UNDERSTOOD or k == "date"}
     planned = Planned(title, "", f"{rel}:1", status)
-    body = _post_body(body, body_line, title, path, planned, diags)
+    body = _post_body(body, body_line, title, path, planned, diags, root)
     planned.text = _post_text(title, status, _text(data.get("description")), extra, body)
     return Post(index, weight, date, planned)
 
@@ -527,7 +542,8 @@ def _plain(value):
 _MORE = re.compile(r"<!--\s*more\s*-->")
 
 
-def _post_body(body: str, body_line: int, title: str, path: Path, planned: Planned, diags: Diagnostics) -> str:
+def _post_body(body: str, body_line: int, title: str, path: Path, planned: Planned, diags: Diagnostics,
+               root: Path | None = None) -> str:
     """The body with ``<!--more-->`` gone, a repeated title dropped, headings below the title."""
     tokens = _PARSER.parse(body, {})
     code = _code_lines(tokens)
@@ -541,7 +557,7 @@ def _post_body(body: str, body_line: int, title: str, path: Path, planned: Plann
     if headings and min(h.level for h in headings) == 1:
         _shift_headings(lines, headings, 1)
     text = "\n".join(lines)
-    return _local_images(text, body_line, path, planned, diags)
+    return _local_images(text, body_line, path, planned, diags, root)
 
 
 def _post_text(title: str, status: Status, description: str | None, extra: dict, body: str) -> str:
@@ -555,32 +571,85 @@ def _post_text(title: str, status: Status, description: str | None, extra: dict,
 # --- local images ---
 
 
-def _local_images(text: str, body_line: int, path: Path, planned: Planned, diags: Diagnostics) -> str:
-    """Copy local images into ``assets/images/`` and point the references there."""
-    tokens = _PARSER.parse(text, {})
-    for token in tokens:
-        for child in token.children or []:
-            src = child.attrGet("src") if child.type == "image" else None
-            if not src or urlsplit(src).scheme or src.startswith(("../assets/", "//")):
-                continue
-            line = body_line + (token.map[0] if token.map else 0)
-            origin = _find_image(path, unquote(src))
-            asset = _asset_name(Path(unquote(src)).name, origin, planned)
-            planned.images[asset] = origin
-            if origin is None:
-                diags.warning(str(path), line, f"image not found: {src} (looked beside the file and in static/); "
-                              f"put it at {asset} in the report — the build stops until it is there")
-            text = _replace_target(text, src, "../" + asset)
+def _local_images(text: str, body_line: int, path: Path, planned: Planned, diags: Diagnostics,
+                  root: Path | None = None) -> str:
+    """Copy local images into ``assets/images/`` and point the references there.
+
+    Images are looked for beside the file and in the site-root folders, never
+    outside ``root`` (the project folder; for a single file, its site's folder)
+    and never through a symbolic link."""
+    root = root or site_root(path)
+    for line, src in _image_sources(text):
+        if not src or urlsplit(src).scheme or src.startswith("//"):
+            continue
+        line = body_line + line
+        origin = find_image(path, unquote(src), root)
+        if origin is None and src.startswith("../assets/"):
+            continue  # already where the report keeps its images
+        asset = _asset_name(Path(unquote(src)).name, origin, planned)
+        planned.images[asset] = origin
+        if origin is None:
+            diags.warning(str(path), line, f"image not found: {src} (looked beside the file and in the site-root "
+                          f"folders inside {root}); put it at {asset} in the report — the build warns until it is there")
+        text = _replace_target(text, src, "../" + link_path(asset))
     return text
 
 
-def _find_image(post: Path, src: str) -> Path | None:
-    """The image beside the post, or under a ``static/`` or site folder above it (Hugo, Jekyll)."""
+_HTML_IMG = re.compile(r"""<img\b[^>]*?\ssrc\s*=\s*(["'])(.*?)\1""", re.IGNORECASE | re.DOTALL)
+
+
+def _image_sources(text: str) -> list[tuple[int, str]]:
+    """(0-based line, src) of each image: Markdown images and HTML ``<img>`` tags, outside code."""
+    tokens = _PARSER.parse(text, {})
+    found = [(token.map[0] if token.map else 0, child.attrGet("src"))
+             for token in tokens for child in token.children or [] if child.type == "image"]
+    code = _code_lines(tokens)
+    for match in _HTML_IMG.finditer(text):
+        line = text.count("\n", 0, match.start())
+        if line not in code:
+            found.append((line, match.group(2)))
+    return found
+
+
+#: Files that mark the top of a site: a single imported file's images may come from anywhere below it.
+SITE_MARKERS = (".git", "book.toml", "mkdocs.yml", "SUMMARY.md", "config.toml", "hugo.toml", "_config.yml",
+                "package.json", "static", "public")
+
+
+def site_root(path: Path) -> Path:
+    """The folder of the site ``path`` belongs to (a few levels up at most), else its own folder."""
+    for folder in [path.parent, *path.parent.parents][:5]:
+        if any((folder / marker).exists() for marker in SITE_MARKERS):
+            return folder
+    return path.parent
+
+
+def find_image(page: Path, src: str, root: Path) -> Path | None:
+    """The image beside the page, or in a site-root folder (``public/``, ``static/`` …) inside ``root``."""
+    from reportgen.config import PUBLIC_FOLDERS
+
     relative = src.lstrip("/")
-    candidates = [] if src.startswith("/") else [post.parent / src]
-    for folder in [post.parent, *post.parent.parents][:5]:
-        candidates += [folder / "static" / relative, folder / relative]
-    return next((c for c in candidates if c.is_file()), None)
+    folders = [page.parent, *page.parent.parents]
+    folders = folders[:folders.index(root) + 1] if root in folders else [page.parent]
+    candidates = [] if src.startswith("/") else [page.parent / src]
+    candidates += [root / public / relative for public in PUBLIC_FOLDERS]
+    candidates += [c for folder in folders for c in (folder / "static" / relative, folder / relative)]
+    return next((found for c in candidates if (found := plain_file(c, root)) is not None), None)
+
+
+def plain_file(path: Path, root: Path) -> Path | None:
+    """``path`` when it is a regular file inside ``root`` reached through no symbolic link."""
+    top = Path(os.path.abspath(root))
+    try:
+        parts = Path(os.path.abspath(path)).relative_to(top).parts
+    except ValueError:
+        return None
+    current = top
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            return None
+    return current if current.is_file() else None
 
 
 def _asset_name(name: str, origin: Path | None, planned: Planned) -> str:
@@ -594,9 +663,40 @@ def _asset_name(name: str, origin: Path | None, planned: Planned) -> str:
 
 def _replace_target(text: str, src: str, new: str) -> str:
     for raw in dict.fromkeys((src, unquote(src))):
-        text = re.sub(r"(\]\(\s*<?|\]:\s*<?)" + re.escape(raw) + r"(?=[\s)>]|$)",
+        text = re.sub(r"(\]\(\s*<?|\]:\s*<?)" + re.escape(raw) + r"(?=[\s)>#]|$)",
                       lambda m: m.group(1) + new, text, flags=re.MULTILINE)
+        text = re.sub(r"(<img\b[^>]*?\ssrc\s*=\s*[\"'])" + re.escape(raw) + r"(?=[\"'])",
+                      lambda m: m.group(1) + new, text, flags=re.IGNORECASE)
     return text
+
+
+def link_path(path: str) -> str:
+    """``path`` as a Markdown link target: only what would end or break the target is escaped,
+    so ``图 2.png`` stays readable as ``图%202.png``."""
+    return re.sub(r"[\s%()<>\[\]\"']", lambda m: quote(m.group()), path)
+
+
+def relink(sections: list[Planned], paths: list[str]) -> None:
+    """Links between the pages of an imported folder follow the pages to their new files."""
+    files = {s.file.resolve(): Path(p).name for s, p in zip(sections, paths) if s.file is not None}
+    for section in sections:
+        if section.file is None:
+            continue
+        for href in _link_targets(section.text):
+            parts = urlsplit(href)
+            if parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/"):
+                continue
+            base = section.file.parent / unquote(parts.path)
+            tries = [base, base.with_suffix(".md"), base / "README.md", base / "index.md"]
+            target = next((files[t.resolve()] for t in tries if t.resolve() in files), None)
+            if target is not None:
+                section.text = _replace_target(section.text, href.split("#")[0], link_path(target))
+
+
+def _link_targets(text: str) -> list[str]:
+    tokens = _PARSER.parse(text, {})
+    return [child.attrGet("href") for token in tokens for child in token.children or []
+            if child.type == "link_open" and child.attrGet("href")]
 
 
 # --- naming the files and report.yaml ---------------------------------------------------------------
@@ -635,7 +735,9 @@ def _listed(into: Path) -> list[str]:
     except (OSError, yamlio.YamlProblem):
         return []
     listed = data.get("sections") if isinstance(data, dict) else None
-    return [p for p in listed if isinstance(p, str)] if isinstance(listed, list) else []
+    items = [p for item in listed for p in (item.get("sections") or [] if isinstance(item, dict) else [item])
+             ] if isinstance(listed, list) else []
+    return [p for p in items if isinstance(p, str)]
 
 
 def _file_title(path: Path) -> str:
@@ -672,8 +774,21 @@ def _write_manifest(into: Path, result: ImportResult, reading: Reading, title: s
     title = title or reading.title or (f"{year} 年度报告" if language == "zh-CN" else f"Annual report {year}")
     if not reading.title:
         result.notes.append(f"report title set to '{title}': no title line in the input; change it in report.yaml")
-    output.write_text(path, scaffold.manifest_text(title, year, language, result.paths))
+    output.write_text(path, scaffold.manifest_text(title, year, language, _grouped(reading.sections, result.paths)))
     result.written.append(path)
+
+
+def _grouped(sections: list[Planned], paths: list[str]) -> list:
+    """The section list of report.yaml: paths, and (part, paths) for each run of sections in one part."""
+    entries: list = []
+    for planned, path in zip(sections, paths):
+        if planned.part is None:
+            entries.append(path)
+        elif entries and isinstance(entries[-1], tuple) and entries[-1][0] == planned.part:
+            entries[-1][1].append(path)
+        else:
+            entries.append((planned.part, [path]))
+    return entries
 
 
 def _guess_year(reading: Reading, title: str | None, result: ImportResult) -> int:
@@ -700,7 +815,7 @@ def _mostly_cjk(text: str) -> bool:
 
 
 @click.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--into", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="The report source folder to create or extend.")
 @click.option("--force", is_flag=True, help="Overwrite files that exist already.")

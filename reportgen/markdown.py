@@ -13,8 +13,8 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote, unquote, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -185,7 +185,7 @@ def _classify_link(token: Token, line: int | None, env: dict) -> None:
             _problem(env, line, "warning", f"link scheme not allowed, link dropped: {href}"
                      f" (allowed: {', '.join(SAFE_SCHEMES)} and paths inside the report)")
         return
-    if parts.netloc or href.startswith("/") or href.startswith("\\"):
+    if parts.netloc or href.startswith("\\"):
         token.meta["link"] = "unsafe"
         _problem(env, line, "warning", f"absolute path not allowed, link dropped: {href}")
         return
@@ -194,7 +194,7 @@ def _classify_link(token: Token, line: int | None, env: dict) -> None:
         token.meta.update(link="anchor", anchor=anchor, line=line)
         env.setdefault("links", []).append(token)
         return
-    target = _inside(env, path)
+    target = _page_target(env, path)
     if target is None:
         token.meta["link"] = "unsafe"
         _problem(env, line, "warning", f"link points outside the report, link dropped: {href}")
@@ -234,23 +234,54 @@ def _classify_image(token: Token, line: int | None, env: dict) -> None:
             token.meta["image"] = "refused"
             _problem(env, line, "error", f"only PNG, JPEG, GIF or WebP data may be inlined as an image: {src[:60]}")
         return
-    if scheme or parts.netloc or src.startswith(("/", "\\")):
-        token.meta["image"] = "refused"
-        _problem(env, line, "error", f"image must be a file inside the report: {src}")
-        return
-    target = _inside(env, unquote(parts.path))
-    if target is None:
-        token.meta["image"] = "refused"
-        _problem(env, line, "error", f"image points outside the report: {src}")
-    elif not (Path(env["root"]) / target).is_file():
-        token.meta["image"] = "missing"
-        _problem(env, line, "warning", f"image not found, a placeholder is shown: {src}")
-    elif (damage := _damaged(Path(env["root"]) / target)) is not None:
-        token.meta["image"] = "missing"
-        _problem(env, line, "warning", f"image file cannot be read ({damage}), a placeholder is shown: {src}")
-    else:
-        token.meta.update(image="local", target=target)
+    kind, target, severity, message = resolve_local_image(env, src)
+    token.meta["image"] = kind
+    if target is not None:
+        token.meta["target"] = target
         env.setdefault("assets", set()).add(target)
+    else:
+        _problem(env, line, severity, message)
+
+
+def resolve_local_image(env: dict, src: str) -> tuple[str, str | None, str, str]:
+    """Where the image ``src`` (not remote, not inline data) is, for every way of
+    referencing one (Markdown or an HTML ``<img>``): ``(kind, target, severity, message)``.
+
+    ``kind`` is ``local`` with ``target`` a path relative to the report root, or
+    ``refused`` / ``missing`` with the problem to report.  ``src`` is relative to the
+    section file, or to the site-root folder (``public:`` in report.yaml) when it
+    starts with '/'; percent-escapes are decoded once (a file may also carry them
+    literally); nothing outside the report is ever a target."""
+    parts = urlsplit(src)
+    if parts.scheme or parts.netloc or src.startswith("\\"):
+        return "refused", None, "error", f"image must be a file inside the report: {src}"
+    root = Path(env["root"])
+    if src.startswith("/"):  # the site-root folders first, then the report's own root
+        folders = [f"{folder}/" for folder in env.get("public", ())] + [""]
+        candidates = [_inside(env, name, folder + name.lstrip("/")) for folder in folders
+                      for name in _spellings(parts.path)]
+    else:
+        candidates = [_inside(env, name) for name in _spellings(parts.path)]
+    inside = [c for c in candidates if c is not None]
+    if not inside:
+        return "refused", None, "error", f"image points outside the report: {src}"
+    target = next((c for c in inside if (root / c).is_file()), None)
+    if target is None and src.startswith("/"):
+        where = "".join(f"{f}/, " for f in env.get("public", ()))
+        return "missing", None, "warning", (f"image not found, a placeholder is shown: {src} (from the site root: "
+                                            f"looked in {where}the report folder; 'public:' in report.yaml names "
+                                            "the site-root folder)")
+    if target is None:
+        return "missing", None, "warning", f"image not found, a placeholder is shown: {src}"
+    if (damage := _damaged(root / target)) is not None:
+        return "missing", None, "warning", f"image file cannot be read ({damage}), a placeholder is shown: {src}"
+    return "local", target, "", ""
+
+
+def _spellings(path: str) -> list[str]:
+    """A referenced file name decoded once (``a%20b.png`` → ``a b.png``), then as written."""
+    decoded = unquote(path)
+    return [decoded] if decoded == path else [decoded, path]
 
 
 RASTER = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
@@ -271,15 +302,36 @@ def _damaged(path: Path) -> str | None:
     return None
 
 
-def _inside(env: dict, path: str) -> str | None:
-    """``path`` (relative to the section file) as a path relative to the report
-    root, or None when it leaves the root (``..``, symbolic links)."""
+def _inside(env: dict, path: str, from_root: str | None = None) -> str | None:
+    """``path`` (relative to the section file; ``from_root``, when given, is
+    relative to the report root instead) as a path relative to the report root,
+    or None when it leaves the root (``..``, symbolic links)."""
     root = Path(env["root"]).resolve()
-    candidate = (root / env["dir"] / path).resolve()
+    candidate = (root / from_root if from_root is not None else root / env["dir"] / path).resolve()
     try:
         return candidate.relative_to(root).as_posix()
     except ValueError:
         return None
+
+
+def _page_target(env: dict, path: str) -> str | None:
+    """The file a link names, relative to the report root, or None outside it.
+
+    Sites link to pages as they are published (``start.html``, ``start``,
+    ``guide/``, ``/guide/start``): when the Markdown file behind such a link
+    exists, the link goes to it, so it can become a link between sections."""
+    stem = path.rstrip("/")
+    tries = [path]
+    if path.endswith(".html"):
+        tries.append(path[:-5] + ".md")
+    elif path.endswith("/") or not PurePosixPath(stem).suffix:
+        tries += [f"{stem}.md"] * bool(stem) + [f"{stem}/README.md", f"{stem}/index.md"]
+    root = Path(env["root"])
+    found = [(t, _inside(env, t, t.lstrip("/") if t.startswith("/") else None)) for t in tries]
+    inside = [target for _, target in found if target is not None]
+    if not inside:
+        return None
+    return next((t for t in inside[1:] if (root / t).is_file()), inside[0])
 
 
 # --- rendering ----------------------------------------------------------------
@@ -401,7 +453,7 @@ def _link_open(self, tokens, idx, options, env) -> str:
     elif kind == "anchor":
         href = "#" + ctx.anchor_id(token.meta.get("anchor", ""))
     elif kind == "asset":
-        href = token.meta["target"]
+        href = file_url(token.meta["target"])
     else:
         href = token.attrGet("href") or ""
     extra = ' rel="noopener noreferrer"' if kind == "external" else ""
@@ -428,9 +480,9 @@ def _image(self, tokens, idx, options, env) -> str:
     if kind == "local":
         title = token.attrGet("title")
         t = f' title="{_attr(title)}"' if title else ""
-        return f'<img src="{_attr(token.meta["target"])}" alt="{_attr(alt)}"{t}{shape}>'
+        return f'<img src="{_attr(file_url(token.meta["target"]))}" alt="{_attr(alt)}"{t}{shape}>'
     if kind == "fetched":
-        return f'<img src="{_attr(token.meta["target"])}" alt="{_attr(alt)}"{shape}>'
+        return f'<img src="{_attr(file_url(token.meta["target"]))}" alt="{_attr(alt)}"{shape}>'
     if kind == "inline":
         return f'<img src="{_attr(token.attrGet("src") or "")}" alt="{_attr(alt)}"{shape}>'
     src = token.attrGet("src") or ""
@@ -530,6 +582,11 @@ def _without_footnote_block(tokens: list[Token]) -> list[Token]:
         elif not inside:
             out.append(token)
     return out
+
+
+def file_url(target: str) -> str:
+    """A path inside the report as a relative URL: a file named ``a b&c.png`` stays reachable."""
+    return quote(target, safe="/")
 
 
 def _attr(value: str) -> str:

@@ -192,6 +192,15 @@ class Language:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A group of sections under a title of its own (``- part: 基础认知`` in report.yaml)."""
+
+    title: str
+    sections: tuple[str, ...]
+    """Paths of its sections, in reading order."""
+
+
+@dataclass(frozen=True)
 class Manifest:
     """``report.yaml``: what the report is and in which order its sections come."""
 
@@ -203,6 +212,8 @@ class Manifest:
     author: str | None = None
     logo: str | None = None
     sections: tuple[str, ...] = ()
+    """Every section path in reading order, parts or not."""
+    parts: tuple[Part, ...] = ()
     markers: dict[Status, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_MARKERS))
     unfinished: str = "omit"
     """Public edition: ``omit`` unfinished units, or keep a ``placeholder``."""
@@ -228,6 +239,16 @@ class Manifest:
         return replace(self, language=tag, title=lang.title or self.title,
                        subtitle=lang.subtitle or self.subtitle, organisation=lang.organisation or self.organisation,
                        author=lang.author or self.author)
+    public: tuple[str, ...] = ()
+    """Folders (relative to the source) that images written from the site root (``/x.png``) are in."""
+    toc_depth: int = 2
+    """Heading levels the contents list (PDF and HTML index) shows."""
+    bookmark_depth: int = 3
+    """Heading levels the PDF's bookmarks show (parts come on top of them)."""
+
+    def part_of(self, path: str) -> Part | None:
+        """The part the section at ``path`` belongs to, if any."""
+        return next((p for p in self.parts if path in p.sections), None)
 
 
 @dataclass

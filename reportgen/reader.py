@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -84,7 +84,7 @@ def read_section(source: Path, rel: str, manifest: Manifest, md: MarkdownIt, dia
         return None
     front_text, body, body_line = split_front_matter(text, rel, diags)
     front = read_front_matter(front_text, rel, diags) if front_text is not None else FrontMatter()
-    env = {"root": str(source), "dir": str(Path(rel).parent.as_posix())}
+    env = {"root": str(source), "dir": str(Path(rel).parent.as_posix()), "public": manifest.public}
     tokens = md.parse(body, env)
     for line, severity, message in env.pop("problems", []):
         getattr(diags, severity)(rel, _file_line(body_line, line), message)
@@ -94,14 +94,41 @@ def read_section(source: Path, rel: str, manifest: Manifest, md: MarkdownIt, dia
                           "(a placeholder is shown; remote: {fetch: true} in report.yaml fetches it)")
     _read_charts(tokens, source, rel, body_line, diags)
     _check_nesting(tokens, rel, body_line, diags)
-    sid = front.id or Path(rel).stem
-    root = build_tree(tokens, front, rel, body_line, Path(rel).stem, diags)
+    sid = front.id or section_id(rel)
+    root = build_tree(tokens, front, rel, body_line, _file_title(rel), diags)
     section = Section(
         id=sid, path=rel, front=front, body=body, body_line=body_line, tokens=tokens,
         env=env, root=root, digest=hashlib.sha256(raw).hexdigest(),
     )
     _check_units(section, manifest, diags)
     return section
+
+
+#: File names that stand for their folder (GitBook, mdBook, VitePress, Hugo).
+FOLDER_PAGES = ("readme", "index", "_index")
+
+
+def section_id(rel: str) -> str:
+    """The id of the section at ``rel``: its path relative to the source, readable and stable.
+
+    ``sections/01-intro.md`` → ``01-intro`` (the usual folder is left out),
+    ``guide/start.md`` → ``guide-start``, ``guide/README.md`` → ``guide``; a
+    README or index at the top is ``home``.  So folder pages of a site never collide."""
+    parts = list(PurePosixPath(rel).with_suffix("").parts)
+    if len(parts) > 1 and parts[0] == "sections":
+        parts = parts[1:]
+    if parts and parts[-1].lower() in FOLDER_PAGES:
+        parts = parts[:-1]
+    text = re.sub(r"[^\w.-]+", "-", "-".join(parts)).strip("-.")
+    return text or "home"
+
+
+def _file_title(rel: str) -> str:
+    """What a file's name says its title is: the folder's name for a README or index."""
+    path = PurePosixPath(rel)
+    if path.stem.lower() in FOLDER_PAGES and path.parent.name and path.parent.name != "sections":
+        return path.parent.name
+    return path.stem
 
 
 def _read_charts(tokens: list[Token], source: Path, rel: str, body_line: int, diags: Diagnostics) -> None:
@@ -181,7 +208,10 @@ class _FrontMatterReader:
     def read(self) -> FrontMatter:
         for key in self.data:
             if key not in FRONT_MATTER_KEYS:
-                self.error(key, f"unknown front matter key '{key}' (allowed: {', '.join(FRONT_MATTER_KEYS)})")
+                # Front matter of other tools (tags:, Author:, layout: …) is kept, not refused.
+                self.diags.warning(self.rel, self.lines.get(str(key)),
+                                   f"front matter key '{key}' is not one of reportgen's "
+                                   f"({', '.join(FRONT_MATTER_KEYS)}); kept under 'extra'")
         return FrontMatter(
             title=self.string("title"),
             status=self.status(),
@@ -272,13 +302,15 @@ class _FrontMatterReader:
         return {"units": dict(units), "commit": commit}
 
     def extra(self) -> dict:
+        """The ``extra:`` mapping, and every key of another tool beside it."""
         value = self.data.get("extra")
+        others = {str(k): v for k, v in self.data.items() if k not in FRONT_MATTER_KEYS}
         if value is None:
-            return {}
+            return others
         if isinstance(value, dict):
-            return value
+            return {**value, **others}
         self.error("extra", "'extra' must be a mapping")
-        return {}
+        return others
 
 
 def _file_line(base: int, line: int | None) -> int | None:
@@ -314,8 +346,20 @@ def build_tree(tokens: list[Token], front: FrontMatter, rel: str, body_line: int
 def _ensure_top_heading(tokens, front, stem, rel, body_line, diags) -> None:
     """Exactly one h1 opens the token list: synthesise it from the title, demote extra ones."""
     starts_with_h1 = bool(tokens) and tokens[0].type == "heading_open" and tokens[0].tag == "h1"
-    if not starts_with_h1:
+    first = next((i for i, t in enumerate(tokens) if t.type == "heading_open" and t.level == 0), None)
+    if not starts_with_h1 and front.title is None and first is not None:
+        # A page of a site often opens with text or a '##': its first heading is its title.
+        heading = tokens[first]
+        diags.warning(rel, _file_line(body_line, heading.map[0] + 1) if heading.map else None,
+                      f"no '#' heading opens the file; its first heading (level {heading.tag[1]}) is the title")
+        tokens[0:0] = tokens[first:first + 3]
+        del tokens[first + 3:first + 6]
+        tokens[0].tag = tokens[2].tag = "h1"
+    elif not starts_with_h1:
         title = front.title or stem
+        if front.title is None:
+            diags.warning(rel, body_line, f"no heading in the file and no 'title:' in its front matter; "
+                          f"its title is the file name: {title}")
         opening = Token("heading_open", "h1", 1, block=True)
         opening.attrSet("id", slugify(title))
         inline = Token("inline", "", 0, content=title, children=[Token("text", "", 0, content=title)])

@@ -35,12 +35,16 @@ EDITING = DEFAULT_MARKERS[Status.EDITING][0]
 
 
 def slug(title: str) -> str | None:
-    """An ASCII file-name slug from ``title``'s Latin words, or None when it has none.
+    """An ASCII file-name slug from ``title``, or None when it has no letters.
 
-    CJK titles are not transliterated (pinyin guesses read badly and go wrong
-    on names); the caller falls back to a neutral name instead.
+    Chinese is written in pinyin, a syllable a word (``基础认知`` →
+    ``ji-chu-ren-zhi``, by pypinyin, which knows the readings of words), so a
+    file name says what the section is; other scripts keep their Latin letters.
     """
-    text = unicodedata.normalize("NFKD", title)
+    from pypinyin import lazy_pinyin
+
+    text = " ".join(lazy_pinyin(title, errors=lambda rest: rest))
+    text = unicodedata.normalize("NFKD", text)
     words = re.findall(r"[A-Za-z0-9]+", text.encode("ascii", "ignore").decode())
     if not any(re.search(r"[A-Za-z]", w) for w in words):
         return None
@@ -126,9 +130,10 @@ editions:
 """
 
 
-def manifest_text(title: str, year: int, language: str, sections: list[str],
+def manifest_text(title: str, year: int, language: str, sections: list,
                   organisation: str | None = None, logo: str | None = None) -> str:
-    """A commented ``report.yaml`` for a new source."""
+    """A commented ``report.yaml`` for a new source; ``sections`` holds paths and
+    ``(part title, paths)`` pairs."""
     return MANIFEST_TEMPLATE.format(
         title=_yaml_scalar(title),
         year=year,
@@ -136,8 +141,15 @@ def manifest_text(title: str, year: int, language: str, sections: list[str],
         organisation=(f"# Who publishes the report; shown on the cover and in the footer.\n"
                       f"organisation: {_yaml_scalar(organisation)}\n" if organisation else ""),
         logo=f"# Logo for the cover and the HTML header.\nlogo: {_yaml_scalar(logo)}\n" if logo else "",
-        sections="".join(f"  - {_yaml_scalar(p)}\n" for p in sections),
+        sections="".join(_section_item(p) for p in sections),
     )
+
+
+def _section_item(entry) -> str:
+    if isinstance(entry, str):
+        return f"  - {_yaml_scalar(entry)}\n"
+    part, paths = entry
+    return f"  - part: {_yaml_scalar(part)}\n    sections:\n" + "".join(f"      - {_yaml_scalar(p)}\n" for p in paths)
 
 
 def _yaml_scalar(value: str) -> str:
@@ -257,6 +269,9 @@ def new_section(source: Path, title: str, owner: str | None = None, due: str | N
     title = split_marker(title)[1].strip()
     if not title:
         raise ReportError("error: the title of the new section is empty")
+    same = next((sec for sec in report.sections if sec.title == title), None)
+    if same is not None:
+        raise ReportError(f"{same.path}: error: a section titled '{title}' exists already; choose another title")
     listed = list(report.manifest.sections)
     after_path = _find_section(report, after) if after else None
     path = _new_path(listed, name or slug(title) or FALLBACK_SLUG, after_path)

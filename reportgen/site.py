@@ -90,6 +90,14 @@ class NavItem:
     """Status of the section's root (``unmarked`` when it has none), for the draft's dots."""
 
 
+@dataclass(frozen=True)
+class NavGroup:
+    """A run of sidebar entries: the sections of one part, or sections in no part."""
+
+    part: str | None
+    items: tuple[NavItem, ...]
+
+
 @dataclass
 class Site:
     """Everything the HTML edition consists of, ready to be written."""
@@ -113,6 +121,7 @@ def render_site(report: Report, edition: Edition, figures, options, diags: Diagn
     site = Site(pdf=options.pdf_path if "pdf" in options.formats else None, searchable=bool(edition.views))
     nav = [_nav_item(view) for view in edition.views]
     common = dict(report=report, manifest=report.manifest, edition=edition.name, nav=nav,
+                  nav_groups=nav_groups(report, edition, nav),
                   has_pdf=site.pdf is not None, ui=ui_strings(report.manifest.language),
                   logo=_asset(report, report.manifest.logo, site),
                   languages=language_links(report, options.language, alternates or {}))
@@ -150,11 +159,24 @@ def _nav_item(view: SectionView) -> NavItem:
     return NavItem(section.id, section.title, section.page, status)
 
 
+def nav_groups(report: Report, edition: Edition, nav: list[NavItem]) -> list[NavGroup]:
+    """The sidebar's entries grouped by the parts of report.yaml, in reading order."""
+    groups: list[NavGroup] = []
+    for view, item in zip(edition.views, nav):
+        part = report.manifest.part_of(view.section.path)
+        title = part.title if part else None
+        if groups and groups[-1].part == title:
+            groups[-1] = NavGroup(title, groups[-1].items + (item,))
+        else:
+            groups.append(NavGroup(title, (item,)))
+    return groups
+
+
 def _index_page(report: Report, edition: Edition, nav: list[NavItem], common: dict) -> str:
     first = nav[0] if nav else None
     return templates.render(
-        report.source, "index.html", page_id="index", page_file="index.html", toc=toc_entries(edition, "html"),
-        local_toc=[],
+        report.source, "index.html", page_id="index", page_file="index.html",
+        toc=toc_entries(edition, "html", report.manifest), local_toc=[],
         prev=None, next=first, first=first, lead=lead_text(edition.views[0]) if first else "", **common)
 
 

@@ -59,7 +59,7 @@ def status_data(report: Report, today: datetime.date | None = None) -> dict:
         "year": report.manifest.year,
         "counts": counts,
         "percent_done": 100 * counts["done"] / total if total else 0.0,
-        "sections": [_node(section, section.root, today) for section in report.sections],
+        "sections": [_node(section, section.root, today, report.manifest) for section in report.sections],
     }
     if report.manifest.translations:
         data["translations"] = {lang.tag: translation_data(report, lang.tag) for lang in report.manifest.translations}
@@ -94,9 +94,9 @@ def unit_counts(report: Report) -> dict[str, int]:
     return counts
 
 
-def _node(section: Section, heading: Heading, today: datetime.date) -> dict:
+def _node(section: Section, heading: Heading, today: datetime.date, manifest) -> dict:
     status = heading.status
-    return {
+    node = {
         "id": section.id if heading is section.root else f"{section.id}#{heading.anchor}",
         "title": heading.title,
         "file": section.path,
@@ -109,8 +109,12 @@ def _node(section: Section, heading: Heading, today: datetime.date) -> dict:
         "due": heading.due,
         "overdue": is_overdue(heading.due, status, today),
         "words": heading.words,
-        "children": [_node(section, child, today) for child in heading.children if _holds_units(child)],
+        "children": [_node(section, child, today, manifest) for child in heading.children if _holds_units(child)],
     }
+    if heading is section.root:  # front matter of other tools, kept as the author wrote it
+        node["extra"] = json.loads(json.dumps(section.front.extra, ensure_ascii=False, default=str))
+        node["part"] = part.title if (part := manifest.part_of(section.path)) else None
+    return node
 
 
 def _holds_units(heading: Heading) -> bool:

@@ -107,18 +107,25 @@ def key_lines(text: str) -> dict[str, int]:
     return lines
 
 
-def item_lines(text: str, key: str) -> list[int]:
-    """1-based lines of the items of the top-level list under ``key``."""
+def nested_item_lines(text: str, key: str) -> dict[str, int]:
+    """Scalar item → 1-based line, for every item of the list under ``key`` and of the
+    lists under ``key`` inside its mapping items (``- part: …`` with its own ``sections:``)."""
     try:
         node = yaml.compose(text.translate(_EXTRA_BREAKS), Loader=yaml.SafeLoader)
     except (yaml.YAMLError, RecursionError):
-        return []
-    if not isinstance(node, yaml.MappingNode):
-        return []
-    for key_node, value in node.value:
-        if key_node.value == key and isinstance(value, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in value.value]
-    return []
+        return {}
+    lines: dict[str, int] = {}
+
+    def walk(mapping) -> None:
+        for key_node, value in mapping.value if isinstance(mapping, yaml.MappingNode) else ():
+            if key_node.value == key and isinstance(value, yaml.SequenceNode):
+                for item in value.value:
+                    if isinstance(item, yaml.ScalarNode):
+                        lines.setdefault(item.value.replace("\\", "/"), item.start_mark.line + 1)
+                    walk(item)
+
+    walk(node)
+    return lines
 
 
 def raw_scalars(text: str) -> dict[str, str]:

@@ -26,14 +26,19 @@ class SourceMaker:
         (source / "report.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
         for filename, text in sections.items():
             (source / "sections" / filename).write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-        for rel, content in (extra or {}).items():
-            path = source / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
-        return source
+        return write_files(source, extra or {})
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write ``files`` (relative path → text, dedented, or bytes) below ``root``; return ``root``."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+    return root
 
 
 @pytest.fixture

@@ -123,7 +123,7 @@ def test_the_title_line_becomes_the_report_title_and_year(imported):
     manifest = load(source).manifest
     assert (manifest.title, manifest.year, manifest.language) == ("2031 测试社年度报告", 2031, "zh-CN")
     files = [p.name for p in sorted((source / "sections").iterdir())]
-    assert files == ["01-section.md", "02-section.md", "03-section.md"]
+    assert files == ["01-yin-yan.md", "02-li-shi-hui.md", "03-gong-zuo-zu.md"]  # pinyin of the titles
     assert all("测试社年度报告" not in (source / "sections" / f).read_text(encoding="utf-8") for f in files)
 
 
@@ -167,26 +167,26 @@ def test_imported_document_builds_with_its_links_and_the_remote_image_placeholde
     result = run("build", source, "--format", "html")
     assert result.exit_code == 0, result.output
     html = source / "build" / "html"
-    assert 'href="https://example.org/s?a=1&amp;b=2"' in (html / "01-section.html").read_text(encoding="utf-8")
-    board = (html / "02-section.html").read_text(encoding="utf-8")
+    assert 'href="https://example.org/s?a=1&amp;b=2"' in (html / "01-yin-yan.html").read_text(encoding="utf-8")
+    board = (html / "02-li-shi-hui.html").read_text(encoding="utf-8")
     assert 'href="https://example.org/members"' in board
     assert "image-placeholder" in board and "https://example.org/board.png" in board
 
 
 def test_summary_names_each_file_with_its_heading(imported):
     _, out = imported
-    assert re.search(r"wrote \S+01-section\.md\s+\(✍️引言 ← \S+export\.md:17\)", out)
+    assert re.search(r"wrote \S+01-yin-yan\.md\s+\(✍️引言 ← \S+export\.md:17\)", out)
     assert "3 section(s), 5 unit(s) with a status (✍️ 2 editing, 👁️ 2 reviewing, ✅ 1 done)" in out
 
 
 def test_a_second_run_skips_every_file_and_force_overwrites(imported, tmp_path):
     source, _ = imported
-    first = source / "sections" / "01-section.md"
+    first = source / "sections" / "01-yin-yan.md"
     manifest = (source / "report.yaml").read_text(encoding="utf-8")
     first.write_text("# ✅引言\n\n改过了。\n", encoding="utf-8")
     again = run("import", tmp_path / "export.md", "--into", source)
     assert again.exit_code == 0
-    assert "skipped" in again.output and "01-section.md: exists already" in again.output
+    assert "skipped" in again.output and "01-yin-yan.md: exists already" in again.output
     assert "改过了" in first.read_text(encoding="utf-8")
     assert (source / "report.yaml").read_text(encoding="utf-8") == manifest
     forced = run("import", tmp_path / "export.md", "--into", source, "--force")
@@ -219,15 +219,16 @@ def test_importing_into_an_existing_report_extends_its_manifest_and_keeps_commen
     report = load(source)
     assert report.manifest.title == "已有报告"
     assert [s.path for s in report.sections] == [
-        "sections/01-intro.md", "sections/02-section.md", "sections/03-section.md", "sections/04-section.md"]
+        "sections/01-intro.md", "sections/02-yin-yan.md", "sections/03-li-shi-hui.md", "sections/04-gong-zuo-zu.md"]
 
 
-def test_latin_titles_give_ascii_file_names(tmp_path):
+def test_titles_give_ascii_file_names_chinese_in_pinyin(tmp_path):
     doc = write(tmp_path, "doc.md", "# ✍️Annual Meeting 2031\n\nText.\n\n# 👁️第八届年会（SparkCon'31）\n\n正文。\n")
     result = run("import", doc, "--into", tmp_path / "r")
     assert result.exit_code == 0, result.output
     report = load(tmp_path / "r")
-    assert [s.path for s in report.sections] == ["sections/01-annual-meeting-2031.md", "sections/02-sparkcon-31.md"]
+    assert [s.path for s in report.sections] == ["sections/01-annual-meeting-2031.md",
+                                                      "sections/02-di-ba-jie-nian-hui-sparkcon-31.md"]
     assert report.manifest.language == "zh-CN"
 
 
@@ -403,7 +404,7 @@ def test_local_images_are_copied_into_assets_and_missing_ones_warned(tmp_path):
     assert result.exit_code == 0, result.output
     assert re.search(r"p\.md:7: warning: image not found: images/gone\.png", result.output)
     assert (tmp_path / "r" / "assets" / "images" / "pic.png").read_bytes() == PNG
-    text = (tmp_path / "r" / "sections" / "01-section.md").read_text(encoding="utf-8")
+    text = (tmp_path / "r" / "sections" / "01-tu.md").read_text(encoding="utf-8")
     assert "](../assets/images/pic.png)" in text and "](../assets/images/gone.png)" in text
 
 

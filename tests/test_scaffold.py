@@ -122,12 +122,21 @@ def test_new_appends_a_section_marked_editing_and_keeps_the_manifest_text(source
     result = run("new", "预算说明", "--owner", "张三", "--due", "2031-03-01", "--source", source)
     assert result.exit_code == 0, result.output
     text = (source / "report.yaml").read_text(encoding="utf-8")
-    assert added_lines(MANIFEST, text) == ["  - sections/04-section.md"]
+    assert added_lines(MANIFEST, text) == ["  - sections/04-yu-suan-shuo-ming.md"]
     report = load(source)
     new = report.sections[-1]
-    assert (new.path, new.title, new.root.own_status) == ("sections/04-section.md", "预算说明", Status.EDITING)
+    assert (new.path, new.title, new.root.own_status) == ("sections/04-yu-suan-shuo-ming.md", "预算说明", Status.EDITING)
     assert (new.root.owner, new.root.due) == ("张三", "2031-03-01")
     assert (source / new.path).read_text(encoding="utf-8").endswith("# ✍️预算说明\n")
+
+
+def test_new_refuses_a_title_a_section_has_already(source):
+    before = (source / "report.yaml").read_text(encoding="utf-8")
+    title = load(source).sections[1].title
+    result = run("new", title, "--source", source)
+    assert result.exit_code == 1
+    assert f"sections/02-finance.md: error: a section titled '{title}' exists already" in result.output
+    assert (source / "report.yaml").read_text(encoding="utf-8") == before
 
 
 def test_new_after_a_section_goes_right_below_it_with_a_name_that_sorts_there(source):
@@ -147,7 +156,7 @@ def test_new_takes_the_free_next_number_when_it_still_sorts_in_place(tmp_path):
     for name in ("01-a.md", "05-b.md"):
         (root / "sections" / name).write_text("# ✅甲\n\n字。\n", encoding="utf-8")
     assert run("new", "中间", "--after", "sections/01-a.md", "--source", root).exit_code == 0
-    assert [s.path for s in load(root).sections] == ["sections/01-a.md", "sections/02-section.md", "sections/05-b.md"]
+    assert [s.path for s in load(root).sections] == ["sections/01-a.md", "sections/02-zhong-jian.md", "sections/05-b.md"]
 
 
 def test_new_after_an_unknown_section_is_an_error_naming_the_ids(source):

@@ -15,6 +15,8 @@ from reportgen.status import share_text, status_data, units
 
 NODE_KEYS = {"id", "title", "file", "line", "level", "status", "own_status", "owner", "due", "overdue", "words",
              "children"}
+SECTION_KEYS = NODE_KEYS | {"extra", "part"}
+"""A top-level section also carries the front matter of other tools and the part it is in."""
 DAY = datetime.date(2025, 3, 10)
 
 
@@ -182,7 +184,7 @@ def test_json_has_exactly_the_documented_shape_and_values(make_source):
     assert data["counts"] == {"editing": 0, "reviewing": 1, "done": 2, "unmarked": 0}
     assert data["percent_done"] == pytest.approx(100 * 2 / 3)
     first, second = data["sections"]
-    assert set(first) == NODE_KEYS and set(first["children"][0]) == NODE_KEYS
+    assert set(first) == SECTION_KEYS and set(first["children"][0]) == NODE_KEYS
     assert {k: first[k] for k in ("id", "title", "file", "line", "level", "status", "own_status", "owner",
                                   "due", "overdue", "words")} == {
         "id": "a", "title": "引言", "file": "sections/a.md", "line": 5, "level": 1, "status": "reviewing",

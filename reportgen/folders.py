@@ -1,0 +1,292 @@
+"""A whole project folder to import: its pages in the order its site generator gives them.
+
+`read_folder` finds out which generator laid the folder out and says so in a note:
+
+* **mdBook** (``book.toml``) and **GitBook/HonKit** (``SUMMARY.md``): the
+  order of ``SUMMARY.md``; its part headings (``# 基础认知`` after the first
+  heading) become parts, and without them a top-level entry with entries
+  nested below it opens a part.  The report title is ``book.toml``'s
+  ``title``, else the first heading of ``SUMMARY.md`` unless it only says
+  "Summary".
+* **MkDocs** (``mkdocs.yml``): the order of ``nav``; a top-level group becomes
+  a part; ``site_name`` is the title.
+* **Hugo / Jekyll** (``content/``, ``_posts/``): posts, ordered by ``weight``,
+  then ``date``, as `reportgen.importer` orders posts.
+* **Otherwise** every Markdown file, folder by folder: a folder's README or
+  index first, numbers in names in numeric order (VitePress keeps its pages
+  in ``docs/``).
+
+Each page becomes one section; its title is its own ``#`` heading, else
+``title:``, else what the navigation calls it, else its file name.  Front
+matter keys are kept under ``extra:``; a page with a ``tags:`` entry naming a
+year (``2024 中国开源年度报告``) gives the report its title when the layout
+gave none.  Nothing outside the folder is read, and nothing through a symbolic link.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+from reportgen import scaffold
+from reportgen.errors import Diagnostics
+from reportgen.importer import (_PARSER, Planned, Post, Reading, _plain, _post_body, _post_front_matter,
+                                _post_text, _text, _top_headings, _years, plain_file, read_post)
+from reportgen.model import Status
+from reportgen.reader import FOLDER_PAGES, decode
+
+#: Folders that hold no pages: build outputs, dependencies, tooling.
+SKIPPED = {"node_modules", "_book", "book", "site", "public", "static", "vendor", "_site", "assets"}
+
+#: First headings of a SUMMARY.md that only say what the file is.
+GENERIC_TITLES = {"summary", "table of contents", "contents", "目录", "目錄"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One page of the folder, in reading order."""
+
+    path: Path
+    title: str | None = None
+    """What the navigation calls the page."""
+    part: str | None = None
+
+
+@dataclass(frozen=True)
+class Layout:
+    rule: str
+    """Which rule gave the order, for the note the import prints."""
+    entries: tuple[Entry, ...]
+    title: str | None = None
+    posts: bool = False
+
+
+def read_folder(folder: Path, diags: Diagnostics) -> Reading:
+    """Every page of ``folder`` as a planned section, in the layout's order."""
+    reading = Reading()
+    layout = _layout(folder, diags)
+    reading.notes.append(f"{folder}: {layout.rule}")
+    if layout.title:
+        reading.title = layout.title
+        reading.years += _years(layout.title)
+    tags: collections.Counter = collections.Counter()
+    if layout.posts:
+        posts = [p for i, e in enumerate(layout.entries) if (p := _post(e, i, folder, diags, reading))]
+        reading.sections = [p.section for p in sorted(posts, key=Post.order)]
+    for entry in () if layout.posts else layout.entries:
+        planned = read_page(entry, folder, diags, tags)
+        if planned is not None:
+            reading.sections.append(planned)
+    if reading.title is None and tags:
+        reading.title = tags.most_common(1)[0][0]
+        reading.years += _years(reading.title)
+        reading.notes.append(f"report title '{reading.title}' from the pages' tags")
+    return reading
+
+
+# --- which layout -----------------------------------------------------------------------
+
+
+def _layout(folder: Path, diags: Diagnostics) -> Layout:
+    if (folder / "book.toml").is_file():
+        return _mdbook(folder, diags)
+    if (folder / "SUMMARY.md").is_file():
+        return _summary(folder / "SUMMARY.md", folder, diags, "GitBook/HonKit")
+    if (folder / "mkdocs.yml").is_file():
+        return _mkdocs(folder, diags)
+    for posts in ("content", "_posts"):
+        if (folder / posts).is_dir():
+            pages = _markdown_files(folder / posts, folder)
+            return Layout(f"Hugo/Jekyll posts in {posts}/, ordered by weight, then date", pages, posts=True)
+    base = folder / "docs" if (folder / "docs" / ".vitepress").is_dir() else folder
+    where = "docs/ (VitePress)" if base != folder else "the folder"
+    return Layout(f"no SUMMARY.md, mkdocs.yml or book.toml: every Markdown file of {where}, folder by folder, "
+                  "README/index first", _markdown_files(base, folder))
+
+
+def _mdbook(folder: Path, diags: Diagnostics) -> Layout:
+    try:
+        book = tomllib.loads((folder / "book.toml").read_text(encoding="utf-8")).get("book", {})
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        diags.warning(str(folder / "book.toml"), None, f"cannot read book.toml ({exc}); using src/SUMMARY.md")
+        book = {}
+    src = folder / str(book.get("src", "src"))
+    summary = src / "SUMMARY.md"
+    if plain_file(summary, folder) is None:
+        diags.error(str(folder / "book.toml"), None, f"mdBook without its {summary.relative_to(folder)}")
+        return Layout("mdBook", ())
+    layout = _summary(summary, folder, diags, "mdBook")
+    title = _text(book.get("title"))
+    return Layout(layout.rule, layout.entries, title or layout.title)
+
+
+def _summary(summary: Path, folder: Path, diags: Diagnostics, tool: str) -> Layout:
+    """The pages SUMMARY.md lists, with its part headings (or top-level groups) as parts."""
+    rel = str(summary)
+    tokens = _PARSER.parse(decode(summary.read_bytes(), rel, diags) or "", {})
+    title, part, depth, items = None, None, 0, []
+    headings = 0
+    for i, token in enumerate(tokens):
+        if token.type == "bullet_list_open" or token.type == "ordered_list_open":
+            depth += 1
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            depth -= 1
+        elif token.type == "heading_open":
+            text = tokens[i + 1].content.strip()
+            headings += 1
+            if headings == 1 and not items:
+                title = None if text.lower().strip(" :：") in GENERIC_TITLES else scaffold.plain_title(text)
+            else:
+                part = scaffold.plain_title(text)
+        elif token.type == "inline" and token.map:
+            link = next((c for c in token.children or [] if c.type == "link_open"), None)
+            if link is not None:
+                name = "".join(c.content for c in token.children if c.type in ("text", "code_inline")).strip()
+                items.append((max(depth, 1), name, link.attrGet("href") or "", part, token.map[0] + 1))
+    parts = any(item[3] for item in items)
+    entries, seen = [], set()
+    group = None
+    for n, (level, name, href, part, line) in enumerate(items):
+        if not parts and level == 1:  # a top-level entry with entries below it opens a part
+            nested = n + 1 < len(items) and items[n + 1][0] > 1
+            group = name if nested else None
+        path = _page(summary.parent, href, folder)
+        if path is None:
+            if href:
+                diags.warning(rel, line, f"SUMMARY entry '{name}' links to no Markdown file in the folder: {href}")
+            continue
+        if path not in seen:
+            seen.add(path)
+            entries.append(Entry(path, name or None, part if parts else group))
+    kind = "part headings" if parts else "nesting"
+    return Layout(f"{tool}: the order of {summary.relative_to(folder)}, parts from its {kind}", tuple(entries), title)
+
+
+def _page(base: Path, href: str, folder: Path) -> Path | None:
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or not parts.path.endswith(".md"):
+        return None
+    return plain_file(base / unquote(parts.path).lstrip("/"), folder)
+
+
+class _LenientLoader(yaml.SafeLoader):
+    """mkdocs.yml names Python objects (``!!python/name:…``) for its plugins: read them as nothing."""
+
+
+_LenientLoader.add_multi_constructor("", lambda loader, suffix, node: None)
+
+
+def _mkdocs(folder: Path, diags: Diagnostics) -> Layout:
+    rel = str(folder / "mkdocs.yml")
+    try:
+        config = yaml.load((folder / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_LenientLoader)  # noqa: S506
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        diags.error(rel, None, f"cannot read mkdocs.yml: {exc}")
+        return Layout("MkDocs", ())
+    config = config if isinstance(config, dict) else {}
+    docs = folder / str(config.get("docs_dir", "docs"))
+    title = _text(config.get("site_name"))
+    nav = config.get("nav")
+    if not isinstance(nav, list):
+        return Layout("MkDocs without nav: every Markdown file of docs/, folder by folder",
+                      _markdown_files(docs, folder), title)
+    entries: list[Entry] = []
+    for item in nav:
+        _nav_item(item, docs, folder, None, entries, top=True)
+    return Layout("MkDocs: the order of mkdocs.yml nav, its top-level groups as parts", tuple(entries), title)
+
+
+def _nav_item(item, docs: Path, folder: Path, part: str | None, entries: list[Entry], top: bool = False) -> None:
+    name, value = (next(iter(item.items())) if isinstance(item, dict) and len(item) == 1 else (None, item))
+    if isinstance(value, list):
+        for child in value:
+            _nav_item(child, docs, folder, str(name) if top and name else part, entries)
+    elif isinstance(value, str) and (path := _page(docs, value, folder)) is not None:
+        if path not in {e.path for e in entries}:
+            entries.append(Entry(path, str(name) if name else None, part))
+
+
+def _markdown_files(base: Path, folder: Path) -> tuple[Entry, ...]:
+    """Every Markdown page below ``base``: folder by folder, its README or index first."""
+    pages = []
+    for path in base.rglob("*.md"):
+        rel = path.relative_to(base)
+        if any(p.startswith((".", "_")) and p not in ("_index.md", "_posts") or p in SKIPPED for p in rel.parts[:-1]):
+            continue
+        if path.name == "SUMMARY.md" or plain_file(path, folder) is None:
+            continue
+        pages.append(path)
+    return tuple(Entry(p) for p in sorted(pages, key=lambda p: _reading_key(p.relative_to(base))))
+
+
+def _reading_key(rel: Path) -> tuple:
+    *folders, name = rel.parts
+    stem = Path(name).stem.lower()
+    return tuple((1, _natural(f)) for f in folders) + ((0 if stem in FOLDER_PAGES else 1, _natural(stem)),)
+
+
+def _natural(name: str) -> tuple:
+    """``2-b`` before ``10-a``: numbers compare as numbers."""
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name.lower()) if t)
+
+
+# --- one page ------------------------------------------------------------------------------
+
+
+def read_page(entry: Entry, folder: Path, diags: Diagnostics, tags: collections.Counter) -> Planned | None:
+    """One page as one section, its headings below its title, its images copied."""
+    path = entry.path
+    rel = str(path)
+    text = decode(path.read_bytes(), rel, diags)
+    if text is None:
+        return None
+    data, body, body_line = ({}, text, 1)
+    if text.startswith(("---\n", "+++\n")):
+        data, body, body_line = _post_front_matter(text, rel, diags)
+        if data is None:
+            return None
+    if data.get("layout") == "home" and not body.strip():
+        diags.warning(rel, 1, "a site's home page with no text (layout: home) is not imported")
+        return None
+    title, status = _page_title(entry, data, body, rel, diags)
+    tags.update(t for t in data.get("tags") or [] if isinstance(t, str) and _years(t))
+    if data.get("draft") is True:
+        status = Status.EDITING
+    planned = Planned(title, "", f"{rel}:1", status or Status.DONE, file=path, part=entry.part)
+    body = _post_body(body, body_line, title, path, planned, diags, folder)
+    extra = {str(k): _plain(v) for k, v in data.items() if k not in ("title", "description")}
+    planned.text = _post_text(title, planned.status, _text(data.get("description")), extra, body)
+    return planned
+
+
+def _page_title(entry: Entry, data: dict, body: str, rel: str, diags: Diagnostics) -> tuple[str, Status | None]:
+    """The page's own '#' heading, else title:, else its name in the navigation, else its file name."""
+    headings = _top_headings(_PARSER.parse(body, {}))
+    if headings and headings[0].level == 1:
+        status, _ = scaffold.split_marker(headings[0].raw)
+        return scaffold.plain_title(headings[0].raw), status
+    title = _text(data.get("title")) or entry.title
+    if title is None:
+        path = entry.path
+        title = path.parent.name if path.stem.lower() in FOLDER_PAGES and path.parent.name else path.stem
+        diags.warning(rel, 1, f"page has no '#' heading, no title: and no name in the navigation; "
+                      f"its file name gives the title: {title}")
+    return title, None
+
+
+def _post(entry: Entry, index: int, folder: Path, diags: Diagnostics, reading: Reading) -> Post | None:
+    text = decode(entry.path.read_bytes(), str(entry.path), diags)
+    if text is None or not text.startswith(("---\n", "+++\n")):
+        page = read_page(entry, folder, diags, collections.Counter()) if text is not None else None
+        return Post(index, None, None, page) if page is not None else None
+    post = read_post(entry.path, text, index, diags, folder)
+    if post is not None:
+        post.section.file = entry.path
+        reading.years += [post.date.year] if post.date else []
+    return post
