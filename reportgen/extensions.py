@@ -53,7 +53,7 @@ DIAGRAMS = frozenset({
 })
 """Fenced blocks that other generators draw with a script in the browser."""
 
-_CONTAINER = re.compile(r"^[A-Za-z][\w-]*(\s|$)")
+_CONTAINER = re.compile(r"^[^\W\d_][\w-]*(\s|$)")  # a name in any script: "::: 注意事项"
 _MATH_TYPES = ("math_inline", "math_inline_double", "math_block", "math_block_label")
 
 
@@ -95,8 +95,8 @@ def _callouts(state: StateCore) -> None:
             collapsible = token.markup.startswith("?")
             kind = "details" if collapsible else token.meta.get("tag", "note")
             named = token.info.strip().split(" ", 1)[0].lower()
-            out.append(_opening(token, kind, "" if title == named.title() else title, state.env,
-                                open_=token.markup.endswith("+")))
+            default = title == named.title() and kind in FAMILY  # "!!! note" titles itself "Note"
+            out.append(_opening(token, kind, "" if default else title, state.env, open_=token.markup.endswith("+")))
         elif token.type == "alert_open":
             kind = token.meta.get("kind", "NOTE").lower()
             i += 3 if tokens[i + 1].type == "alert_title_open" else 0  # its title is the kind's own word
@@ -113,6 +113,7 @@ def _opening(source: Token, kind: str, title: str, env: dict, open_: bool = Fals
     if kind not in FAMILY:
         _problem(env, source, f"unknown callout kind '{kind}', shown as a note "
                  f"(kinds: {', '.join(sorted(k for k in FAMILY))})")
+        title = title or kind  # "!!! 重要通知" or "::: 注意事项": the word is the author's title
     token = Token("callout_open", "div", 1, block=True, level=source.level, map=source.map)
     token.meta = {"kind": kind, "family": FAMILY.get(kind, "note"), "title": title, "open": open_}
     return token
@@ -166,12 +167,17 @@ def typeset(tex: str, display: bool) -> tuple[str | None, str]:
     if any(is_cjk(ch) for ch in tex):
         return None, "mathtext has no Chinese font; write the words outside the $…$"
     import matplotlib
-    from matplotlib.textpath import TextPath
+    import numpy as np
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.path import Path
+    from matplotlib.textpath import text_to_path
 
     flat = " ".join(tex.split())
     try:
+        # ismath=True: math whatever rcParams say (the charts turn text.parse_math off).
         with matplotlib.rc_context({"mathtext.fontset": "cm"}):
-            path = TextPath((0, 0), f"${flat}$", size=10)
+            vertices, codes = text_to_path.get_text_path(FontProperties(), f"${flat}$", ismath=True)
+        path = Path(np.asarray(vertices) * 10 / text_to_path.FONT_SCALE, codes)  # as TextPath(size=10) scales it
     except Exception as exc:  # mathtext raises ValueError, sometimes others, for TeX it cannot read
         return None, _reason(exc)
     if not len(path.vertices):
