@@ -11,6 +11,9 @@
   typeset is a warning and its source is shown as code.
 - **Diagrams.** ``mermaid``, ``echarts`` and the like need a browser's script
   to draw: a warning, and a placeholder that keeps the source visible.
+- **Directives** that pull in other files or pages (mdBook ``{{#include}}``,
+  VitePress ``<<< @/file`` and ``[[toc]]``) are not followed: a warning, the
+  directive left as text.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ def extensions_plugin(md: MarkdownIt) -> None:
     md.core.ruler.push("callouts", _callouts)
     md.core.ruler.push("math", _math)
     md.core.ruler.push("diagrams", _diagrams)
+    md.core.ruler.push("directives", _directives)
     md.add_render_rule("callout_open", _callout_open)
     md.add_render_rule("callout_close", _callout_close)
     for name in _MATH_TYPES:
@@ -233,6 +237,23 @@ def _diagrams(state: StateCore) -> None:
             token.meta["diagram"] = lang
             _problem(state.env, token, f"```{lang} diagram is not drawn (reportgen runs no script); "
                      "its source is shown in a placeholder — add it as an image, or use a ```chart block")
+
+
+DIRECTIVES = (
+    (re.compile(r"\{\{#(include|rustdoc_include|playground|playpen|template)\b"),
+     "mdBook {{#…}} directive is not followed; the file it names is not shown"),
+    (re.compile(r"^<<<\s*@"), "VitePress code import <<< @/… is not followed; the file it names is not shown"),
+    (re.compile(r"^\[\[toc\]\]$"), "[[toc]] is not supported (the PDF and the HTML edition have their own contents)"),
+)
+"""Directives of other generators that reportgen leaves as text, and what to tell the author."""
+
+
+def _directives(state: StateCore) -> None:
+    for i, token in enumerate(state.tokens):
+        if token.type == "inline" and i and state.tokens[i - 1].type == "paragraph_open":
+            for pattern, message in DIRECTIVES:
+                if pattern.search(token.content.strip()):
+                    _problem(state.env, token, f"{message}; left as text")
 
 
 def diagram_placeholder(token: Token) -> str:

@@ -15,7 +15,8 @@ confined and given a placeholder exactly like ``![](…)``.
 Tags are written one by one and may be unbalanced across tokens (``<div>``,
 Markdown, ``</div>``); the sanitiser's HTML5 parser balances the section body
 as a whole.  Headings written as HTML become heading tokens before the inline
-stage, so they take markers, anchors, TOC entries and bookmarks.  Comments are
+stage, so they take markers, anchors, TOC entries and bookmarks (and an HTML
+banner above the title moves under it).  Comments are
 dropped; scripts, styles, SVG and embedded media are dropped with their
 content (media leave a link to their URL); any other tag or attribute is
 dropped with a warning naming it, its text kept.

@@ -229,6 +229,9 @@ def test_a_comment_before_the_title_leaves_the_title_in_place(make_source):
     ("文字\n\n<img src=\"../assets/none.png\" width=\"50\">", 5, "image not found, a placeholder is shown"),
     ("<a href=\"javascript:alert(1)\">x</a>", 3, "link scheme not allowed"),
     ("<div onclick=\"x()\" id=\"y\">块</div>", 3, "raw HTML <div>: attributes dropped: onclick, id"),
+    ("正文\n\n{{#include ../listings/main.rs}}", 5, "mdBook {{#…}} directive is not followed"),
+    ("<<< @/snippets/demo.js", 3, "VitePress code import <<< @/… is not followed"),
+    ("[[toc]]", 3, "[[toc]] is not supported"),
 ])
 def test_each_unsupported_block_is_a_warning_at_its_line(make_source, text, line, message):
     source = make_source({"a.md": f"# 甲\n\n{text}\n"})
