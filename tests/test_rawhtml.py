@@ -205,13 +205,15 @@ def test_what_is_dropped_is_a_warning_at_its_line(vitepress):
     assert len(messages) == 2, messages  # comments, <br>, <center>, tables, images: nothing to report
 
 
-def test_strict_check_fails_on_dropped_html(make_source):
+def test_strict_check_and_build_fail_on_dropped_html(make_source):
     source = make_source({"a.md": "# 甲\n\n正文 <marquee>滚动</marquee>。\n"})
     runner = CliRunner()
     loose = runner.invoke(main, ["check", str(source)])
     strict = runner.invoke(main, ["check", str(source), "--strict"])
     assert loose.exit_code == 0 and strict.exit_code == 1
     assert "sections/a.md:3: warning: raw HTML <marquee> dropped, its text kept" in strict.output
+    built = runner.invoke(main, ["build", str(source), "--format", "html", "--strict"])
+    assert built.exit_code == 1 and not (source / "build" / "html").exists()
 
 
 def test_a_comment_before_the_title_leaves_the_title_in_place(make_source):
