@@ -11,6 +11,9 @@
   typeset is a warning and its source is shown as code.
 - **Diagrams.** ``mermaid``, ``echarts`` and the like need a browser's script
   to draw: a warning, and a placeholder that keeps the source visible.
+- **Directives** that pull in other files or pages (mdBook ``{{#include}}``,
+  VitePress ``<<< @/file`` and ``[[toc]]``) are not followed: a warning, the
+  directive left as text.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ DIAGRAMS = frozenset({
 })
 """Fenced blocks that other generators draw with a script in the browser."""
 
-_CONTAINER = re.compile(r"^[A-Za-z][\w-]*(\s|$)")
+_CONTAINER = re.compile(r"^[^\W\d_][\w-]*(\s|$)")  # a name in any script: "::: 注意事项"
 _MATH_TYPES = ("math_inline", "math_inline_double", "math_block", "math_block_label")
 
 
@@ -66,6 +69,7 @@ def extensions_plugin(md: MarkdownIt) -> None:
     md.core.ruler.push("callouts", _callouts)
     md.core.ruler.push("math", _math)
     md.core.ruler.push("diagrams", _diagrams)
+    md.core.ruler.push("directives", _directives)
     md.add_render_rule("callout_open", _callout_open)
     md.add_render_rule("callout_close", _callout_close)
     for name in _MATH_TYPES:
@@ -95,8 +99,8 @@ def _callouts(state: StateCore) -> None:
             collapsible = token.markup.startswith("?")
             kind = "details" if collapsible else token.meta.get("tag", "note")
             named = token.info.strip().split(" ", 1)[0].lower()
-            out.append(_opening(token, kind, "" if title == named.title() else title, state.env,
-                                open_=token.markup.endswith("+")))
+            default = title == named.title() and kind in FAMILY  # "!!! note" titles itself "Note"
+            out.append(_opening(token, kind, "" if default else title, state.env, open_=token.markup.endswith("+")))
         elif token.type == "alert_open":
             kind = token.meta.get("kind", "NOTE").lower()
             i += 3 if tokens[i + 1].type == "alert_title_open" else 0  # its title is the kind's own word
@@ -113,6 +117,7 @@ def _opening(source: Token, kind: str, title: str, env: dict, open_: bool = Fals
     if kind not in FAMILY:
         _problem(env, source, f"unknown callout kind '{kind}', shown as a note "
                  f"(kinds: {', '.join(sorted(k for k in FAMILY))})")
+        title = title or kind  # "!!! 重要通知" or "::: 注意事项": the word is the author's title
     token = Token("callout_open", "div", 1, block=True, level=source.level, map=source.map)
     token.meta = {"kind": kind, "family": FAMILY.get(kind, "note"), "title": title, "open": open_}
     return token
@@ -166,13 +171,17 @@ def typeset(tex: str, display: bool) -> tuple[str | None, str]:
     if any(is_cjk(ch) for ch in tex):
         return None, "mathtext has no Chinese font; write the words outside the $…$"
     import matplotlib
-    from matplotlib.textpath import TextPath
+    import numpy as np
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.path import Path
+    from matplotlib.textpath import text_to_path
 
     flat = " ".join(tex.split())
     try:
-        # parse_math: the chart style turns it off for labels, and it may already be in force here.
-        with matplotlib.rc_context({"mathtext.fontset": "cm", "text.parse_math": True}):
-            path = TextPath((0, 0), f"${flat}$", size=10)
+        # ismath=True: math whatever rcParams say (the charts turn text.parse_math off).
+        with matplotlib.rc_context({"mathtext.fontset": "cm"}):
+            vertices, codes = text_to_path.get_text_path(FontProperties(), f"${flat}$", ismath=True)
+        path = Path(np.asarray(vertices) * 10 / text_to_path.FONT_SCALE, codes)  # as TextPath(size=10) scales it
     except Exception as exc:  # mathtext raises ValueError, sometimes others, for TeX it cannot read
         return None, _reason(exc)
     if not len(path.vertices):
@@ -228,6 +237,23 @@ def _diagrams(state: StateCore) -> None:
             token.meta["diagram"] = lang
             _problem(state.env, token, f"```{lang} diagram is not drawn (reportgen runs no script); "
                      "its source is shown in a placeholder — add it as an image, or use a ```chart block")
+
+
+DIRECTIVES = (
+    (re.compile(r"\{\{#(include|rustdoc_include|playground|playpen|template)\b"),
+     "mdBook {{#…}} directive is not followed; the file it names is not shown"),
+    (re.compile(r"^<<<\s*@"), "VitePress code import <<< @/… is not followed; the file it names is not shown"),
+    (re.compile(r"^\[\[toc\]\]$"), "[[toc]] is not supported (the PDF and the HTML edition have their own contents)"),
+)
+"""Directives of other generators that reportgen leaves as text, and what to tell the author."""
+
+
+def _directives(state: StateCore) -> None:
+    for i, token in enumerate(state.tokens):
+        if token.type == "inline" and i and state.tokens[i - 1].type == "paragraph_open":
+            for pattern, message in DIRECTIVES:
+                if pattern.search(token.content.strip()):
+                    _problem(state.env, token, f"{message}; left as text")
 
 
 def diagram_placeholder(token: Token) -> str:

@@ -15,7 +15,8 @@ confined and given a placeholder exactly like ``![](…)``.
 Tags are written one by one and may be unbalanced across tokens (``<div>``,
 Markdown, ``</div>``); the sanitiser's HTML5 parser balances the section body
 as a whole.  Headings written as HTML become heading tokens before the inline
-stage, so they take markers, anchors, TOC entries and bookmarks.  Comments are
+stage, so they take markers, anchors, TOC entries and bookmarks (and an HTML
+banner above the title moves under it).  Comments are
 dropped; scripts, styles, SVG and embedded media are dropped with their
 content (media leave a link to their URL); any other tag or attribute is
 dropped with a warning naming it, its text kept.
@@ -119,7 +120,16 @@ def _html_headings(state: StateCore) -> None:
         if not content.strip():
             continue  # a comment, perhaps over many lines: never shown, no line in the output
         out.extend(_split_headings(token, content))
-    state.tokens = out
+    state.tokens = _title_first(out)
+
+
+def _title_first(tokens: list[Token]) -> list[Token]:
+    """A banner of HTML above the title (``<p align="center"><img logo></p>`` then
+    ``# 标题``) goes under it: the title opens the section, as the reader expects."""
+    first = next((i for i, t in enumerate(tokens) if t.type != "html_block"), len(tokens))
+    if 0 < first < len(tokens) and tokens[first].type == "heading_open" and tokens[first].tag == "h1":
+        return tokens[first:first + 3] + tokens[:first] + tokens[first + 3:]
+    return tokens
 
 
 def _split_headings(block: Token, content: str) -> list[Token]:

@@ -66,13 +66,3 @@ def regenerate(tmp_path: Path) -> None:
         for title, given, _ in read_cases(path):
             parts.append(f"{title}\n.\n{given}.\n{render_case(tmp_path / path.stem / str(len(parts)), given)}.\n")
         path.write_text("\n".join(parts), encoding="utf-8")
-
-
-def test_math_is_typeset_as_math_after_charts_set_their_style():
-    """Charts turn mathtext off for their labels; a formula after a chart must still be read as TeX."""
-    from reportgen import extensions, fonts
-
-    fonts.configure_matplotlib()
-    extensions.typeset.cache_clear()
-    assert extensions.typeset(r"\begin{aligned} x \end{aligned}", False)[0] is None  # TeX mathtext cannot read
-    assert 'aria-label="x^2"' in extensions.typeset("x^2", False)[0]

@@ -205,13 +205,15 @@ def test_what_is_dropped_is_a_warning_at_its_line(vitepress):
     assert len(messages) == 2, messages  # comments, <br>, <center>, tables, images: nothing to report
 
 
-def test_strict_check_fails_on_dropped_html(make_source):
+def test_strict_check_and_build_fail_on_dropped_html(make_source):
     source = make_source({"a.md": "# 甲\n\n正文 <marquee>滚动</marquee>。\n"})
     runner = CliRunner()
     loose = runner.invoke(main, ["check", str(source)])
     strict = runner.invoke(main, ["check", str(source), "--strict"])
     assert loose.exit_code == 0 and strict.exit_code == 1
     assert "sections/a.md:3: warning: raw HTML <marquee> dropped, its text kept" in strict.output
+    built = runner.invoke(main, ["build", str(source), "--format", "html", "--strict"])
+    assert built.exit_code == 1 and not (source / "build" / "html").exists()
 
 
 def test_a_comment_before_the_title_leaves_the_title_in_place(make_source):
@@ -229,6 +231,9 @@ def test_a_comment_before_the_title_leaves_the_title_in_place(make_source):
     ("文字\n\n<img src=\"../assets/none.png\" width=\"50\">", 5, "image not found, a placeholder is shown"),
     ("<a href=\"javascript:alert(1)\">x</a>", 3, "link scheme not allowed"),
     ("<div onclick=\"x()\" id=\"y\">块</div>", 3, "raw HTML <div>: attributes dropped: onclick, id"),
+    ("正文\n\n{{#include ../listings/main.rs}}", 5, "mdBook {{#…}} directive is not followed"),
+    ("<<< @/snippets/demo.js", 3, "VitePress code import <<< @/… is not followed"),
+    ("[[toc]]", 3, "[[toc]] is not supported"),
 ])
 def test_each_unsupported_block_is_a_warning_at_its_line(make_source, text, line, message):
     source = make_source({"a.md": f"# 甲\n\n{text}\n"})
@@ -252,3 +257,31 @@ def test_words_in_angle_brackets_are_prose_not_a_tag(make_source):
     html = section_html(report, view, "html", "draft", {})
     assert "&lt;The Song of the Open Source People&gt;" in html and "List&lt;String&gt;" in html
     assert not diags.items
+
+
+def test_math_is_math_even_after_the_charts_turned_dollar_parsing_off():
+    import matplotlib
+
+    from reportgen.extensions import typeset
+
+    with matplotlib.rc_context({"text.parse_math": False}):  # what the chart style sets
+        assert typeset(r"\alpha_{after\ charts}", False)[0].startswith("<svg")
+        assert typeset(r"\begin{cases} charts \end{cases}", False)[0] is None
+
+
+def test_an_unknown_callout_kind_keeps_its_word_as_title(make_source):
+    source = make_source({"a.md": "# 甲\n\n!!! 重要通知\n    年会改期。\n\n::: 注意事项\n内容。\n:::\n"})
+    report = load_report(source, Diagnostics())
+    html = section_html(report, select(report, "draft", Diagnostics()).views[0], "html", "draft", {})
+    assert '<p class="callout-title">重要通知</p>' in html and '<p class="callout-title">注意事项</p>' in html
+
+
+def test_an_html_banner_above_the_title_goes_under_it(make_source):
+    banner = '<p align="center"><img src="../assets/logo.png" width="120"></p>\n\n'
+    for title in ("# 标题", '<h1 align="center">标题</h1>'):
+        source = make_source({"a.md": banner + title + "\n\n正文。\n"}, extra={"assets/logo.png": _png((9, 9), 0)})
+        diags = Diagnostics()
+        report = load_report(source, diags)
+        assert report.sections[0].root.title == "标题" and not diags.items, [str(d) for d in diags.items]
+        html = section_html(report, select(report, "draft", Diagnostics()).views[0], "html", "draft", {})
+        assert html.index("标题</h1>") < html.index('<img src="assets/logo.png"')

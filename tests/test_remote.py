@@ -224,3 +224,15 @@ def test_the_build_fetches_and_publishes_remote_images(make_source, server, tmp_
     assert f'<img src=".remote-cache/{name}"' in (tmp_path / "out" / "html" / "a.html").read_text(encoding="utf-8")
     assert (tmp_path / "out" / "html" / ".remote-cache" / name).read_bytes() == PNG
     assert server.hits == {"/ok.png": 1}
+
+
+def test_a_remote_image_written_as_html_is_fetched_like_a_markdown_one(make_source, server):
+    url = server.url("/ok.png")
+    body = f'# 甲\n\n| 图 |\n| --- |\n| <img src="{url}" width="300"> |\n\n<center><img src="{url}"></center>\n'
+    source = make_source({"a.md": body}, manifest={"remote": {"fetch": True, "budget": 2}})
+    report, messages = fetched(source)
+    assert messages == [] and server.hits == {"/ok.png": 1}
+    html = page(report)
+    name = cached_name(url)
+    assert f'<img src=".remote-cache/{name}" alt="" style="width: 300px">' in html
+    assert f'<div class="align-center"><img src=".remote-cache/{name}" alt=""></div>' in html
