@@ -548,12 +548,13 @@ _MORE = re.compile(r"<!--\s*more\s*-->")
 
 def _post_body(body: str, body_line: int, title: str, path: Path, planned: Planned, diags: Diagnostics,
                root: Path | None = None) -> str:
-    """The body with ``<!--more-->`` gone, a repeated title dropped, headings below the title."""
+    """The body with ``<!--more-->`` gone, a repeated title (a first heading of any level) dropped,
+    headings below the title."""
     tokens = _PARSER.parse(body, {})
     code = _code_lines(tokens)
     lines = [line if i in code else _MORE.sub("", line) for i, line in enumerate(_clean(body.split("\n"), tokens))]
     headings = _top_headings(tokens)
-    if headings and headings[0].level == 1 and scaffold.plain_title(headings[0].raw) == title \
+    if headings and scaffold.plain_title(headings[0].raw) == title \
             and not any(line.strip() for line in lines[:headings[0].start]):
         for i in range(headings[0].start, headings[0].end):
             lines[i] = ""

@@ -218,7 +218,7 @@ def test_mdbook_nesting_opens_a_part_and_a_page_without_title_heading_keeps_its_
     manifest = (tmp_path / "report" / "report.yaml").read_text(encoding="utf-8")
     assert "  - part: 第一章\n" in manifest
     section = next((tmp_path / "report" / "sections").glob("*-xiao-jie.md")).read_text(encoding="utf-8")
-    assert section.startswith("# ✅小节\n") and "正文。" in section
+    assert section.startswith("# ✅小节\n") and "正文。" in section and section.count("小节") == 1
 
 
 def test_the_gitbook_folder_builds_in_place_from_a_hand_written_manifest(tmp_path):
