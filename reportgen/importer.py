@@ -24,12 +24,16 @@ Two shapes are understood, told apart by front matter:
   the body uses ``#`` headings they move one level down below the title.
 
 Images stay as they are: remote ones get the build's offline placeholder;
-local ones are copied into ``assets/images/`` and their references follow.
+local ones (Markdown images and ``<img>`` tags, in every mode) are copied into
+``assets/images/`` under their decoded names and their references follow.
+They are looked for beside the file and in its site's site-root folders, never
+outside the site's folder and never through a symbolic link.  A whole project
+folder is read by `reportgen.folders`.
 
-Files are named ``sections/NN-slug.md`` (an ASCII slug from the title's Latin
-words, else ``section``), numbered after the files already there.  A section
-whose title matches a file already in the source maps to that file, so a
-second run skips instead of duplicating.  Nothing is overwritten without
+Files are named ``sections/NN-slug.md`` (the title in ASCII, Chinese in pinyin,
+else ``section``), numbered after the files already there.  A section whose
+title matches a file already in the source maps to that file, so a second run
+skips instead of duplicating.  Nothing is overwritten without
 ``--force``; ``report.yaml`` is written, or extended by editing its text.
 """
 
@@ -544,12 +548,13 @@ _MORE = re.compile(r"<!--\s*more\s*-->")
 
 def _post_body(body: str, body_line: int, title: str, path: Path, planned: Planned, diags: Diagnostics,
                root: Path | None = None) -> str:
-    """The body with ``<!--more-->`` gone, a repeated title dropped, headings below the title."""
+    """The body with ``<!--more-->`` gone, a repeated title (a first heading of any level) dropped,
+    headings below the title."""
     tokens = _PARSER.parse(body, {})
     code = _code_lines(tokens)
     lines = [line if i in code else _MORE.sub("", line) for i, line in enumerate(_clean(body.split("\n"), tokens))]
     headings = _top_headings(tokens)
-    if headings and headings[0].level == 1 and scaffold.plain_title(headings[0].raw) == title \
+    if headings and scaffold.plain_title(headings[0].raw) == title \
             and not any(line.strip() for line in lines[:headings[0].start]):
         for i in range(headings[0].start, headings[0].end):
             lines[i] = ""
@@ -823,7 +828,8 @@ def _mostly_cjk(text: str) -> bool:
 @click.option("--year", type=int, callback=scaffold.check_year,
               help="Report year for a new report.yaml [default: from the title or the post dates].")
 def import_command(files: tuple[Path, ...], into: Path, force: bool, title: str | None, year: int | None) -> None:
-    """Import a Markdown document (one section per top-level heading) or Hugo/Jekyll posts into a report.
+    """Import a Markdown document (one section per top-level heading), Hugo/Jekyll posts,
+    or a whole project folder (GitBook, mdBook, MkDocs, Hugo, VitePress) into a report.
 
     A document keeps its statuses from the markers in its headings; its title
     line becomes the report title; the legend and progress list are dropped.

@@ -319,19 +319,23 @@ def _page_target(env: dict, path: str) -> str | None:
 
     Sites link to pages as they are published (``start.html``, ``start``,
     ``guide/``, ``/guide/start``): when the Markdown file behind such a link
-    exists, the link goes to it, so it can become a link between sections."""
+    exists, the link goes to it, so it can become a link between sections.  A
+    path from the site root is looked up where the site's pages are (the folder
+    holding the site-root folder: ``docs/`` for ``docs/public``), then the report root."""
     stem = path.rstrip("/")
     tries = [path]
     if path.endswith(".html"):
         tries.append(path[:-5] + ".md")
     elif path.endswith("/") or not PurePosixPath(stem).suffix:
         tries += [f"{stem}.md"] * bool(stem) + [f"{stem}/README.md", f"{stem}/index.md"]
+    if path.startswith("/"):
+        pages = [f"{PurePosixPath(f).parent}/" for f in env.get("public", ()) if "/" in f] + [""]
+        found = [_inside(env, t, base + t.lstrip("/")) for base in pages for t in tries]
+    else:
+        found = [_inside(env, t) for t in tries]
     root = Path(env["root"])
-    found = [(t, _inside(env, t, t.lstrip("/") if t.startswith("/") else None)) for t in tries]
-    inside = [target for _, target in found if target is not None]
-    if not inside:
-        return None
-    return next((t for t in inside[1:] if (root / t).is_file()), inside[0])
+    existing = next((t for t in found if t is not None and (root / t).is_file()), None)
+    return existing or found[-len(tries)]  # else the path as written, from the report root or the file
 
 
 # --- rendering ----------------------------------------------------------------

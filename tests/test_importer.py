@@ -408,6 +408,23 @@ def test_local_images_are_copied_into_assets_and_missing_ones_warned(tmp_path):
     assert "](../assets/images/pic.png)" in text and "](../assets/images/gone.png)" in text
 
 
+def test_an_exported_document_copies_its_images_too_with_names_that_work(tmp_path):
+    (tmp_path / "doc" / "img").mkdir(parents=True)
+    (tmp_path / "doc" / "img" / "合影 2023.png").write_bytes(PNG)
+    (tmp_path / "doc" / "img" / "logo.png").write_bytes(PNG)
+    doc = write(tmp_path / "doc", "export.md",
+                "# ✍️引言\n\n![合影](img/%E5%90%88%E5%BD%B1%202023.png)\n\n<img src=\"./img/logo.png\" width=\"80\">\n")
+    result = run("import", doc, "--into", tmp_path / "r")
+    assert result.exit_code == 0, result.output
+    images = tmp_path / "r" / "assets" / "images"
+    assert (images / "合影 2023.png").read_bytes() == PNG and (images / "logo.png").read_bytes() == PNG
+    text = next((tmp_path / "r" / "sections").glob("*.md")).read_text(encoding="utf-8")
+    assert "![合影](../assets/images/合影%202023.png)" in text
+    assert '<img src="../assets/images/logo.png" width="80">' in text
+    section = load(tmp_path / "r").sections[0]
+    assert "assets/images/合影 2023.png" in section.env["assets"]  # the build finds the decoded name
+
+
 def test_an_error_in_any_input_writes_nothing(tmp_path):
     good = write(tmp_path, "good.md", "---\ntitle: 好\n---\n正文。\n")
     bad = write(tmp_path, "bad.md", "---\ntitle: [未闭合\n---\n正文。\n")

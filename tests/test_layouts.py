@@ -83,6 +83,19 @@ def test_links_between_markdown_files_become_links_between_sections(tmp_path):
     assert _pdf_link_targets(tmp_path / "out" / "report.pdf") >= {"guide-start--准备", "faq"}
 
 
+def test_links_from_the_site_root_find_the_pages_beside_the_site_root_folder(tmp_path):
+    source = site(tmp_path, {
+        "docs/index.md": "# 首页\n\n见[指南](/guide/start)与[问答](/faq.html#问)。\n",
+        "docs/guide/start.md": "# 开始\n\n正文。\n",
+        "docs/faq.md": "# 问答\n\n## 问\n",
+        "docs/public/logo.png": PNG,
+    })
+    report, messages = load(source)
+    assert not messages, messages
+    links = report.sections[0].env["links"]
+    assert [(t.meta["target"], t.meta["anchor"]) for t in links] == [("docs/guide/start.md", ""), ("docs/faq.md", "问")]
+
+
 def _pdf_link_targets(pdf: Path) -> set[str]:
     """Names of the destinations the PDF's internal links go to (the single-pass PDF names them)."""
     from pypdf import PdfReader

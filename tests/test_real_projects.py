@@ -218,7 +218,7 @@ def test_mdbook_nesting_opens_a_part_and_a_page_without_title_heading_keeps_its_
     manifest = (tmp_path / "report" / "report.yaml").read_text(encoding="utf-8")
     assert "  - part: 第一章\n" in manifest
     section = next((tmp_path / "report" / "sections").glob("*-xiao-jie.md")).read_text(encoding="utf-8")
-    assert section.startswith("# ✅小节\n") and "正文。" in section
+    assert section.startswith("# ✅小节\n") and "正文。" in section and section.count("小节") == 1
 
 
 def test_the_gitbook_folder_builds_in_place_from_a_hand_written_manifest(tmp_path):
@@ -242,3 +242,52 @@ def test_images_are_never_copied_from_outside_the_folder_or_through_a_symlink(tm
     assert len(re.findall(r"license\.md:\d+: warning: image not found", output)) == 3, output
     copied = list((tmp_path / "report" / "assets" / "images").iterdir())
     assert all(p.read_bytes() == PNG for p in copied)
+
+
+def import_folder(tmp_path: Path, files: dict[str, str]) -> tuple[str, Path]:
+    """Write a project folder of ``files``, import it; (the import's output, the report folder)."""
+    code, output = run("import", write_files(tmp_path / "project", files), "--into", tmp_path / "report")
+    assert code == 0, output
+    return output, tmp_path / "report"
+
+
+def test_mkdocs_nav_gives_order_parts_and_title(tmp_path):
+    output, report = import_folder(tmp_path, {
+        "mkdocs.yml": """
+            site_name: 2021 开源社年报
+            markdown_extensions:
+              - pymdownx.emoji:
+                  emoji_index: !!python/name:material.extensions.emoji.twemoji
+            nav:
+              - 首页: index.md
+              - 活动:
+                  - 年会: events/conf.md
+                  - 沙龙: events/meetup.md
+              - about.md
+            """,
+        "docs/index.md": "# 首页\n\n正文。\n",
+        "docs/events/conf.md": "# 年会\n\n正文。\n",
+        "docs/events/meetup.md": "正文，没有标题。\n",
+        "docs/about.md": "# 关于\n\n正文。\n",
+        "docs/unlisted.md": "# 不在导航里\n",
+    })
+    assert "note: " in output and "mkdocs.yml nav" in output
+    manifest = (report / "report.yaml").read_text(encoding="utf-8")
+    assert "title: 2021 开源社年报\n" in manifest and "year: 2021\n" in manifest
+    assert re.search(r"- sections/01-shou-ye\.md\n  - part: 活动\n    sections:\n      - sections/02-nian-hui\.md\n"
+                     r"      - sections/03-sha-long\.md\n  - sections/04-guan-yu\.md\n", manifest), manifest
+    meetup = (report / "sections" / "03-sha-long.md").read_text(encoding="utf-8")
+    assert meetup.startswith("# ✅沙龙\n")  # the nav's name, since the page has no heading
+
+
+def test_hugo_content_is_ordered_by_weight_then_date(tmp_path):
+    output, report = import_folder(tmp_path, {
+        "hugo.toml": 'title = "site"\n',
+        "content/posts/b.md": "---\ntitle: 第二\ndate: 2023-01-02\n---\n正文。\n",
+        "content/posts/a.md": "---\ntitle: 第三\ndate: 2023-05-01\n---\n正文。\n",
+        "content/posts/c.md": "---\ntitle: 第一\nweight: 1\ndate: 2023-09-01\n---\n正文。\n",
+    })
+    assert "weight, then date" in output
+    names = [p.name for p in sorted((report / "sections").iterdir())]
+    assert names == ["01-di-yi.md", "02-di-er.md", "03-di-san.md"]
+    assert "year: 2023\n" in (report / "report.yaml").read_text(encoding="utf-8")
