@@ -44,6 +44,10 @@ from reportgen.reader import FOLDER_PAGES, decode
 #: Folders that hold no pages: build outputs, dependencies, tooling.
 SKIPPED = {"node_modules", "_book", "book", "site", "public", "static", "vendor", "_site", "assets"}
 
+#: Folder names that hold a translation of the pages beside them (``en/`` in a Chinese report).
+LANGUAGE_FOLDER = re.compile(r"^(en|ja|ko|fr|de|es|ru|pt|it|vi|th|id|ar|zh-(tw|hk|hant|hans))(-[a-z0-9]+)?$",
+                             re.IGNORECASE)
+
 #: First headings of a SUMMARY.md that only say what the file is.
 GENERIC_TITLES = {"summary", "table of contents", "contents", "目录", "目錄"}
 
@@ -83,6 +87,7 @@ def read_folder(folder: Path, diags: Diagnostics) -> Reading:
         planned = read_page(entry, folder, diags, tags)
         if planned is not None:
             reading.sections.append(planned)
+    _pair_translations(folder, reading, diags)
     if reading.title is None and tags:
         reading.title = tags.most_common(1)[0][0]
         reading.years += _years(reading.title)
@@ -213,11 +218,14 @@ def _nav_item(item, docs: Path, folder: Path, part: str | None, entries: list[En
 
 
 def _markdown_files(base: Path, folder: Path) -> tuple[Entry, ...]:
-    """Every Markdown page below ``base``: folder by folder, its README or index first."""
+    """Every Markdown page below ``base``: folder by folder, its README or index first
+    (a language folder's pages are translations, paired with these later)."""
     pages = []
     for path in base.rglob("*.md"):
         rel = path.relative_to(base)
         if any(p.startswith((".", "_")) and p not in ("_index.md", "_posts") or p in SKIPPED for p in rel.parts[:-1]):
+            continue
+        if len(rel.parts) > 1 and LANGUAGE_FOLDER.match(rel.parts[0]):
             continue
         if path.name == "SUMMARY.md" or plain_file(path, folder) is None:
             continue
@@ -236,11 +244,39 @@ def _natural(name: str) -> tuple:
     return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name.lower()) if t)
 
 
+# --- translations -------------------------------------------------------------------------
+
+
+def _pair_translations(folder: Path, reading: Reading, diags: Diagnostics) -> None:
+    """A page of a language folder (``en/02-finance.md``) with the same path as a page of the
+    report (``02-finance.md``, beside ``en/``) is that page's translation."""
+    pages = [s for s in reading.sections if s.file is not None]
+    paired: collections.Counter = collections.Counter()
+    for base in (folder, folder / "docs"):
+        for language_dir in sorted(p for p in base.iterdir() if p.is_dir() and LANGUAGE_FOLDER.match(p.name)) \
+                if base.is_dir() else ():
+            tag = language_dir.name.lower()
+            for planned in pages:
+                if not planned.file.is_relative_to(base) or planned.file.is_relative_to(language_dir):
+                    continue
+                twin = language_dir / planned.file.relative_to(base)
+                if twin.is_file() and plain_file(twin, folder) is not None and tag not in planned.translations:
+                    page = read_page(Entry(twin), folder, diags, collections.Counter(), translation=True)
+                    if page is not None:
+                        planned.translations[tag] = page
+                        paired[tag] += 1
+    for tag, count in paired.items():
+        reading.notes.append(f"{count} page(s) of {tag}/ paired by name as the {tag} translation; they count as "
+                             f"outdated until `reportgen translate sync ID --lang {tag}` records them as current")
+
+
 # --- one page ------------------------------------------------------------------------------
 
 
-def read_page(entry: Entry, folder: Path, diags: Diagnostics, tags: collections.Counter) -> Planned | None:
-    """One page as one section, its headings below its title, its images copied."""
+def read_page(entry: Entry, folder: Path, diags: Diagnostics, tags: collections.Counter,
+              translation: bool = False) -> Planned | None:
+    """One page as one section, its headings below its title, its images copied.  A
+    ``translation``'s ``Translator & Reviewer:`` (or the like) becomes its ``translator:``."""
     path = entry.path
     rel = str(path)
     text = decode(path.read_bytes(), rel, diags)
@@ -261,7 +297,9 @@ def read_page(entry: Entry, folder: Path, diags: Diagnostics, tags: collections.
     planned = Planned(title, "", f"{rel}:1", status or Status.DONE, file=path, part=entry.part)
     body = _post_body(body, body_line, title, path, planned, diags, folder)
     extra = {str(k): _plain(v) for k, v in data.items() if k not in ("title", "description")}
-    planned.text = _post_text(title, planned.status, _text(data.get("description")), extra, body)
+    who = next((k for k in extra if "translat" in k.lower() and isinstance(extra[k], str)), None) if translation else None
+    own = {"translator": extra.pop(who)} if who else {}
+    planned.text = _post_text(title, planned.status, _text(data.get("description")), extra, body, own)
     return planned
 
 

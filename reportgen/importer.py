@@ -83,6 +83,8 @@ class Planned:
     """The whole file this section is (a page of a project folder), for links between pages."""
     part: str | None = None
     """The part of the report it opens or belongs to (a SUMMARY.md part heading, a nav group)."""
+    translations: dict[str, "Planned"] = field(default_factory=dict)
+    """Language tag → the same page in that language (an ``en/`` folder beside the chapters)."""
 
 
 @dataclass
@@ -130,12 +132,20 @@ def import_files(files: list[Path], into: Path, force: bool = False, title: str 
     for planned, path in zip(reading.sections, result.paths):
         mark = MARK.get(planned.status, "")
         result.labels[into / path] = f"{mark}{planned.title} ← {planned.origin}"
-        _write(into / path, planned.text.encode("utf-8"), force, result)
-        for asset, origin in planned.images.items():
-            if origin is not None:
-                _write(into / asset, origin.read_bytes(), force, result)
+        for language, page in [(None, planned), *planned.translations.items()]:
+            target = path if language is None else translation_file(path, language)
+            _write(into / target, page.text.encode("utf-8"), force, result)
+            for asset, origin in page.images.items():
+                if origin is not None:
+                    _write(into / asset, origin.read_bytes(), force, result)
     _write_manifest(into, result, reading, title, year)
     return result
+
+
+def translation_file(path: str, language: str) -> str:
+    """Where an imported page's translation goes: the default ``translations.path``."""
+    parent, name = path.rsplit("/", 1)
+    return f"{parent}/{language}/{name}"
 
 
 def _write(path: Path, data: bytes, force: bool, result: ImportResult) -> None:
@@ -565,10 +575,11 @@ def _post_body(body: str, body_line: int, title: str, path: Path, planned: Plann
     return _local_images(text, body_line, path, planned, diags, root)
 
 
-def _post_text(title: str, status: Status, description: str | None, extra: dict, body: str) -> str:
-    front = ""
-    if extra:
-        front = "---\n" + yaml.safe_dump({"extra": extra}, allow_unicode=True, sort_keys=False, width=1000) + "---\n\n"
+def _post_text(title: str, status: Status, description: str | None, extra: dict, body: str,
+               keys: dict | None = None) -> str:
+    """A section file: front matter (reportgen's own ``keys``, the rest under ``extra:``), title, lead, body."""
+    front = {**(keys or {}), **({"extra": extra} if extra else {})}
+    front = "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000) + "---\n\n" if front else ""
     lead = "".join(f"> {line}\n" for line in description.splitlines()) + "\n" if description else ""
     return f"{front}# {MARK[status]}{title}\n\n{lead}{body.strip()}\n"
 
@@ -779,7 +790,9 @@ def _write_manifest(into: Path, result: ImportResult, reading: Reading, title: s
     title = title or reading.title or (f"{year} 年度报告" if language == "zh-CN" else f"Annual report {year}")
     if not reading.title:
         result.notes.append(f"report title set to '{title}': no title line in the input; change it in report.yaml")
-    output.write_text(path, scaffold.manifest_text(title, year, language, _grouped(reading.sections, result.paths)))
+    languages = [language, *sorted({tag for s in reading.sections for tag in s.translations})]
+    output.write_text(path, scaffold.manifest_text(title, year, language, _grouped(reading.sections, result.paths),
+                                                   languages=languages if len(languages) > 1 else None))
     result.written.append(path)
 
 

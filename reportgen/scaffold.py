@@ -131,10 +131,10 @@ editions:
 
 
 def manifest_text(title: str, year: int, language: str, sections: list,
-                  organisation: str | None = None, logo: str | None = None) -> str:
+                  organisation: str | None = None, logo: str | None = None, languages: list[str] | None = None) -> str:
     """A commented ``report.yaml`` for a new source; ``sections`` holds paths and
-    ``(part title, paths)`` pairs."""
-    return MANIFEST_TEMPLATE.format(
+    ``(part title, paths)`` pairs; ``languages``, the source language first, when translations came along."""
+    text = MANIFEST_TEMPLATE.format(
         title=_yaml_scalar(title),
         year=year,
         language=_yaml_scalar(language),
@@ -143,6 +143,11 @@ def manifest_text(title: str, year: int, language: str, sections: list,
         logo=f"# Logo for the cover and the HTML header.\nlogo: {_yaml_scalar(logo)}\n" if logo else "",
         sections="".join(_section_item(p) for p in sections),
     )
+    if languages:
+        text += ("\n# The report's languages, the source language first; the translation of\n"
+                 "# sections/NAME.md into LANG is sections/LANG/NAME.md.\n"
+                 f"languages: [{', '.join(_yaml_scalar(tag) for tag in languages)}]\n")
+    return text
 
 
 def _section_item(entry) -> str:

@@ -256,3 +256,24 @@ def test_next_years_report_keeps_its_languages_and_translation_skeletons(bilingu
     data = translation_json(tmp_path / "next")
     by_id = {u["id"]: u["freshness"] for u in data["units"]}
     assert by_id["02-finance#收入"] == "outdated" and by_id["03-events#活动"] == "missing"
+
+
+def test_import_pairs_a_language_folder_with_the_chapters_beside_it(tmp_path):
+    project = tmp_path / "project"
+    (project / "en").mkdir(parents=True)
+    (project / "01-intro.md").write_text("# 第一章 引言\n\n社区发展。\n", encoding="utf-8")
+    (project / "02-finance.md").write_text("# 第二章 财务\n\n收入很好。\n", encoding="utf-8")
+    (project / "en" / "01-intro.md").write_text(
+        "---\nTranslator & Reviewer: Ann Smith\n---\n# Chapter 1 Introduction\n\nThe community grew.\n",
+        encoding="utf-8")
+    result = run("import", project, "--into", tmp_path / "report")
+    assert "1 page(s) of en/ paired by name" in result.output
+    report = tmp_path / "report"
+    assert "languages: [zh-CN, en]" in (report / "report.yaml").read_text(encoding="utf-8")
+    sections = sorted(p.name for p in (report / "sections").glob("*.md"))
+    translations = sorted(p.name for p in (report / "sections" / "en").glob("*.md"))
+    assert len(sections) == 2 and translations == sections[:1]  # the English intro, under the intro's own name
+    data = translation_json(report)
+    assert [(u["title"], u["freshness"], u["translator"]) for u in data["units"]] == [
+        ("第一章 引言", "outdated", "Ann Smith"), ("第二章 财务", "missing", None)]
+    assert "Chapter 1 Introduction" not in "".join(p.read_text(encoding="utf-8") for p in (report / "sections").glob("*.md"))
