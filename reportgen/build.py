@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reportgen import charts, output, remote
+from reportgen import charts, output, remote, templates
 from reportgen.editions import Edition, SectionView, select
 from reportgen.errors import Diagnostics
 from reportgen.markdown import RenderContext, make_parser, render
@@ -74,7 +74,11 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
         return result
     progress.stage("drawing charts")
     figures = draw_figures(report, edition, options.out / ".cache" / "charts")
-    pending = render_outputs(report, edition, figures, options, diags, progress, review)
+    try:
+        pending = render_outputs(report, edition, figures, options, diags, progress, review)
+    except templates.TemplateError as error:  # a source's template is its input like any other
+        diags.error(error.path, error.line, error.detail)
+        return result
     if diags.failed(options.strict):
         return result
     progress.stage("writing outputs")
