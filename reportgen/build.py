@@ -24,6 +24,10 @@ from reportgen.sanitize import clean_fragment
 
 FORMATS = ("pdf", "html", "dashboard")
 
+SITE_FILES = "files/"
+"""Folder of the HTML edition holding the source's own files (images, downloads, the logo):
+apart from every page and script the site generates, so none can replace one."""
+
 
 @dataclass
 class BuildOptions:
@@ -191,6 +195,7 @@ def section_html(report: Report, view: SectionView, mode: str, edition: str, fig
         headings={id(view.section.tokens[h.token_range[0]]): h for h in view.headings},
         figures={key: fig.html for key, fig in figures.items()},
         language=report.manifest.language,
+        files=SITE_FILES if mode == "html" else "",
     )
     return clean_fragment(render(md, view.tokens, view.section.env, ctx))
 

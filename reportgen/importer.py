@@ -49,10 +49,10 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
-from reportgen import output, scaffold, yamlio
+from reportgen import confine, output, scaffold, yamlio
 from reportgen.config import MANIFEST
 from reportgen.errors import Diagnostics, ReportError
-from reportgen.markdown import word_count
+from reportgen.markdown import IMAGE_SUFFIXES, word_count
 from reportgen.model import DEFAULT_MARKERS, STATUS_WORDS, Status
 from reportgen.reader import decode, split_front_matter
 
@@ -574,13 +574,35 @@ def _local_images(text: str, body_line: int, path: Path, planned: Planned, diags
     return text
 
 
+SITE_MARKERS = ("static", "config.toml", "hugo.toml", "hugo.yaml", "hugo.json", "config.yaml", "config.yml",
+                "_config.yml", "book.toml", "mkdocs.yml", ".vitepress", "package.json", ".git")
+"""What marks the root folder of a blog or documentation site (Hugo, Jekyll, mdBook, VitePress …)."""
+
+
 def _find_image(post: Path, src: str) -> Path | None:
-    """The image beside the post, or under a ``static/`` or site folder above it (Hugo, Jekyll)."""
+    """The image beside the post, or under a ``static/`` or site folder above it (Hugo, Jekyll).
+
+    Only files inside the post's site (`_site_root`) are found, and only
+    images: a path that climbs out of it (``../../../../etc/passwd``), a
+    symbolic link to elsewhere or a hard link is never copied into the report.
+    """
+    root = _site_root(post)
     relative = src.lstrip("/")
+    folders = [post.parent, *(p for p in post.parent.parents if p.is_relative_to(root))][:5]
     candidates = [] if src.startswith("/") else [post.parent / src]
-    for folder in [post.parent, *post.parent.parents][:5]:
+    for folder in folders:
         candidates += [folder / "static" / relative, folder / relative]
-    return next((c for c in candidates if c.is_file()), None)
+    if not relative.lower().endswith(IMAGE_SUFFIXES):
+        return None
+    return next((found for path in candidates if (found := confine.inside(root, path)) is not None), None)
+
+
+def _site_root(post: Path) -> Path:
+    """The nearest folder above the post (at most four up) that holds a site's own files; else the post's."""
+    for folder in [post.parent, *post.parent.parents][:5]:
+        if any((folder / marker).exists() for marker in SITE_MARKERS):
+            return folder
+    return post.parent
 
 
 def _asset_name(name: str, origin: Path | None, planned: Planned) -> str:

@@ -149,3 +149,170 @@ def test_a_template_linked_to_a_file_outside_is_not_read(make_source, tmp_path):
     (source / "templates" / "search.html").unlink()
     assert run("build", source, "--out", out, "--format", "html")[0] == 0
     assert_outputs_safe(out, [SECRET])
+
+
+# --- the site holds what the tool made and what published units use ---------------------------
+
+HOSTILE_SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+               b'onload="alert(1)" width="10" height="10"><script>alert(2)</script>'
+               b'<foreignObject><div xmlns="http://www.w3.org/1999/xhtml" onclick="alert(3)">x</div></foreignObject>'
+               b'<a xlink:href="javascript:alert(4)"><rect width="5" height="5" fill="#c00"/></a>'
+               b'<image href="https://tracker.example/pixel.png"/><set attributeName="href" to="javascript:alert(5)"/>'
+               b'<rect width="2" height="2" style="fill:url(https://tracker.example/x)" onmouseover="alert(6)"/>'
+               b'<circle r="3" fill="#0a0"/></svg>')
+ACTIVE = ("<script", "onload", "onclick", "onmouseover", "foreignObject", "javascript:", "tracker.example")
+
+
+def files_under(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_source_file_never_replaces_a_generated_one(make_source, tmp_path):
+    source = make_source({"a.md": """\
+        # ✅甲
+
+        [脚本](../site.js) [首页](../index.html) [样式](../style.css) [搜索](../pagefind/pagefind.js)
+        """}, extra={"site.js": "alert('owned')", "index.html": "<script>alert(1)</script>",
+                     "style.css": "body{display:none}", "pagefind/pagefind.js": "alert('owned')"})
+    out = tmp_path / "out"
+    code, text = run("build", source, "--out", out, "--format", "html")
+    assert code == 0, text
+    html = out / "html"
+    assert "alert" not in (html / "site.js").read_text(encoding="utf-8")
+    assert "<script>alert" not in (html / "index.html").read_text(encoding="utf-8")
+    assert "display:none" not in (html / "style.css").read_text(encoding="utf-8")
+    assert "alert('owned')" not in (html / "pagefind" / "pagefind.js").read_text(encoding="utf-8")
+    assert (html / "files" / "style.css").read_text(encoding="utf-8") == "body{display:none}"  # a download
+    page = (html / "a.html").read_text(encoding="utf-8")
+    assert 'href="files/style.css"' in page
+    for name in ("site.js", "index.html", "pagefind/pagefind.js"):
+        assert f"warning: linked file not published (a page or script would run on the site), shown as text: " \
+               f"../{name}" in text
+        assert not (html / "files" / name).exists()
+    assert '<span class="broken-link">首页</span>' in page
+
+
+def test_pages_scripts_and_hidden_files_linked_from_a_section_are_never_published(make_source, tmp_path):
+    source = make_source({"a.md": """\
+        # ✅甲
+
+        [页](../assets/page.htm) [脚本](../assets/x.mjs) [配置](../.env) [git](../.git/config) [表](../assets/t.xml)
+        """}, extra={"assets/page.htm": "<script>alert(1)</script>", "assets/x.mjs": "alert(1)",
+                     ".env": f"TOKEN={SECRET}", ".git/config": f"[remote]\nurl = {SECRET}",
+                     "assets/t.xml": "<?xml-stylesheet href='x.xsl'?><a/>"})
+    out = tmp_path / "out"
+    code, text = run("build", source, "--out", out, "--format", "html,pdf")
+    assert code == 0, text
+    assert "sections/a.md:3: warning: linked file not published (a hidden file), shown as text: ../.env" in text
+    assert "shown as text: ../.git/config" in text and "shown as text: ../assets/page.htm" in text
+    assert files_under(out / "html" / "files") == set()
+    assert_outputs_safe(out, [SECRET, "alert(1)"])
+
+
+def test_svg_images_and_logo_are_published_sanitised(make_source, tmp_path):
+    source = make_source({"a.md": "# ✅甲\n\n![图](../assets/evil.svg)\n\n[下载图](../assets/other.svg)\n"},
+                         manifest={"logo": "assets/logo.svg"},
+                         extra={"assets/evil.svg": HOSTILE_SVG, "assets/logo.svg": HOSTILE_SVG,
+                                "assets/other.svg": HOSTILE_SVG})
+    out = tmp_path / "out"
+    code, text = run("build", source, "--out", out, "--format", "html")
+    assert code == 0, text
+    published = out / "html" / "files" / "assets"
+    assert files_under(published) == {"evil.svg", "logo.svg", "other.svg"}
+    for svg in published.iterdir():
+        data = svg.read_text(encoding="utf-8")
+        assert not [piece for piece in ACTIVE if piece in data], (svg.name, data)
+        assert '<circle r="3" fill="#0a0"' in data and 'fill="#c00"' not in data  # drawing kept, link dropped
+
+
+def test_a_not_wellformed_svg_is_not_published(make_source, tmp_path):
+    source = make_source({"a.md": "# ✅甲\n\n![图](../assets/bad.svg)\n"},
+                         extra={"assets/bad.svg": b'<!DOCTYPE svg [<!ENTITY x SYSTEM "/etc/passwd">]><svg>&x;</svg>'})
+    out = tmp_path / "out"
+    code, text = run("build", source, "--out", out, "--format", "html")
+    assert code == 0
+    assert "assets/bad.svg: warning: not published: not a well-formed SVG image" in text
+    assert not (out / "html" / "files" / "assets" / "bad.svg").exists()
+
+
+def test_a_file_only_a_left_out_unit_uses_is_not_published(make_source, tmp_path):
+    from tests.conftest import PNG
+
+    source = make_source({"a.md": """\
+        # 甲
+
+        ## ✅完成
+
+        ![公开](../assets/shown.png) [表](../assets/shown.csv)
+
+        ## ✍️未完成
+
+        ![草稿](../assets/draft.png) [草稿表](../assets/draft.csv)
+        """}, extra={"assets/shown.png": PNG, "assets/draft.png": PNG, "assets/shown.csv": "a\n1\n",
+                     "assets/draft.csv": "a\n2\n"})
+    out = tmp_path / "out"
+    assert run("build", source, "--out", out, "--format", "html", "--edition", "public")[0] == 0
+    assert files_under(out / "html" / "files") == {"assets/shown.png", "assets/shown.csv"}
+    assert run("build", source, "--out", tmp_path / "draft", "--format", "html")[0] == 0
+    assert files_under(tmp_path / "draft" / "html" / "files") == {f"assets/{n}" for n in
+                                                                 ("shown.png", "draft.png", "shown.csv", "draft.csv")}
+
+
+def test_hard_links_in_a_source_are_not_read(make_source, tmp_path):
+    from tests.conftest import PNG
+
+    (tmp_path / "secret.png").write_bytes(PNG + SECRET.encode())
+    (tmp_path / "secret.txt").write_text(SECRET, encoding="utf-8")
+    source = make_source({"a.md": "# ✅甲\n\n![图](../assets/hard.png)\n\n[文](../assets/hard.txt)\n"})
+    (source / "assets").mkdir()
+    os.link(tmp_path / "secret.png", source / "assets" / "hard.png")
+    os.link(tmp_path / "secret.txt", source / "assets" / "hard.txt")
+    out = tmp_path / "out"
+    code, text = run("build", source, "--out", out, "--format", "html,pdf")
+    assert "sections/a.md:3: warning: image not found, a placeholder is shown: ../assets/hard.png (it is a hard link" in text
+    assert "sections/a.md:5: warning: linked file not found, link dropped: ../assets/hard.txt (it is a hard link" in text
+    assert code == 0
+    assert_outputs_safe(out, [SECRET])
+
+
+def test_import_copies_no_file_from_outside_the_blog(tmp_path):
+    from tests.conftest import PNG
+
+    blog = tmp_path / "blog"
+    (blog / "posts").mkdir(parents=True)
+    (tmp_path / "secret.png").write_bytes(PNG + SECRET.encode())
+    (blog / "posts" / "leak.png").symlink_to(tmp_path / "secret.png")
+    os.link(tmp_path / "secret.png", blog / "posts" / "hard.png")
+    (blog / "posts" / "ok.png").write_bytes(PNG)
+    (blog / "posts" / "2026-01-02-post.md").write_text(textwrap.dedent("""\
+        ---
+        title: 文章
+        ---
+        正文。
+
+        ![d](../../../../../../../../etc/passwd) ![p](/etc/passwd) ![s](leak.png) ![h](hard.png) ![o](ok.png)
+        """), encoding="utf-8")
+    into = tmp_path / "report"
+    code, text = run("import", blog / "posts" / "2026-01-02-post.md", "--into", into)
+    copied = files_under(into / "assets") if (into / "assets").exists() else set()
+    assert copied == {"images/ok.png"}, text
+    for path in into.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert SECRET.encode() not in data and b"root:x:0:0" not in data, path
+
+
+def test_init_from_copies_nothing_a_link_points_to(make_source, tmp_path):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "secret.txt").write_text(SECRET, encoding="utf-8")
+    source = make_source({"a.md": "# ✅甲\n\n正文。\n"}, manifest={"year": 2026})
+    (source / "assets").symlink_to(outside, target_is_directory=True)
+    (source / "templates").mkdir()
+    (source / "templates" / "own.css").write_text("p{}", encoding="utf-8")
+    os.link(outside / "secret.txt", source / "templates" / "hard.css")
+    (source / "templates" / "link.css").symlink_to(outside / "secret.txt")
+    dest = tmp_path / "next"
+    code, text = run("init", dest, "--from", source)
+    assert code == 0, text
+    assert files_under(dest) == {"report.yaml", "sections/a.md", "templates/own.css"}
