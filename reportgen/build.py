@@ -67,6 +67,7 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
     if report is None or diags.errors:
         return result
     remote.fetch_remote(report, diags)
+    options = _edition_formats(options, diags)
     edition = select(report, options.edition, diags, options.strict)
     result.omitted = [f"{s.path}:{h.line}: {h.title}" for s, h in edition.omitted]
     review = None
@@ -77,7 +78,8 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
     if diags.failed(options.strict):
         return result
     progress.stage("drawing charts")
-    figures = draw_figures(report, edition, options.out / ".cache" / "charts")
+    cache = cache_folder(options)
+    figures = draw_figures(report, edition, cache / "charts" if cache else None)
     try:
         pending = render_outputs(report, edition, figures, options, diags, progress, review)
     except templates.TemplateError as error:  # a source's template is its input like any other
@@ -99,7 +101,7 @@ def render_outputs(report, edition, figures, options, diags, progress, review=No
         engine = options.pdf_engine
         if engine == "auto":
             engine = "single" if review or edition.name == "public" else "book"
-        finish_pdf = start_pdf(report, edition, figures, diags, options.out / ".cache", engine, review, progress)
+        finish_pdf = start_pdf(report, edition, figures, diags, cache_folder(options), engine, review, progress)
     if "html" in options.formats:
         from reportgen import site
 
@@ -117,6 +119,23 @@ def render_outputs(report, edition, figures, options, diags, progress, review=No
     return pending
 
 
+def _edition_formats(options: BuildOptions, diags: Diagnostics) -> BuildOptions:
+    """The public edition is the site and the PDF: the dashboard, all owners and due dates, is never part of it."""
+    if options.edition != "public" or "dashboard" not in options.formats:
+        return options
+    formats = tuple(f for f in options.formats if f != "dashboard")
+    if not formats:
+        diags.error("report.yaml", None, "the dashboard shows owners, reviewers and due dates and is never part of "
+                    "the public edition; build it with the draft (--edition draft)")
+    return replace(options, formats=formats)
+
+
+def cache_folder(options: BuildOptions) -> Path | None:
+    """Where the build keeps what it may reuse (charts, PDF parts): ``OUT/.cache`` for the draft;
+    none for the public edition, whose folder is published whole and so holds only what it shows."""
+    return None if options.edition == "public" else options.out / ".cache"
+
+
 def review_copy(report: Report, edition: Edition, section_id: str, diags: Diagnostics):
     """The edition cut down to one section, and what its review header shows."""
     view = next((v for v in edition.views if v.section.id == section_id), None)
@@ -130,10 +149,13 @@ def review_copy(report: Report, edition: Edition, section_id: str, diags: Diagno
     header = {
         "title": section.title, "path": section.path,
         "status": status.value if status else "unmarked", "label": status.label_zh if status else "未标记",
+        "people": edition.name == "draft",
         "owner": section.root.owner or "—", "due": section.front.due or "—",
         "reviewers": "、".join(section.front.reviewers) or "—",
         "units": [(u.title, u.own_status.label_zh, u.owner or "—") for u in section.units()],
     }
+    if edition.name != "draft":  # the public edition's copy: what readers will see, no people, dates or drafts
+        header.update(owner=None, due=None, reviewers=None, units=[])
     return Edition(edition.name, [view], edition.omitted), header
 
 

@@ -316,3 +316,143 @@ def test_init_from_copies_nothing_a_link_points_to(make_source, tmp_path):
     code, text = run("init", dest, "--from", source)
     assert code == 0, text
     assert files_under(dest) == {"report.yaml", "sections/a.md", "templates/own.css"}
+
+
+# --- the public edition is private-data-free ---------------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def output_texts(out: Path):
+    """(relative path, text) of every output file: gzip (Pagefind's index) decompressed,
+    a PDF's text layer, metadata, outline and named destinations included; file names too."""
+    import gzip
+    import io
+
+    import pypdf
+
+    from tests.test_hostile import pdf_text
+
+    for path in sorted(p for p in out.rglob("*")):
+        rel = path.relative_to(out).as_posix()
+        yield rel, rel
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        yield rel, data.decode("utf-8", errors="replace")
+        if data.startswith(b"%PDF"):
+            reader = pypdf.PdfReader(io.BytesIO(data))
+            yield rel, pdf_text(data)
+            yield rel, " ".join(reader.named_destinations)
+
+            def titles(items):
+                for item in items:
+                    yield from titles(item) if isinstance(item, list) else [item.title]
+            yield rel, " ".join(titles(reader.outline))
+
+
+def front_matter_people(text: str) -> tuple[list[str], list[str]]:
+    """Names (owner, reviewers, owners:) and due dates in a section's front matter."""
+    import yaml
+
+    front = yaml.safe_load(text.split("---\n", 2)[1]) if text.startswith("---\n") else {}
+    names = [front.get("owner")] + list(front.get("reviewers") or []) + list((front.get("owners") or {}).values())
+    return [n for n in names if n], [str(front["due"])] if front.get("due") else []
+
+
+@pytest.fixture(scope="module")
+def renamed_sample(tmp_path_factory):
+    """A copy of the sample whose front-matter people carry names that appear nowhere in its text."""
+    import re
+    import shutil
+
+    source = tmp_path_factory.mktemp("sample") / "src"
+    source.mkdir()
+    shutil.copy(REPO / "report.yaml", source)
+    shutil.copytree(REPO / "sections", source / "sections")
+    shutil.copytree(REPO / "assets", source / "assets")
+    people: dict[str, str] = {}
+    dues: set[str] = set()
+    for path in sorted((source / "sections").glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        names, due = front_matter_people(text)
+        dues.update(due)
+        _, front, body = text.split("---\n", 2)
+        for name in names:
+            people.setdefault(name, f"Qzperson{len(people):02d}x")
+            front = re.sub(rf"(?<![\w]){re.escape(name)}(?![\w])", people[name], front)
+        path.write_text(f"---\n{front}---\n{body}", encoding="utf-8")
+    everything = "".join(p.read_text(encoding="utf-8").split("---\n", 2)[-1] for p in (source / "sections").glob("*.md"))
+    assert not [n for n in people.values() if n in everything]
+    assert len(people) >= 15 and len(dues) >= 10  # the sample still has its people and dates
+    out = source.parent / "public"
+    code, text = run("build", source, "--out", out, "--edition", "public")
+    assert code == 0, text
+    return source, out, sorted(people.values()), sorted(dues), text
+
+
+def test_the_public_edition_holds_no_owner_reviewer_or_due_date(renamed_sample):
+    source, out, names, dues, _ = renamed_sample
+    found = [(rel, piece) for rel, text in output_texts(out) for piece in names + dues if piece in text]
+    assert not found, found[:20]
+    # The draft of the same source does carry them: the check can see them when they are there.
+    draft = out.parent / "draft"
+    assert run("build", source, "--out", draft, "--format", "html,dashboard")[0] == 0
+    seen = {piece for _, text in output_texts(draft) for piece in names + dues if piece in text}
+    assert set(names) <= seen and set(dues) <= seen
+
+
+def test_the_public_edition_is_the_site_and_the_pdf_only(renamed_sample):
+    _, out, _, _, _ = renamed_sample
+    assert sorted(p.name for p in out.iterdir()) == ["html", "report.pdf"]
+
+
+def test_the_public_edition_holds_no_unfinished_title(renamed_sample):
+    from reportgen.editions import select
+    from reportgen.errors import Diagnostics
+    from reportgen.reader import load_report
+
+    source, out, _, _, _ = renamed_sample
+    report = load_report(source, Diagnostics())
+    edition = select(report, "public", Diagnostics())
+    # What the published text itself says may be said (a left-out unit's title can be a word of it).
+    published = " ".join(t.content for view in edition.views for t in view.tokens) + report.manifest.title
+    private = sorted({h.title for _, h in edition.omitted if h.title not in published})
+    assert len(private) >= 5
+    everything = {piece for rel, text in output_texts(out) for piece in private if piece in text}
+    assert not everything
+
+
+def test_links_to_left_out_units_are_text_with_a_warning(renamed_sample):
+    source, out, _, _, text = renamed_sample
+    assert "sections/04-conference.md:78: warning: link to a part the public edition leaves out, shown as text: " \
+           "10-partners.md#" in text
+    pages = {p.name for p in (out / "html").glob("*.html")}
+    import re
+
+    for page in (out / "html").glob("*.html"):
+        for href in re.findall(r'href="([^"#:]+\.html)(?:#[^"]*)?"', page.read_text(encoding="utf-8")):
+            assert href in pages, f"{page.name} links to {href}, which the public edition does not contain"
+    code, strict = run("build", source, "--out", out.parent / "strict", "--edition", "public", "--strict",
+                       "--format", "html")
+    assert code == 1 and "error: link to a part the public edition leaves out" in strict
+
+
+def test_a_public_review_copy_shows_no_people_or_dates(renamed_sample):
+    source, out, names, dues, _ = renamed_sample
+    code, text = run("build", source, "--out", out.parent / "review", "--edition", "public",
+                     "--only", "04-conference")
+    assert code == 0, text
+    review = out.parent / "review" / "review" / "04-conference"
+    assert (review / "report.pdf").is_file()
+    found = [(rel, piece) for rel, body in output_texts(review) for piece in names + dues if piece in body]
+    assert not found and not [piece for piece in names + dues if piece in text]
+
+
+def test_the_dashboard_alone_is_refused_in_the_public_edition(make_source, tmp_path):
+    source = make_source({"a.md": "---\nowner: Qzsomebody\n---\n# ✅甲\n"})
+    code, text = run("build", source, "--out", tmp_path / "out", "--edition", "public", "--format", "dashboard")
+    assert code == 1 and "never part of the public edition" in text
+    assert not (tmp_path / "out" / "dashboard").exists()
