@@ -112,6 +112,9 @@ class Site:
     """The PDF built in this run, copied into the site; None when no PDF was built."""
     searchable: bool = True
     """False when the edition shows no section, so there is no text to index."""
+    cleaned: dict[str, bytes] = field(default_factory=dict)
+    """Source-relative path → the sanitised bytes of each SVG in `assets` (made while rendering,
+    so a refused one is a warning before the build decides whether it failed)."""
 
 
 def render_site(report: Report, edition: Edition, figures, options, diags: Diagnostics):
@@ -127,6 +130,9 @@ def render_site(report: Report, edition: Edition, figures, options, diags: Diagn
         site.pages[view.section.page] = _section_page(report, edition, view, figures, neighbours, site, common)
     site.pages["search.html"] = templates.render(report.source, "search.html", page_id="search", prev=None,
                                                  next=None, local_toc=[], searchable=site.searchable, **common)
+    for name in STATIC:
+        site.pages[name] = templates.read(report.source, name)
+    _clean_svgs(report.source, site, diags)
     return lambda: write_site(report, site, options.out, diags)
 
 
@@ -220,10 +226,8 @@ def write_site(report: Report, site: Site, out: Path, diags: Diagnostics) -> Pat
     with output.staged_dir(final) as stage:
         for rel, text in site.pages.items():
             (stage / rel).write_text(text, encoding="utf-8")
-        for name in STATIC:
-            (stage / name).write_text(templates.read(report.source, name), encoding="utf-8")
         for rel in sorted(site.assets):
-            _copy_file(report.source, rel, stage / SITE_FILES, diags)
+            _copy_file(report.source, rel, site, stage / SITE_FILES, diags)
         # Only the PDF of this very run: an older one may be another edition.
         if site.pdf is not None and site.pdf.is_file():
             shutil.copyfile(site.pdf, stage / "report.pdf")
@@ -234,19 +238,29 @@ def write_site(report: Report, site: Site, out: Path, diags: Diagnostics) -> Pat
     return final / "index.html"
 
 
-def _copy_file(source: Path, rel: str, folder: Path, diags: Diagnostics) -> None:
-    """Copy one file of the source into the site's ``files/``: read only through `confine`
-    (the parser checked it, but it may have changed since), an SVG sanitised."""
-    path = confine.inside(source, source / rel)
-    if path is None:
-        diags.warning(rel, None, f"not published: {confine.why_not(source, source / rel)}")
-        return
-    data = path.read_bytes()
-    if path.suffix.lower() == ".svg":
-        data = clean_svg(data)
+def _clean_svgs(source: Path, site: Site, diags: Diagnostics) -> None:
+    """Sanitise each SVG the site publishes; one that cannot be is left out with a warning."""
+    for rel in sorted(r for r in site.assets if r.lower().endswith(".svg")):
+        path = confine.inside(source, source / rel)
+        data = clean_svg(path.read_bytes()) if path is not None else None
         if data is None:
-            diags.warning(rel, None, "not published: not a well-formed SVG image (or it declares a DOCTYPE)")
+            site.assets.discard(rel)
+            diags.warning(rel, None, "not published: " + (confine.why_not(source, source / rel) if path is None
+                                                          else "not a well-formed SVG image (or it declares a DOCTYPE)"))
+        else:
+            site.cleaned[rel] = data
+
+
+def _copy_file(source: Path, rel: str, site: Site, folder: Path, diags: Diagnostics) -> None:
+    """Copy one file of the source into the site's ``files/``: read only through `confine`
+    (the parser checked it, but it may have changed since), an SVG as sanitised."""
+    data = site.cleaned.get(rel)
+    if data is None:
+        path = confine.inside(source, source / rel)
+        if path is None:
+            diags.warning(rel, None, f"not published: {confine.why_not(source, source / rel)}")
             return
+        data = path.read_bytes()
     target = folder / rel
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)

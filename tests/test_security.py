@@ -456,3 +456,22 @@ def test_the_dashboard_alone_is_refused_in_the_public_edition(make_source, tmp_p
     code, text = run("build", source, "--out", tmp_path / "out", "--edition", "public", "--format", "dashboard")
     assert code == 1 and "never part of the public edition" in text
     assert not (tmp_path / "out" / "dashboard").exists()
+
+
+def test_a_static_template_or_chart_data_linked_outside_stops_the_build(make_source, tmp_path):
+    (tmp_path / "secret.js").write_text(f"alert('{SECRET}')", encoding="utf-8")
+    (tmp_path / "secret.csv").write_text(f"名称,数值\n{SECRET},1\n", encoding="utf-8")
+    source = make_source({"a.md": "# ✅甲\n\n```chart\ntype: bar\ndata: assets/d.csv\nx: 名称\ny: 数值\n```\n"})
+    (source / "templates").mkdir()
+    (source / "templates" / "site.js").symlink_to(tmp_path / "secret.js")
+    (source / "assets").mkdir()
+    os.link(tmp_path / "secret.csv", source / "assets" / "d.csv")
+    out = tmp_path / "out"
+    code, text = run("build", source, "--out", out, "--format", "html,pdf")
+    assert code == 1
+    assert "error: chart: data file 'assets/d.csv' cannot be read: it is a hard link" in text
+    (source / "assets" / "d.csv").unlink()
+    (source / "assets" / "d.csv").write_text("名称,数值\n甲,1\n", encoding="utf-8")
+    code, text = run("build", source, "--out", out, "--format", "html,pdf")
+    assert code == 1 and "templates/site.js: error: not read: it points outside the folder" in text
+    assert not (out / "html").exists() and not (out / "report.pdf").exists()
