@@ -475,3 +475,17 @@ def test_a_static_template_or_chart_data_linked_outside_stops_the_build(make_sou
     code, text = run("build", source, "--out", out, "--format", "html,pdf")
     assert code == 1 and "templates/site.js: error: not read: it points outside the folder" in text
     assert not (out / "html").exists() and not (out / "report.pdf").exists()
+
+
+def test_a_pagefind_configuration_in_the_source_is_not_read(make_source, tmp_path, monkeypatch):
+    """CI runs `reportgen build` in the source folder, where Pagefind would look for its configuration."""
+    owned = tmp_path / "owned"
+    source = make_source({"a.md": "# ✅甲\n\n正文。\n"},
+                         extra={"pagefind.yml": f"output_path: {owned}\nroot_selector: nav\n",
+                                "pagefind.toml": f'output_path = "{owned}"\n'})
+    monkeypatch.chdir(source)
+    out = tmp_path / "out"
+    code, text = run("build", ".", "--out", out, "--format", "html")
+    assert code == 0, text
+    assert not owned.exists()
+    assert (out / "html" / "pagefind" / "pagefind.js").is_file()
