@@ -489,3 +489,24 @@ def test_a_pagefind_configuration_in_the_source_is_not_read(make_source, tmp_pat
     assert code == 0, text
     assert not owned.exists()
     assert (out / "html" / "pagefind" / "pagefind.js").is_file()
+
+
+def test_the_preview_runs_no_python_file_of_the_source(make_source, tmp_path, monkeypatch):
+    """`reportgen serve` is started in the source folder; its PDF builds must not import the
+    source's own yaml.py (or any module it shadows) from there."""
+    from reportgen.serve import Session
+    from tests.test_serve import PDF_WAIT, get
+
+    marker = tmp_path / "imported"
+    source = make_source({"a.md": "# ✅甲\n\n正文。\n"},
+                         extra={"yaml.py": f"open({str(marker)!r}, 'w').close()\n",
+                                "markdown_it.py": f"open({str(marker)!r}, 'w').close()\n"})
+    monkeypatch.chdir(source)
+    session = Session(source, tmp_path / "preview", port=0, echo=lambda line: None)
+    session.start()
+    try:
+        status, _, pdf = get(session.url + "report.pdf", timeout=PDF_WAIT)
+        assert status == 200 and pdf.startswith(b"%PDF")
+    finally:
+        session.close()
+    assert not marker.exists()
