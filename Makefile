@@ -23,7 +23,7 @@ dashboard: $(STAMP)
 	$(BIN)/reportgen build . --out $(OUT) --format dashboard
 
 public: $(STAMP)
-	$(BIN)/reportgen build . --out $(OUT)/public --edition public
+	$(BIN)/reportgen build . --out $(OUT)/public --edition public --format pdf,html
 
 check: $(STAMP)
 	$(BIN)/reportgen check .

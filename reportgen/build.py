@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reportgen import charts, fonts, messages, output, remote, translations
+from reportgen import charts, fonts, messages, output, remote, templates, translations
 from reportgen.editions import Edition, SectionView, select
 from reportgen.errors import Diagnostics
 from reportgen.markdown import RenderContext, make_parser, render
@@ -23,6 +23,10 @@ from reportgen.reader import load_report
 from reportgen.sanitize import clean_fragment
 
 FORMATS = ("pdf", "html", "dashboard")
+
+SITE_FILES = "files/"
+"""Folder of the HTML edition holding the source's own files (images, downloads, the logo):
+apart from every page and script the site generates, so none can replace one."""
 
 
 @dataclass
@@ -76,6 +80,7 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
     if report is None or diags.errors:
         return result
     remote.fetch_remote(report, diags)
+    options = _edition_formats(options, diags)
     languages = build_languages(report, options.lang, diags)
     if diags.errors:
         return result
@@ -88,8 +93,13 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
     pending = []
     for p in passes:
         progress.stage("drawing charts")
-        figures = draw_figures(p.report, p.edition, p.options.out / ".cache" / "charts")
-        pending += render_outputs(p.report, p.edition, figures, p.options, diags, progress, p.review, alternates)
+        cache = cache_folder(p.options)
+        figures = draw_figures(p.report, p.edition, cache / "charts" if cache else None)
+        try:
+            pending += render_outputs(p.report, p.edition, figures, p.options, diags, progress, p.review, alternates)
+        except templates.TemplateError as error:  # a source's template is its input like any other
+            diags.error(error.path, error.line, error.detail)
+            return result
         if diags.failed(options.strict):
             return result
     progress.stage("writing outputs")
@@ -151,7 +161,7 @@ def render_outputs(report, edition, figures, options, diags, progress, review=No
         engine = options.pdf_engine
         if engine == "auto":
             engine = "single" if review or edition.name == "public" else "book"
-        finish_pdf = start_pdf(report, edition, figures, diags, options.out / ".cache", engine, review, progress)
+        finish_pdf = start_pdf(report, edition, figures, diags, cache_folder(options), engine, review, progress)
     if "html" in options.formats:
         from reportgen import site
 
@@ -169,6 +179,23 @@ def render_outputs(report, edition, figures, options, diags, progress, review=No
     return pending
 
 
+def _edition_formats(options: BuildOptions, diags: Diagnostics) -> BuildOptions:
+    """The public edition is the site and the PDF: the dashboard, all owners and due dates, is never part of it."""
+    if options.edition != "public" or "dashboard" not in options.formats:
+        return options
+    formats = tuple(f for f in options.formats if f != "dashboard")
+    if not formats:
+        diags.error("report.yaml", None, "the dashboard shows owners, reviewers and due dates and is never part of "
+                    "the public edition; build it with the draft (--edition draft)")
+    return replace(options, formats=formats)
+
+
+def cache_folder(options: BuildOptions) -> Path | None:
+    """Where the build keeps what it may reuse (charts, PDF parts): ``OUT/.cache`` for the draft;
+    none for the public edition, whose folder is published whole and so holds only what it shows."""
+    return None if options.edition == "public" else options.out / ".cache"
+
+
 def review_copy(report: Report, edition: Edition, section_id: str, diags: Diagnostics):
     """The edition cut down to one section, and what its review header shows."""
     view = next((v for v in edition.views if v.section.id == section_id), None)
@@ -182,10 +209,13 @@ def review_copy(report: Report, edition: Edition, section_id: str, diags: Diagno
     header = {
         "title": section.title, "path": section.path,
         "status": status.value if status else "unmarked", "label": status.label_zh if status else "未标记",
+        "people": edition.name == "draft",
         "owner": section.root.owner or "—", "due": section.front.due or "—",
         "reviewers": "、".join(section.front.reviewers) or "—",
         "units": [(u.title, u.own_status.label_zh, u.owner or "—") for u in section.units()],
     }
+    if edition.name != "draft":  # the public edition's copy: what readers will see, no people, dates or drafts
+        header.update(owner=None, due=None, reviewers=None, units=[])
     return Edition(edition.name, [view], edition.omitted), header
 
 
@@ -253,6 +283,7 @@ def rendered_html(report: Report, view: SectionView, mode: str, edition: str, fi
         figures={key: fig.html for key, fig in figures.items()},
         language=report.manifest.language,
         markers=report.manifest.markers,
+        files=SITE_FILES if mode == "html" else "",
     )
     return render(md, view.tokens, view.section.env, ctx)
 

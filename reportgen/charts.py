@@ -40,7 +40,7 @@ from typing import Any
 
 import yaml
 
-from reportgen import yamlio
+from reportgen import confine, yamlio
 
 from reportgen import fonts
 
@@ -308,6 +308,8 @@ def _data_path(name: str, root: pathlib.Path, line: int | None) -> tuple[pathlib
         raise ChartError(f"data file '{name}' has an unsupported type (allowed: {', '.join(DATA_SUFFIXES)})", line)
     if not path.is_file():
         raise ChartError(f"data file '{name}' not found", line)
+    if confine.inside(real_root, path) is None:
+        raise ChartError(f"data file '{name}' cannot be read: {confine.why_not(real_root, path)}", line)
     return path, path.relative_to(real_root).as_posix()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from reportgen import yamlio
+from reportgen import confine, yamlio
 from reportgen.errors import Diagnostics
 from reportgen.model import DEFAULT_MARKERS, Language, Manifest, Part, Status
 
@@ -134,6 +134,9 @@ class _Reader:
             return None
         if not full.is_file():
             self.problem("logo", f"logo file not found: {logo}")
+            return None
+        if confine.inside(self.source, self.source / logo) is None:
+            self.problem("logo", f"logo cannot be used ({confine.why_not(self.source, self.source / logo)}): {logo}")
             return None
         return logo
 

@@ -8,6 +8,7 @@ says — and lists what it left out, so the editor can see it.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 from markdown_it.token import Token
@@ -66,6 +67,7 @@ def select(report: Report, name: str, diags: Diagnostics, strict: bool = False) 
         shown = {id(t) for t in tokens}
         kept = [h for h in section.root.walk() if id(section.tokens[h.token_range[0]]) in shown]
         edition.views.append(SectionView(section, tokens, kept))
+    _unlink_left_out(edition, diags, strict)
     if not edition.views:
         # Published, it would be a cover and an empty contents page: nothing to publish.
         first = report.manifest.section_lines.get(report.manifest.sections[0]) if report.manifest.sections else None
@@ -73,6 +75,39 @@ def select(report: Report, name: str, diags: Diagnostics, strict: bool = False) 
                     f"and left out ({len(edition.omitted)} unit(s)); finish one, or set editions.public.unfinished: "
                     "placeholder")
     return edition
+
+
+def _unlink_left_out(edition: Edition, diags: Diagnostics, strict: bool) -> None:
+    """A link to a section or heading the edition left out becomes plain text, with a warning
+    (an error under --strict): its href would name a page or anchor that is not there."""
+    anchors = {view.section.path: {h.anchor for h in view.headings} for view in edition.views}
+    report = diags.error if strict else diags.warning
+    for view in edition.views:
+        for i, token in enumerate(view.tokens):
+            dead = [j for j, child in enumerate(token.children or ()) if _left_out(child, view.section.path, anchors)]
+            if not dead:
+                continue
+            inline = copy.copy(token)  # the report's own tokens stay as parsed: other editions render them too
+            inline.children = list(token.children)
+            for j in dead:
+                link = inline.children[j] = copy.copy(token.children[j])
+                link.meta = dict(link.meta, broken=True)
+                line = link.meta.get("line")
+                href = link.attrGet("href") or ""
+                report(view.section.path, None if line is None else view.section.body_line + line - 1,
+                       f"link to a part the {edition.name} edition leaves out, shown as text: {href}")
+            view.tokens[i] = inline
+
+
+def _left_out(token: Token, path: str, anchors: dict[str, set[str]]) -> bool:
+    kind = token.meta.get("link") if token.type == "link_open" else None
+    if kind not in ("section", "anchor") or token.meta.get("broken"):
+        return False
+    target = token.meta.get("target", path) if kind == "section" else path
+    anchor = token.meta.get("anchor", "")
+    if target not in anchors:
+        return True
+    return bool(anchor) and not anchor.startswith("fn") and anchor not in anchors[target]
 
 
 def _unfinished(root: Heading) -> list[Heading]:

@@ -9,6 +9,16 @@ each section file, and whether it has changes not yet committed.
 
 Without git, outside a repository or on any git failure, the history is
 simply empty: a report does not have to live in git.
+
+A source is untrusted, and so is its ``.git/config``: git can run commands
+named there (``core.fsmonitor``, hooks, pagers, external diff and textconv
+drivers, clean filters, credential helpers, transports).  Every git command
+here runs with those switched off (`SAFE_CONFIG`, `_environment`) and only
+reads: ``git status`` is not used, because it runs the clean filter a
+``.gitattributes`` names and git 2.39 cannot switch attributes off; which
+files have uncommitted changes is found by hashing them here instead.
+``safe.directory`` is left to git, so a repository owned by someone else is
+refused as git refuses it.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import os
 import shutil
 import subprocess
 import tempfile
@@ -190,6 +201,33 @@ def _code_digest() -> str:
 # --- git ---------------------------------------------------------------------------------------
 
 
+SAFE_CONFIG = (
+    "core.fsmonitor=false",          # a command git would run on every index read
+    "core.hooksPath=/dev/null",      # no hook (post-index-change, …) can be found
+    "core.pager=cat", "pager.log=false",
+    "diff.external=", "core.askPass=", "credential.helper=",
+    "core.sshCommand=false", "core.gitProxy=", "gpg.program=false",
+    "protocol.allow=never",          # no transport: a partial clone must not fetch what it lacks
+    *(f"protocol.{name}.allow=never" for name in ("ext", "file", "ssh", "git", "http", "https")),
+    "core.quotepath=off", "log.showSignature=false", "gc.auto=0", "maintenance.auto=false",
+)
+"""Configuration given on the command line, which outranks everything in the source's ``.git/config``."""
+
+
+def git_command(exe: str, *args: str) -> list[str]:
+    """``git ARGS`` with every configuration that could run a command switched off."""
+    options = [item for setting in SAFE_CONFIG for item in ("-c", setting)]
+    return [exe, "--no-pager", *options, *args]
+
+
+def _environment() -> dict[str, str]:
+    """The caller's environment, with no system configuration, no prompt and no index lock."""
+    env = dict(os.environ)
+    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0",
+               GIT_NO_REPLACE_OBJECTS="1", GIT_ATTR_NOSYSTEM="1")
+    return env
+
+
 class _Repo:
     """git, run in the source folder; pathspecs and paths are relative to it."""
 
@@ -211,9 +249,8 @@ class _Repo:
 
     def run(self, *args: str, stdin=None, stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [self.exe, "-c", "core.quotepath=off", "-c", "log.showSignature=false", *args],
-            cwd=self.source, stdin=stdin, stdout=stdout, stderr=subprocess.DEVNULL,
-            timeout=_TIMEOUT, check=True,
+            git_command(self.exe, *args), cwd=self.source, env=_environment(), stdin=stdin, stdout=stdout,
+            stderr=subprocess.DEVNULL, timeout=_TIMEOUT, check=True,
         )
 
     def git(self, *args: str) -> str:
@@ -221,7 +258,7 @@ class _Repo:
 
     def commits(self, limit: int) -> list[tuple[str, str]]:
         """(hash, committer date) of the newest ``limit`` commits that touched the report, newest first."""
-        text = self.git("log", f"-n{limit}", "--format=%H %cI", "--", *TRACKED)
+        text = self.git("log", "--no-ext-diff", "--no-textconv", f"-n{limit}", "--format=%H %cI", "--", *TRACKED)
         return [tuple(line.split(" ", 1)) for line in text.splitlines() if line]
 
     def tree(self, sha: str) -> list[tuple[str, str, str, str]]:
@@ -236,7 +273,7 @@ class _Repo:
 
     def last_commits(self, paths: set[str], depth: int) -> dict[str, tuple[str, str, str]]:
         """path → (date, author, subject) of the newest commit touching it."""
-        text = self.git("log", f"-n{depth}", "--relative", "--name-only", "-z",
+        text = self.git("log", "--no-ext-diff", "--no-textconv", f"-n{depth}", "--relative", "--name-only", "-z",
                         "--format=%x1e%cI%x1f%an%x1f%s", "--", *TRACKED)
         found: dict[str, tuple[str, str, str]] = {}
         for entry in filter(None, text.split("\x1e")):
@@ -250,16 +287,31 @@ class _Repo:
         return found
 
     def dirty(self) -> set[str]:
-        """Paths (relative to the source) with uncommitted changes, untracked files included."""
-        text = self.git("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *TRACKED)
-        paths, records = set(), iter(text.split("\0"))
-        for record in records:
-            if len(record) < 4:
-                continue
-            paths.add(record[3:].removeprefix(self.prefix))
-            if record[0] in "RC":
-                next(records, None)  # the rename's source path follows
+        """Paths (relative to the source) that differ from HEAD, untracked files included.
+
+        Compared here, blob hash against blob hash, rather than with ``git status``,
+        which would run the clean filter of any driver the source's attributes name.
+        """
+        committed = {path: (mode, blob) for mode, kind, blob, path in self.tree("HEAD") if kind == "blob"}
+        untracked = self.git("ls-files", "-z", "--others", "--exclude-standard", "--", *TRACKED)
+        paths = {p for p in untracked.split("\0") if p}  # like ls-tree's, relative to the source
+        for path, (mode, blob) in committed.items():
+            if not _same_blob(self.source / path, mode, blob):
+                paths.add(path)
         return paths
+
+
+def _same_blob(path: Path, mode: str, blob: str) -> bool:
+    """The working file ``path`` holds what git stored as ``blob`` (CRLF checkouts included)."""
+    try:
+        data = os.readlink(path).encode() if mode == "120000" else path.read_bytes()
+    except OSError:
+        return False
+    algorithm = hashlib.sha256 if len(blob) == 64 else hashlib.sha1
+    for candidate in (data, data.replace(b"\r\n", b"\n")):
+        if algorithm(b"blob %d\0" % len(candidate) + candidate).hexdigest() == blob:
+            return True
+    return False
 
 
 class _Blobs:
@@ -280,7 +332,7 @@ class _Blobs:
     def read(self, blob: str) -> bytes:
         if self.process is None:
             self.process = subprocess.Popen(
-                [self.repo.exe, "cat-file", "--batch"], cwd=self.repo.source,
+                git_command(self.repo.exe, "cat-file", "--batch"), cwd=self.repo.source, env=_environment(),
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             )
         self.process.stdin.write(blob.encode() + b"\n")

@@ -54,10 +54,10 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
-from reportgen import output, scaffold, yamlio
+from reportgen import confine, output, scaffold, yamlio
 from reportgen.config import MANIFEST
 from reportgen.errors import Diagnostics, ReportError
-from reportgen.markdown import word_count
+from reportgen.markdown import IMAGE_SUFFIXES, word_count
 from reportgen.model import DEFAULT_MARKERS, STATUS_WORDS, Status
 from reportgen.reader import decode, split_front_matter
 
@@ -641,10 +641,15 @@ def site_root(path: Path) -> Path:
 
 
 def find_image(page: Path, src: str, root: Path) -> Path | None:
-    """The image beside the page, or in a site-root folder (``public/``, ``static/`` …) inside ``root``."""
+    """The image beside the page, or in a site-root folder (``public/``, ``static/`` …) inside ``root``.
+
+    Only images are found, and only inside ``root``: a path that climbs out of it
+    (``../../../../etc/passwd``), a symbolic link or a hard link is never copied into the report."""
     from reportgen.config import PUBLIC_FOLDERS
 
     relative = src.lstrip("/")
+    if not relative.lower().endswith(IMAGE_SUFFIXES):
+        return None
     folders = [page.parent, *page.parent.parents]
     folders = folders[:folders.index(root) + 1] if root in folders else [page.parent]
     candidates = [] if src.startswith("/") else [page.parent / src]
@@ -654,7 +659,8 @@ def find_image(page: Path, src: str, root: Path) -> Path | None:
 
 
 def plain_file(path: Path, root: Path) -> Path | None:
-    """``path`` when it is a regular file inside ``root`` reached through no symbolic link."""
+    """``path`` when it is a regular file inside ``root`` reached through no symbolic link,
+    with no second (hard) link (`confine.inside`)."""
     top = Path(os.path.abspath(root))
     try:
         parts = Path(os.path.abspath(path)).relative_to(top).parts
@@ -665,7 +671,7 @@ def plain_file(path: Path, root: Path) -> Path | None:
         current = current / part
         if current.is_symlink():
             return None
-    return current if current.is_file() else None
+    return current if confine.inside(top, current) is not None else None
 
 
 def _asset_name(name: str, origin: Path | None, planned: Planned) -> str:

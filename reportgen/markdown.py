@@ -22,6 +22,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from reportgen import confine
 from reportgen.cjk import cjk_friendly_plugin, is_cjk
 from reportgen.extensions import diagram_placeholder, extensions_plugin
 from reportgen.messages import words
@@ -34,6 +35,17 @@ MAX_NESTING = 100
 
 #: Schemes a link may use; anything else is not a link in any output.
 SAFE_SCHEMES = ("http", "https", "mailto")
+
+#: Files a section may link to but the site never publishes: opened from the site, each
+#: would run as a page or a script on its origin (an SVG is published only sanitised).
+ACTIVE_SUFFIXES = frozenset((
+    ".html", ".htm", ".xhtml", ".xht", ".shtml", ".mht", ".mhtml", ".hta", ".js", ".mjs", ".cjs", ".wasm",
+    ".xml", ".xsl", ".xslt", ".svgz", ".swf", ".jar", ".php", ".asp", ".aspx", ".jsp", ".cgi", ".pl", ".py",
+    ".rb", ".sh", ".bat", ".cmd", ".ps1", ".vbs", ".exe", ".dll", ".msi", ".appcache", ".webmanifest",
+))
+
+#: What an image may be: raster types and SVG.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".svg")
 
 
 def slugify(title: str) -> str:
@@ -201,9 +213,13 @@ def _classify_link(token: Token, line: int | None, env: dict) -> None:
     elif target.endswith(".md"):
         token.meta.update(link="section", target=target, anchor=anchor, line=line)
         env.setdefault("links", []).append(token)
-    elif not (Path(env["root"]) / target).is_file():
+    elif (refusal := _unpublishable(target)) is not None:
         token.meta["link"] = "unsafe"
-        _problem(env, line, "warning", f"linked file not found, link dropped: {href}")
+        _problem(env, line, "warning", f"linked file not published ({refusal}), shown as text: {href}")
+    elif confine.inside(Path(env["root"]), Path(env["root"]) / target) is None:
+        token.meta["link"] = "unsafe"
+        _problem(env, line, "warning", f"linked file not found, link dropped: {href}"
+                 + _why_unreadable(Path(env["root"]), target))
     else:
         token.meta.update(link="asset", target=target)
         env.setdefault("assets", set()).add(target)
@@ -265,7 +281,16 @@ def resolve_local_image(env: dict, src: str) -> tuple[str, str | None, str, str]
     inside = [c for c in candidates if c is not None]
     if not inside:
         return "refused", None, "error", f"image points outside the report: {src}"
-    target = next((c for c in inside if (root / c).is_file()), None)
+    suffixed = [c for c in inside if c.lower().endswith(IMAGE_SUFFIXES) and _unpublishable(c) is None]
+    if not suffixed:
+        return "refused", None, "warning", (f"image must be a PNG, JPEG, GIF, WebP or SVG file inside the report, "
+                                            f"a placeholder is shown: {src}")
+    # Only a regular file inside the source, reached through no link out of it and with no second name.
+    target = next((c for c in suffixed if confine.inside(root, root / c) is not None), None)
+    unreadable = next((c for c in suffixed if (root / c).exists()), None)
+    if target is None and unreadable is not None:
+        return "missing", None, "warning", (f"image not found, a placeholder is shown: {src}"
+                                            + _why_unreadable(root, unreadable))
     if target is None and src.startswith("/"):
         where = "".join(f"{f}/, " for f in env.get("public", ()))
         return "missing", None, "warning", (f"image not found, a placeholder is shown: {src} (from the site root: "
@@ -285,6 +310,23 @@ def _spellings(path: str) -> list[str]:
 
 
 RASTER = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def _unpublishable(target: str) -> str | None:
+    """Why a file of the source must never be published, or None: hidden files (``.env``,
+    ``.git/config``) and files a browser would run."""
+    parts = target.split("/")
+    if any(part.startswith(".") for part in parts):
+        return "a hidden file"
+    if Path(parts[-1]).suffix.lower() in ACTIVE_SUFFIXES:
+        return "a page or script would run on the site"
+    return None
+
+
+def _why_unreadable(root: Path, target: str) -> str:
+    """`` (it is a hard link …)`` when the file exists but may not be read; empty when it is missing."""
+    path = root / target
+    return f" ({confine.why_not(root, path)})" if path.exists() and not path.is_dir() else ""
 
 
 def _damaged(path: Path) -> str | None:
@@ -359,6 +401,9 @@ class RenderContext:
     language: str = "zh-CN"
     markers: dict[Status, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_MARKERS))
     """The report's marker set: a badge shows the first marker of its status."""
+    files: str = ""
+    """Prefix of the source's files in this output: the site copies them into a folder of
+    their own (``files/``), where no name can replace a page or script the site generates."""
 
     def anchor_id(self, anchor: str, section_id: str | None = None) -> str:
         """The id an anchor has in this mode: the PDF is one document, so ids carry the section."""
@@ -457,7 +502,7 @@ def _link_open(self, tokens, idx, options, env) -> str:
     elif kind == "anchor":
         href = "#" + ctx.anchor_id(token.meta.get("anchor", ""))
     elif kind == "asset":
-        href = file_url(token.meta["target"])
+        href = ctx.files + file_url(token.meta["target"])
     else:
         href = token.attrGet("href") or ""
     extra = ' rel="noopener noreferrer"' if kind == "external" else ""
@@ -484,9 +529,9 @@ def _image(self, tokens, idx, options, env) -> str:
     if kind == "local":
         title = token.attrGet("title")
         t = f' title="{_attr(title)}"' if title else ""
-        return f'<img src="{_attr(file_url(token.meta["target"]))}" alt="{_attr(alt)}"{t}{shape}>'
+        return f'<img src="{_attr(env["ctx"].files + file_url(token.meta["target"]))}" alt="{_attr(alt)}"{t}{shape}>'
     if kind == "fetched":
-        return f'<img src="{_attr(file_url(token.meta["target"]))}" alt="{_attr(alt)}"{shape}>'
+        return f'<img src="{_attr(env["ctx"].files + file_url(token.meta["target"]))}" alt="{_attr(alt)}"{shape}>'
     if kind == "inline":
         return f'<img src="{_attr(token.attrGet("src") or "")}" alt="{_attr(alt)}"{shape}>'
     src = token.attrGet("src") or ""

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
+from reportgen import confine
 from reportgen.errors import Diagnostics
 
 LOGGER = logging.getLogger("weasyprint")
@@ -65,7 +66,7 @@ def confined_fetcher(source: Path):
             if scheme == "data":
                 return super().fetch(url, headers)
             path = _local_path(url) if scheme == "file" else None
-            if path is not None and path.is_file() and any(path.is_relative_to(r) for r in roots):
+            if path is not None and any(confine.inside(r, path) for r in roots):
                 kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
                 return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": kind})
             self.refused.append(url)

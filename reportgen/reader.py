@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from reportgen import yamlio
+from reportgen import confine, yamlio
 from reportgen.config import load_manifest
 from reportgen.errors import Diagnostics
 from reportgen.markdown import MAX_NESTING, make_parser, slugify, word_count
@@ -51,6 +51,8 @@ def _section_paths(source: Path, manifest: Manifest, diags: Diagnostics) -> list
             diags.error("report.yaml", line, f"section outside the report folder: {rel}")
         elif not full.is_file():
             diags.error("report.yaml", line, f"listed section file not found: {rel}")
+        elif confine.inside(root, full) is None:
+            diags.error("report.yaml", line, f"section file cannot be read ({confine.why_not(root, full)}): {rel}")
         else:
             paths.append(rel)
     listed = set(manifest.sections) | {translation_rel(manifest, rel, lang.tag)

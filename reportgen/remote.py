@@ -12,8 +12,13 @@ them there and does not touch the network.
 Only raster images come in: the response must say PNG, JPEG, GIF or WebP, its
 first bytes must agree, and it must fit under a size cap.  SVG is refused: a
 published SVG file opened on its own runs its scripts on the site's origin.
-Redirects may lead to http and https only, and hosts that resolve to
-link-local addresses (cloud metadata services) are never contacted.
+Redirects may lead to http and https only, and only public addresses are
+ever contacted: a host that resolves to a loopback, private, link-local (cloud
+metadata services), multicast, reserved or unspecified address, or to an IPv6
+address that embeds an IPv4 one (``::ffff:127.0.0.1``), is refused — checked
+on the address the connection is really made to, so a name that resolves
+differently the second time gains nothing.  (Behind an HTTP proxy the proxy
+connects; reportgen then checks the addresses the name resolves to here.)
 """
 
 from __future__ import annotations
@@ -260,18 +265,86 @@ def _remaining(deadline: float) -> float:
 
 
 def _check_host(url: str) -> None:
-    """Refuse hosts that resolve to link-local, multicast or unspecified addresses."""
+    """Refuse URLs that are not http(s), and hosts that resolve to any address `refused_address` refuses."""
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise FetchProblem("only http and https URLs are fetched")
+    _resolve(parts.hostname, parts.port)
+
+
+def _resolve(host: str, port: int | None) -> list[tuple]:
+    """The addresses of ``host``, all of them public; else a `FetchProblem`."""
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or None, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError, ValueError) as error:
-        raise FetchProblem(f"cannot resolve {parts.hostname}: {error}") from None
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError, ValueError, OSError) as error:
+        raise FetchProblem(f"cannot resolve {host}: {error}") from None
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if address.is_link_local or address.is_multicast or address.is_unspecified:
-            raise FetchProblem(f"{parts.hostname} resolves to {address}, an address never fetched from")
+        reason = refused_address(info[4][0])
+        if reason:
+            raise FetchProblem(f"{host} resolves to {info[4][0]}, {reason}, an address never fetched from")
+    return infos
+
+
+def refused_address(text: str) -> str | None:
+    """Why the IP address ``text`` is never contacted, or None for a public address."""
+    try:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return "not an IP address"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None or address.sixtofour is not None or address.teredo is not None:
+            return "an IPv6 address carrying an IPv4 one"
+        if int(address) >> 32 == 0:  # ::a.b.c.d, the deprecated IPv4-compatible form (and :: and ::1)
+            return "an IPv6 address carrying an IPv4 one"
+        if address in ipaddress.IPv6Network("64:ff9b::/96") or address in ipaddress.IPv6Network("64:ff9b:1::/48"):
+            return "an IPv6 address carrying an IPv4 one"
+    for kind in ("loopback", "link_local", "private", "multicast", "reserved", "unspecified", "site_local"):
+        if getattr(address, f"is_{kind}", False):
+            return kind.replace("_", "-")
+    if not address.is_global:
+        return "not a public address"
+    return None
+
+
+def _checked_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None):
+    """`socket.create_connection` to an address `_resolve` accepted (checked here, at connect time)."""
+    host, port = address
+    error: OSError | None = None
+    for family, kind, proto, _name, peer in _resolve(host, port):
+        sock = socket.socket(family, kind, proto)
+        try:
+            if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:
+                sock.settimeout(timeout)
+            sock.connect(peer)
+            return sock
+        except OSError as failure:
+            sock.close()
+            error = failure
+    raise error or OSError(f"cannot connect to {host}")
+
+
+class _CheckedHTTP(http.client.HTTPConnection):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = _checked_connection
+
+
+class _CheckedHTTPS(http.client.HTTPSConnection):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = _checked_connection
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(http.client.HTTPConnection if req.has_proxy() else _CheckedHTTP, req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        proxied = req.has_proxy() or getattr(req, "_tunnel_host", None)
+        return self.do_open(http.client.HTTPSConnection if proxied else _CheckedHTTPS, req,
+                            context=self._context, check_hostname=self._check_hostname)
 
 
 def _sniff(head: bytes) -> str | None:
@@ -297,4 +370,4 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
 
 
 def _opener() -> urllib.request.OpenerDirector:
-    return urllib.request.build_opener(_Redirects())
+    return urllib.request.build_opener(_Redirects(), _HTTPHandler(), _HTTPSHandler())

@@ -170,3 +170,81 @@ def _style(value: str, properties: frozenset[str]) -> str | None:
 def _css_value_ok(value: str) -> bool:
     """No resource is loaded by it: no ``url()`` except to ``#id`` in the page, no escapes."""
     return not _ANY_URL.search(_LOCAL_URL.sub("", value))
+
+
+# --- SVG files the site publishes ------------------------------------------------------
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+
+SVG_FILE_TAGS = frozenset({
+    "svg", "g", "defs", "symbol", "use", "path", "rect", "circle", "ellipse", "line", "polyline", "polygon",
+    "text", "tspan", "textPath", "title", "desc", "linearGradient", "radialGradient", "stop", "clipPath",
+    "mask", "pattern", "marker", "filter", "style", "switch", "image",
+    "feBlend", "feColorMatrix", "feComponentTransfer", "feComposite", "feConvolveMatrix", "feDiffuseLighting",
+    "feDisplacementMap", "feDistantLight", "feDropShadow", "feFlood", "feFuncA", "feFuncB", "feFuncG",
+    "feFuncR", "feGaussianBlur", "feMerge", "feMergeNode", "feMorphology", "feOffset", "fePointLight",
+    "feSpecularLighting", "feSpotLight", "feTile", "feTurbulence",
+})
+"""Drawing elements of an SVG image.  Not here, so removed with all they hold: ``script``,
+``foreignObject`` (HTML inside), ``a`` (a link, maybe to ``javascript:``), the animation
+elements (they can rewrite any attribute, an ``href`` too), ``iframe``, ``metadata``, and
+every element of another namespace (editors' own, XHTML)."""
+
+_SVG_EXTERNAL = re.compile(r"url\s*\(\s*['\"]?\s*(?!#)|@import|expression\s*\(|javascript:", re.IGNORECASE)
+_RASTER_DATA = re.compile(r"data:image/(png|jpe?g|gif|webp)[;,]", re.IGNORECASE)
+
+
+def clean_svg(data: bytes) -> bytes | None:
+    """An SVG file with nothing that runs or loads: no script, event handler, ``foreignObject``,
+    link or reference outside the file; None when it is not a well-formed SVG.
+
+    Written here because neither nh3 (an HTML sanitiser: it would re-serialise
+    the XML as HTML) nor any other chosen dependency sanitises SVG documents;
+    the rules are an allow-list, so what is not known to be inert goes.
+    """
+    import xml.etree.ElementTree as ET
+
+    head = data[:4096].lower()
+    if b"<!doctype" in head or b"<!entity" in data.lower():  # entities: expansion bombs and external files
+        return None
+    try:
+        root = ET.fromstring(data)
+    except (ET.ParseError, ValueError):
+        return None
+    if root.tag != f"{{{SVG_NS}}}svg":
+        return None
+    _clean_svg_element(root)
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", XLINK_NS)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def _clean_svg_element(element) -> None:
+    for child in list(element):
+        namespace, _, name = child.tag.partition("}") if isinstance(child.tag, str) else ("", "", "")
+        if namespace != f"{{{SVG_NS}" or name not in SVG_FILE_TAGS:
+            element.remove(child)  # comments and processing instructions too
+            continue
+        if name == "style" and _SVG_EXTERNAL.search(child.text or ""):
+            element.remove(child)
+            continue
+        _clean_svg_attributes(child)
+        _clean_svg_element(child)
+    _clean_svg_attributes(element)
+
+
+def _clean_svg_attributes(element) -> None:
+    for key in list(element.attrib):
+        namespace, _, name = key.rpartition("}")
+        namespace = namespace.lstrip("{")
+        value = element.attrib[key]
+        if namespace not in ("", XLINK_NS, XML_NS) or name.lower().startswith("on"):
+            del element.attrib[key]
+        elif name == "href":
+            inert = value.strip().startswith("#") or (element.tag.endswith("}image") and _RASTER_DATA.match(value))
+            if not inert:
+                del element.attrib[key]
+        elif _SVG_EXTERNAL.search(value):
+            del element.attrib[key]

@@ -22,7 +22,7 @@ from pathlib import Path
 import click
 import yaml
 
-from reportgen import output, yamlio
+from reportgen import confine, output, yamlio
 from reportgen.config import MANIFEST
 from reportgen.errors import Diagnostics, ReportError
 from reportgen.model import DEFAULT_MARKERS, Report, Section, Status
@@ -548,9 +548,12 @@ def _copy_tree(previous: Path, dest: Path, folders: tuple[str, ...]) -> list[Pat
         if not root.is_dir():
             continue
         for path in sorted(root.rglob("*")):
-            if path.is_file() and not path.is_symlink():
+            # Only regular files really inside the previous report: not what a symbolic
+            # link (the folder itself may be one) or a hard link makes appear there.
+            real = confine.inside(previous, path)
+            if real is not None and not path.is_symlink():
                 target = dest / path.relative_to(previous)
-                output.write_bytes(target, path.read_bytes())
+                output.write_bytes(target, real.read_bytes())
                 written.append(target)
     return written
 

@@ -44,7 +44,10 @@ def index_site(site: Path, language: str, diags: Diagnostics, place: str) -> boo
         diags.warning(place, None, "Pagefind without its extended build cannot split Chinese or Japanese into "
                       "words, so search will miss most queries (pip install 'pagefind[extended]')")
     try:
-        done = subprocess.run(_command(binary, site), capture_output=True, text=True, timeout=TIMEOUT)
+        # Run in the staged site, which holds only generated files at its top: Pagefind reads a
+        # pagefind.yml/.toml/.json from its working folder, and the user's may be a report source.
+        done = subprocess.run(_command(binary, site.resolve()), cwd=site, capture_output=True, text=True,
+                              timeout=TIMEOUT)
     except (OSError, subprocess.TimeoutExpired) as error:
         diags.warning(place, None, f"search index not built: Pagefind did not run ({error})")
         return False

@@ -329,7 +329,8 @@ class PrintBuilder(threading.Thread):
             return None
 
     def _build(self) -> tuple[bool, list[str], float]:
-        command = [sys.executable, "-m", "reportgen", "build", str(self.preview.source), "--out",
+        # -P: the working folder (often the source) is not put on sys.path, where its .py files would shadow modules
+        command = [sys.executable, "-P", "-m", "reportgen", "build", str(self.preview.source), "--out",
                    str(self.preview.print_out), "--format", "pdf,dashboard", "--quiet"]
         start = time.perf_counter()
         with self._lock:

@@ -7,7 +7,9 @@ half-updated site or a site whose search index describes another version.
 
 Every link the site makes is relative and every file it needs is inside it,
 so the site works opened from disk and served from any sub-path.  Only files
-the sections use (and the logo) are copied; nothing outside the source is read.
+the published text uses (and the logo) are copied, into ``files/`` where no
+name can replace a generated page or script; an SVG is copied sanitised;
+nothing outside the source is read (`confine`).
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from pathlib import Path
 
 from markdown_it.token import Token
 
-from reportgen import output, search, templates
-from reportgen.build import section_html, toc_entries
+from reportgen import confine, output, search, templates
+from reportgen.build import SITE_FILES, section_html, toc_entries
 from reportgen.messages import endonym
 from reportgen.editions import Edition, SectionView
 from reportgen.errors import Diagnostics
 from reportgen.model import Report
+from reportgen.sanitize import clean_svg
 
 #: Files of the packaged templates folder copied into the site as they are.
 STATIC = ("style.css", "site.js")
@@ -110,6 +113,9 @@ class Site:
     """The PDF built in this run, copied into the site; None when no PDF was built."""
     searchable: bool = True
     """False when the edition shows no section, so there is no text to index."""
+    cleaned: dict[str, bytes] = field(default_factory=dict)
+    """Source-relative path → the sanitised bytes of each SVG in `assets` (made while rendering,
+    so a refused one is a warning before the build decides whether it failed)."""
 
 
 def render_site(report: Report, edition: Edition, figures, options, diags: Diagnostics,
@@ -132,6 +138,9 @@ def render_site(report: Report, edition: Edition, figures, options, diags: Diagn
     site.pages["search.html"] = templates.render(report.source, "search.html", page_id="search",
                                                  page_file="search.html", prev=None,
                                                  next=None, local_toc=[], searchable=site.searchable, **common)
+    for name in STATIC:
+        site.pages[name] = templates.read(report.source, name)
+    _clean_svgs(report.source, site, diags)
     return lambda: write_site(report, site, options.site_path, diags)
 
 
@@ -183,7 +192,7 @@ def _index_page(report: Report, edition: Edition, nav: list[NavItem], common: di
 def _section_page(report: Report, edition: Edition, view: SectionView, figures, neighbours, site: Site,
                   common: dict) -> str:
     body = section_html(report, view, "html", edition.name, figures)
-    site.assets |= view.section.env.get("assets", set())
+    site.assets |= used_files(view)
     local_toc = [{"level": h.level, "title": h.title, "anchor": h.anchor}
                  for h in view.headings if 2 <= h.level <= 3]
     prev, next_ = neighbours
@@ -221,16 +230,29 @@ def _plain(inline: Token) -> str:
     return "".join(parts)
 
 
+def used_files(view: SectionView) -> set[str]:
+    """Source-relative paths of the files the shown text of ``view`` links to or shows:
+    a file only a left-out unit uses is not published."""
+    found = set()
+    for token in view.tokens:
+        for child in token.children or ():
+            if child.type == "link_open" and child.meta.get("link") == "asset":
+                found.add(child.meta["target"])
+            elif child.type == "image" and child.meta.get("image") in ("local", "fetched"):
+                found.add(child.meta["target"])
+    return found
+
+
 def _asset(report: Report, rel: str | None, site: Site) -> str | None:
     """``rel`` as a site path, recorded for copying; None unless it is a file inside the source."""
     if not rel:
         return None
     root = report.source.resolve()
-    full = (report.source / rel).resolve()
-    if full.is_file() and full.is_relative_to(root):
+    full = confine.inside(root, report.source / rel)
+    if full is not None:
         path = full.relative_to(root).as_posix()
         site.assets.add(path)
-        return path
+        return SITE_FILES + path
     return None
 
 
@@ -240,12 +262,8 @@ def write_site(report: Report, site: Site, final: Path, diags: Diagnostics) -> P
     with output.staged_dir(final) as stage:
         for rel, text in site.pages.items():
             (stage / rel).write_text(text, encoding="utf-8")
-        for name in STATIC:
-            (stage / name).write_text(templates.read(report.source, name), encoding="utf-8")
         for rel in sorted(site.assets):
-            target = stage / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(report.source / rel, target)
+            _copy_file(report.source, rel, site, stage / SITE_FILES, diags)
         # Only the PDF of this very run: an older one may be another edition.
         if site.pdf is not None and site.pdf.is_file():
             shutil.copyfile(site.pdf, stage / "report.pdf")
@@ -264,3 +282,31 @@ def _keep_other_languages(report: Report, final: Path, stage: Path) -> None:
         edition = final / language.tag
         if report.manifest.language != language.tag and edition.is_dir() and not (stage / language.tag).exists():
             edition.rename(stage / language.tag)
+
+
+def _clean_svgs(source: Path, site: Site, diags: Diagnostics) -> None:
+    """Sanitise each SVG the site publishes; one that cannot be is left out with a warning."""
+    for rel in sorted(r for r in site.assets if r.lower().endswith(".svg")):
+        path = confine.inside(source, source / rel)
+        data = clean_svg(path.read_bytes()) if path is not None else None
+        if data is None:
+            site.assets.discard(rel)
+            diags.warning(rel, None, "not published: " + (confine.why_not(source, source / rel) if path is None
+                                                          else "not a well-formed SVG image (or it declares a DOCTYPE)"))
+        else:
+            site.cleaned[rel] = data
+
+
+def _copy_file(source: Path, rel: str, site: Site, folder: Path, diags: Diagnostics) -> None:
+    """Copy one file of the source into the site's ``files/``: read only through `confine`
+    (the parser checked it, but it may have changed since), an SVG as sanitised."""
+    data = site.cleaned.get(rel)
+    if data is None:
+        path = confine.inside(source, source / rel)
+        if path is None:
+            diags.warning(rel, None, f"not published: {confine.why_not(source, source / rel)}")
+            return
+        data = path.read_bytes()
+    target = folder / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)

@@ -146,7 +146,7 @@ def test_every_local_image_is_in_the_html_edition(vitepress):
     _, out, _ = vitepress
     page = (out / "html" / "data.html").read_text(encoding="utf-8")
     sources = re.findall(r'<img src="([^"]+)"', page)
-    assert sorted(sources) == sorted(IMAGES)
+    assert sorted(sources) == sorted(f"files/{image}" for image in IMAGES)  # the source's files live in files/
     assert all((out / "html" / src).is_file() for src in sources)
     assert 'style="width: 700px"' in page  # the author's size, which the column may still shrink
 
@@ -284,4 +284,4 @@ def test_an_html_banner_above_the_title_goes_under_it(make_source):
         report = load_report(source, diags)
         assert report.sections[0].root.title == "标题" and not diags.items, [str(d) for d in diags.items]
         html = section_html(report, select(report, "draft", Diagnostics()).views[0], "html", "draft", {})
-        assert html.index("标题</h1>") < html.index('<img src="assets/logo.png"')
+        assert html.index("标题</h1>") < html.index('<img src="files/assets/logo.png"')

@@ -76,7 +76,10 @@ class _Server:
 
 
 @pytest.fixture
-def server():
+def server(monkeypatch):
+    # The server listens on loopback, which reportgen never contacts: this one address is let through.
+    strict = remote.refused_address
+    monkeypatch.setattr(remote, "refused_address", lambda text: None if text == "127.0.0.1" else strict(text))
     running = _Server()
     yield running
     running.stop()
@@ -132,7 +135,7 @@ def test_a_fetched_image_is_kept_in_the_source_and_shown(make_source, server):
     cached = source / ".remote-cache" / cached_name(url)
     assert cached.read_bytes() == PNG
     html = page(report)
-    assert html.count(f'<img src=".remote-cache/{cached.name}" alt=') == 2
+    assert html.count(f'<img src="files/.remote-cache/{cached.name}" alt=') == 2
     assert f".remote-cache/{cached.name}" in report.sections[0].env["assets"]
 
 
@@ -144,7 +147,7 @@ def test_the_next_build_is_offline(make_source, server):
     report, messages = fetched(source)
     assert messages == []
     assert server.hits == {"/ok.png": 1}
-    assert f'<img src=".remote-cache/{cached_name(url)}"' in page(report)
+    assert f'<img src="files/.remote-cache/{cached_name(url)}"' in page(report)
 
 
 def test_the_budget_bounds_the_whole_fetch(make_source, server):
@@ -196,7 +199,7 @@ def test_a_link_local_host_is_never_contacted(make_source):
     source = source_with(make_source, [url], budget=5)
     report, messages = fetched(source)
     assert messages == [f"sections/a.md:5: warning: remote image not fetched: {url} (169.254.169.254 resolves to "
-                        "169.254.169.254, an address never fetched from); the page shows a placeholder"]
+                        "169.254.169.254, link-local, an address never fetched from); the page shows a placeholder"]
 
 
 def test_without_network_only_the_cache_is_read(make_source, server):
@@ -210,7 +213,7 @@ def test_without_network_only_the_cache_is_read(make_source, server):
     server.stop()
     report, messages = fetched(source, network=False)
     assert messages == [] and server.hits == {"/ok.png": 1}
-    assert f'<img src=".remote-cache/{cached_name(url)}"' in page(report)
+    assert f'<img src="files/.remote-cache/{cached_name(url)}"' in page(report)
 
 
 def test_the_build_fetches_and_publishes_remote_images(make_source, server, tmp_path):
@@ -221,8 +224,8 @@ def test_the_build_fetches_and_publishes_remote_images(make_source, server, tmp_
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     name = cached_name(url)
-    assert f'<img src=".remote-cache/{name}"' in (tmp_path / "out" / "html" / "a.html").read_text(encoding="utf-8")
-    assert (tmp_path / "out" / "html" / ".remote-cache" / name).read_bytes() == PNG
+    assert f'<img src="files/.remote-cache/{name}"' in (tmp_path / "out" / "html" / "a.html").read_text(encoding="utf-8")
+    assert (tmp_path / "out" / "html" / "files" / ".remote-cache" / name).read_bytes() == PNG
     assert server.hits == {"/ok.png": 1}
 
 
@@ -234,5 +237,56 @@ def test_a_remote_image_written_as_html_is_fetched_like_a_markdown_one(make_sour
     assert messages == [] and server.hits == {"/ok.png": 1}
     html = page(report)
     name = cached_name(url)
-    assert f'<img src=".remote-cache/{name}" alt="" style="width: 300px">' in html
-    assert f'<div class="align-center"><img src=".remote-cache/{name}" alt=""></div>' in html
+    assert f'<img src="files/.remote-cache/{name}" alt="" style="width: 300px">' in html
+    assert f'<div class="align-center"><img src="files/.remote-cache/{name}" alt=""></div>' in html
+
+@pytest.mark.parametrize("address", [
+    "127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254", "::ffff:7f00:1", "::127.0.0.1",
+    "169.254.169.254", "fe80::1", "10.0.0.1", "172.16.5.4", "192.168.1.1", "100.64.0.1", "fc00::1", "fd12::1",
+    "0.0.0.0", "::", "224.0.0.1", "ff02::1", "240.0.0.1", "255.255.255.255", "64:ff9b::7f00:1", "2002:7f00:1::",
+])
+def test_no_address_but_a_public_one_is_ever_contacted(address):
+    assert remote.refused_address(address)
+
+
+@pytest.mark.parametrize("address", ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:3b2b", "1.1.1.1"])
+def test_public_addresses_may_be_contacted(address):
+    assert remote.refused_address(address) is None
+
+
+def test_loopback_is_refused_by_name_and_in_every_spelling(make_source):
+    """The real server is on 127.0.0.1 and nothing lets it through: it must see no request."""
+    running = _Server()
+    try:
+        port = running.httpd.server_address[1]
+        urls = [f"http://127.0.0.1:{port}/ok.png", f"http://localhost:{port}/ok.png",
+                f"http://[::ffff:127.0.0.1]:{port}/ok.png", f"http://[::ffff:7f00:1]:{port}/ok.png",
+                "http://[::ffff:169.254.169.254]/latest/meta-data/x.png", f"http://2130706433:{port}/ok.png"]
+        _, messages = fetched(source_with(make_source, urls, budget=5))
+        assert running.hits == {}
+        assert len(messages) == len(urls)
+        assert all("an address never fetched from" in m for m in messages), messages
+    finally:
+        running.stop()
+
+
+def test_the_address_is_checked_where_the_connection_is_made(make_source, monkeypatch):
+    """A name that looked public when checked and resolves to loopback when connecting
+    (DNS rebinding) still reaches nothing."""
+    running = _Server()
+    try:
+        monkeypatch.setattr(remote, "_check_host", lambda url: None)
+        url = running.url("/ok.png")
+        _, messages = fetched(source_with(make_source, [url], budget=5))
+        assert running.hits == {}
+        assert messages and "127.0.0.1, loopback, an address never fetched from" in messages[0]
+    finally:
+        running.stop()
+
+
+def test_a_redirect_to_loopback_in_disguise_is_not_followed(make_source, server):
+    port = server.httpd.server_address[1]
+    server.routes["/to-mapped.png"] = (302, f"http://[::ffff:127.0.0.1]:{port}/ok.png", b"")
+    _, messages = fetched(source_with(make_source, [server.url("/to-mapped.png")]))
+    assert server.hits == {"/to-mapped.png": 1}
+    assert "an IPv6 address carrying an IPv4 one" in messages[0]

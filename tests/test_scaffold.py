@@ -193,7 +193,7 @@ def test_init_writes_a_small_source_that_builds(tmp_path):
     assert "# " in (dest / "report.yaml").read_text(encoding="utf-8")
     built = run("build", dest, "--format", "html")
     assert built.exit_code == 0, built.output
-    assert (dest / "build" / "html" / "assets" / "logo.svg").is_file()
+    assert (dest / "build" / "html" / "files" / "assets" / "logo.svg").is_file()
 
 
 def test_init_refuses_a_folder_that_is_not_empty_unless_forced(tmp_path):
