@@ -17,7 +17,7 @@ from pathlib import Path
 from reportgen import charts, output, remote
 from reportgen.editions import Edition, SectionView, select
 from reportgen.errors import Diagnostics
-from reportgen.markdown import RenderContext, make_parser, render
+from reportgen.markdown import Label, RenderContext, inline_text, make_parser, render
 from reportgen.model import Report
 from reportgen.reader import load_report
 from reportgen.sanitize import clean_fragment
@@ -145,39 +145,77 @@ def _write(path: Path, data: bytes) -> Path:
 
 @dataclass(frozen=True)
 class Figure:
+    """A numbered figure (a chart) or captioned table of the edition."""
+
     number: int
     html: str
+    """The chart's figure HTML; '' for a table, which its section renders."""
+    kind: str = "figure"
+    """``figure`` or ``table``."""
+    anchor: str = ""
+    """Its element id: the author's id, else ``fig-N`` / ``tbl-N``."""
+    title: str = ""
+    """Its caption as plain text, for the list of figures or tables."""
+    section_id: str = ""
+    label: str = ""
+    """The author's id that cross-references use, or ''."""
 
 
 def draw_figures(report: Report, edition: Edition, cache: Path | None) -> dict[int, Figure]:
-    """id(chart fence token) → its numbered figure, in reading order of the edition."""
+    """id(chart fence or captioned table_open token) → its numbered figure or table,
+    numbered across the report in reading order of the edition."""
     figures: dict[int, Figure] = {}
     word = "图" if report.manifest.language.lower().startswith("zh") else "Figure"
+    counts = {"figure": 0, "table": 0}
+    taken: set[str] = set()
     for view in edition.views:
         for token in view.tokens:
             spec = token.meta.get("chart") if token.type == "fence" else None
-            if spec is None:
+            caption = token.meta.get("caption") if token.type == "table_open" else None
+            if spec is None and caption is None:
                 continue
-            number = len(figures) + 1
+            kind = "figure" if spec is not None else "table"
+            counts[kind] += 1
+            number = counts[kind]
+            label = (spec.id if spec is not None else caption.id) or ""
+            label = "" if label in taken else label  # the reader warned; the first keeps it
+            taken.add(label)
+            anchor = label or f"{'fig' if spec is not None else 'tbl'}-{number}"
+            common = dict(kind=kind, anchor=anchor, section_id=view.section.id, label=label)
+            if caption is not None:
+                figures[id(token)] = Figure(number, "", title=inline_text(caption.inline), **common)
+                continue
             language = report.manifest.language
             svg = charts.cached_svg(charts.spec_key(spec, language), lambda s=spec: charts.chart_svg(s, language), cache)
-            figures[id(token)] = Figure(number, _figure_html(number, word, spec, svg))
+            figures[id(token)] = Figure(number, _figure_html(number, word, spec, svg, anchor),
+                                        title=spec.caption or spec.title or "", **common)
     return figures
 
 
-def _figure_html(number: int, word: str, spec, svg: str) -> str:
+def _figure_html(number: int, word: str, spec, svg: str, anchor: str) -> str:
     caption = spec.caption or spec.title or ""
     sep = " " if word == "Figure" else "　"
-    return (f'<figure class="chart" id="fig-{number}">\n<div class="chart-svg">{svg}</div>\n'
+    return (f'<figure class="chart" id="{htmlmod.escape(anchor)}">\n<div class="chart-svg">{svg}</div>\n'
             f'<figcaption><span class="fig-num">{word} {number}</span>{sep}{htmlmod.escape(caption)}</figcaption>\n'
             "</figure>\n")
+
+
+def figure_labels(report: Report, figures: dict[int, Figure]) -> dict[str, Label]:
+    """Author's id → what a cross-reference to it prints and where it links."""
+    zh = report.manifest.language.lower().startswith("zh")
+    words = {"figure": "图" if zh else "Figure", "table": "表" if zh else "Table"}
+    return {fig.label: Label(f"{words[fig.kind]} {fig.number}", fig.anchor, fig.section_id)
+            for fig in figures.values() if fig.label}
 
 
 # --- section bodies -----------------------------------------------------------------
 
 
-def section_html(report: Report, view: SectionView, mode: str, edition: str, figures: dict[int, Figure]) -> str:
-    """The body HTML of one section for ``mode`` (``html`` page or ``pdf`` chapter)."""
+def section_html(report: Report, view: SectionView, mode: str, edition: str, figures: dict[int, Figure],
+                 label_pages: dict[str, int] | None = None) -> str:
+    """The body HTML of one section for ``mode`` (``html`` page or ``pdf`` chapter);
+    ``label_pages`` gives the PDF pages of figures and tables when the typesetter cannot
+    count them (a chapter of the book)."""
     md = _parser(report)
     ctx = RenderContext(
         mode=mode,
@@ -185,8 +223,12 @@ def section_html(report: Report, view: SectionView, mode: str, edition: str, fig
         section_id=view.section.id,
         pages={s.path: s.id for s in report.sections},
         headings={id(view.section.tokens[h.token_range[0]]): h for h in view.headings},
-        figures={key: fig.html for key, fig in figures.items()},
+        figures={key: fig.html for key, fig in figures.items() if fig.kind == "figure"},
         language=report.manifest.language,
+        tables={key: fig.number for key, fig in figures.items() if fig.kind == "table"},
+        table_style=report.manifest.table_style,
+        labels=figure_labels(report, figures),
+        label_pages=label_pages,
     )
     return clean_fragment(render(md, view.tokens, view.section.env, ctx))
 
@@ -212,22 +254,42 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
     if chapters is None:
         chapters = pdf_chapters(report, edition, figures)
     toc = toc_entries(edition, "pdf")
+    lists = figure_lists(report, figures)
     if toc_pages is not None:
         toc = [dict(entry, page=toc_pages.get(entry["target"], "")) for entry in toc]
+        lists = [dict(fl, entries=[dict(e, page=toc_pages.get(e["target"], "")) for e in fl["entries"]]) for fl in lists]
     return templates.render(
         report.source, "pdf.html",
         report=report, manifest=report.manifest, edition=edition.name, chapters=chapters, toc=toc,
         progress=progress_rows(report), css=templates.read(report.source, "print.css"),
         created=source_date(report) if dated else None, logo=_logo(report), front=front, page_numbers=page_numbers,
-        colophon=colophon, review=review,
+        colophon=colophon, review=review, lists=lists,
     )
 
 
-def pdf_chapters(report: Report, edition: Edition, figures) -> list:
+def figure_lists(report: Report, figures) -> list[dict]:
+    """The lists of figures and tables report.yaml asks for (``lists:``), in its order."""
+    zh = report.manifest.language.lower().startswith("zh")
+    names = {"figures": ("figure", "图目录" if zh else "List of Figures", "图" if zh else "Figure"),
+             "tables": ("table", "表目录" if zh else "List of Tables", "表" if zh else "Table")}
+    lists = []
+    for name in report.manifest.lists:
+        kind, title, word = names[name]
+        entries = [{"label": f"{word} {fig.number}", "title": fig.title, "target": fig.anchor}
+                   for fig in figures.values() if fig.kind == kind]
+        if entries:
+            lists.append({"title": title, "entries": entries})
+    return lists
+
+
+def pdf_chapters(report: Report, edition: Edition, figures, label_pages: dict[str, int] | None = None,
+                 only: set[int] | None = None) -> list:
+    """The chapters of the PDF (those at the indexes in ``only``, when given)."""
     from reportgen import pdf
 
-    return [pdf.Chapter(v.section.id, v.section.title, section_html(report, v, "pdf", edition.name, figures))
-            for v in edition.views]
+    return [pdf.Chapter(v.section.id, v.section.title, section_html(report, v, "pdf", edition.name, figures,
+                                                                    label_pages))
+            for i, v in enumerate(edition.views) if only is None or i in only]
 
 
 def render_pdf(report: Report, edition: Edition, figures, diags: Diagnostics, cache: Path | None = None,
@@ -250,11 +312,22 @@ def start_pdf(report: Report, edition: Edition, figures, diags: Diagnostics, cac
 def _start_book(report, edition, figures, diags, cache: Path, review, progress=None):
     from reportgen import book
 
-    chapters = pdf_chapters(report, edition, figures)
-    # Parts carry no date (binding sets it), so touching a file does not invalidate them.
-    parts_html = [print_document(report, edition, figures, chapters=[c], front=False, page_numbers=False,
-                                 colophon=False, review=review if i == 0 else None, dated=False)
-                  for i, c in enumerate(chapters)]
+    # Cross-references print their page; a chapter cannot count pages of the others, so
+    # chapters are typeset first with a placeholder and those that cite figures or
+    # tables again once the pages are known (both cached by their HTML).
+    chapters = pdf_chapters(report, edition, figures, label_pages={})
+    citing = {i for i, c in enumerate(chapters) if 'class="xref"' in c.html}
+
+    def part_html(chapter, i: int) -> str:
+        # Parts carry no date (binding sets it), so touching a file does not invalidate them.
+        return print_document(report, edition, figures, chapters=[chapter], front=False, page_numbers=False,
+                              colophon=False, review=review if i == 0 else None, dated=False)
+
+    def with_pages(pages: dict[str, int]) -> dict[int, book.Job]:
+        again = pdf_chapters(report, edition, figures, label_pages=pages, only=citing)
+        return {i: book.job(part_html(c, i), report.source, c.title) for i, c in zip(sorted(citing), again)}
+
+    parts_html = [part_html(c, i) for i, c in enumerate(chapters)]
     colophon = print_document(report, edition, figures, chapters=[], front=False, page_numbers=False, dated=False)
     if "<body" in colophon and _has_content(colophon):
         parts_html.append(colophon)
@@ -262,19 +335,26 @@ def _start_book(report, edition, figures, diags, cache: Path, review, progress=N
     jobs = [book.job(html, report.source, name) for html, name in zip(parts_html, names)]
     placeholder = book.job(_front(report, edition, figures, {}), report.source, "contents")
     waiting = book.start([placeholder] + jobs, cache / "pdf", progress=progress)
-    return lambda: _finish_book(report, edition, figures, diags, cache, waiting())
+    return lambda: _finish_book(report, edition, figures, diags, cache, waiting(), with_pages)
 
 
-def _finish_book(report, edition, figures, diags, cache: Path, typeset) -> bytes:
-    """With the chapters typeset: the front matter with real page numbers, then binding."""
+def _finish_book(report, edition, figures, diags, cache: Path, typeset, with_pages) -> bytes:
+    """With the chapters typeset: the chapters citing figures or tables and the front
+    matter again with real page numbers, then binding."""
     from reportgen import book
 
     front_pages, parts = typeset[0][0].pages, typeset[1:]
     for _ in range(3):  # the contents' length decides where chapters start; settles at once in practice
         pages = _anchor_pages(parts, front_pages)
+        redo = with_pages(pages)
+        lengths = [parts[i][0].pages for i in redo]
+        for i, result in zip(redo, book.typeset_all(list(redo.values()), cache / "pdf")):
+            parts[i] = result
+        moved = lengths != [parts[i][0].pages for i in redo]
+        pages = _anchor_pages(parts, front_pages)
         front_job = book.job(_front(report, edition, figures, pages), report.source)
         front = book.typeset_all([front_job], cache / "pdf")[0]
-        if front[0].pages == front_pages:
+        if front[0].pages == front_pages and not moved:
             break
         front_pages = front[0].pages
     for part, _ in [front] + parts:
@@ -290,7 +370,9 @@ def _finish_book(report, edition, figures, diags, cache: Path, typeset) -> bytes
 
 def _front(report, edition, figures, pages: dict[str, int]) -> str:
     """Cover, progress list and contents; page numbers given (placeholders when unknown)."""
-    toc_pages = {entry["target"]: pages.get(entry["target"], 888) for entry in toc_entries(edition, "pdf")}
+    targets = [entry["target"] for entry in toc_entries(edition, "pdf")]
+    targets += [fig.anchor for fig in figures.values()]
+    toc_pages = {target: pages.get(target, 888) for target in targets}
     return print_document(report, edition, figures, chapters=[], toc_pages=toc_pages, page_numbers=False,
                           colophon=False, dated=False)
 

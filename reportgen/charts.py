@@ -50,7 +50,7 @@ STYLE_VERSION = 1
 TYPES = ("bar", "barh", "line", "pie", "stacked")
 """Allowed values of a chart block's ``type``."""
 
-KEYS = ("type", "title", "caption", "data", "x", "y", "labels", "unit")
+KEYS = ("type", "title", "caption", "data", "x", "y", "labels", "unit", "id")
 """Allowed keys of a chart block."""
 
 DATA_SUFFIXES = (".csv", ".yaml", ".yml")
@@ -108,6 +108,8 @@ class ChartSpec:
     source: str | None
     """Data file as a POSIX path relative to the report root (symlinks
     resolved; track it to redraw when the data changes), or None for inline data."""
+    id: str = ""
+    """The author's id (``fig-…``) that cross-references name the figure by, or ''."""
 
     @property
     def categories(self) -> list[str]:
@@ -163,7 +165,17 @@ def parse_chart(text: str, root: pathlib.Path) -> ChartSpec:
         unit=_text(doc, "unit", lines),
         rows=rows,
         source=source,
+        id=_figure_id(doc, lines),
     )
+
+
+def _figure_id(doc: dict, lines: _Lines) -> str:
+    value = doc.get("id")
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not re.fullmatch(r"fig-(?!\d+$)[\w-]+", value):
+        raise ChartError(f"'id' must be fig- and a name, e.g. fig-audience; got {value!r}", lines.key("id"))
+    return value
 
 
 def _load_yaml(text: str) -> dict:

@@ -29,7 +29,10 @@ KEYS = {
     "editions": "edition options: public: {unfinished: omit|placeholder}",
     "limits": "limits: {max_file_size: bytes or '5MB'}",
     "remote": "remote resources: {fetch: false, budget: seconds}",
+    "tables": "how tables are ruled: {style: three-line|grid|plain}",
+    "lists": "lists after the PDF's contents: [figures, tables] (图目录, 表目录)",
 }
+LISTS = ("figures", "tables")
 UNFINISHED = ("omit", "placeholder")
 
 
@@ -86,6 +89,8 @@ class _Reader:
             unfinished=self.unfinished(),
             max_file_size=self.max_file_size(),
             **self.remote(),
+            table_style=self.table_style(),
+            lists=self.lists(),
         )
         return Manifest(**fields) if self.ok else None
 
@@ -192,6 +197,26 @@ class _Reader:
             self.error("remote", "remote.budget must be a number of seconds")
             budget = 20
         return {"remote_fetch": fetch, "remote_budget": float(budget)}
+
+
+    def table_style(self) -> str:
+        from reportgen.markdown import TABLE_STYLES
+
+        tables = self.data.get("tables") or {}
+        style = tables.get("style", TABLE_STYLES[0]) if isinstance(tables, dict) else None
+        if style not in TABLE_STYLES:
+            self.problem("tables", f"tables.style must be one of {', '.join(TABLE_STYLES)}, got {style!r}"
+                         if isinstance(tables, dict) else "'tables' must be a mapping: {style: three-line}")
+            return TABLE_STYLES[0]
+        return style
+
+    def lists(self) -> tuple[str, ...]:
+        value = self.data.get("lists") or []
+        value = [value] if isinstance(value, str) else value
+        if not isinstance(value, list) or not all(item in LISTS for item in value):
+            self.problem("lists", f"'lists' is a list of: {', '.join(LISTS)}, got {self.data.get('lists')!r}")
+            return ()
+        return tuple(dict.fromkeys(value))
 
 
 def parse_size(value) -> int | None:

@@ -189,6 +189,10 @@ class Manifest:
     """Seconds that all remote fetches of one build may take together."""
     section_lines: dict[str, int] = field(default_factory=dict)
     """Section path → its line in report.yaml, for diagnostics."""
+    table_style: str = "three-line"
+    """How tables are ruled unless a caption says otherwise: three-line, grid or plain."""
+    lists: tuple[str, ...] = ()
+    """Lists set after the PDF's contents, in this order: ``figures`` (图目录), ``tables`` (表目录)."""
 
 
 @dataclass

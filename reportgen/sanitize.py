@@ -49,7 +49,7 @@ _SVG_COMMON = {
 
 ATTRIBUTES: dict[str, set[str]] = {
     **{f"h{n}": _HEADING for n in range(1, 7)},
-    "a": {"href", "title", "rel", "id", "class", "aria-label"},
+    "a": {"href", "title", "rel", "id", "class", "aria-label", "data-page"},
     "img": {"src", "alt", "title"},
     "span": {"class", "title", "role", "aria-label"},
     "div": {"class"},
@@ -62,8 +62,9 @@ ATTRIBUTES: dict[str, set[str]] = {
     "li": {"id", "class"},
     "pre": {"class"},
     "code": {"class"},
-    "th": {"style"},
-    "td": {"style"},
+    "table": {"class"},
+    "th": {"style", "class"},
+    "td": {"style", "class"},
     "svg": {"xmlns", "xlink", "version", "class", "viewBox", "width", "height", "role", "lang",
             "stroke-linejoin", "stroke-linecap", "aria-label"},
     "pattern": _SVG_COMMON | {"patternUnits"},
