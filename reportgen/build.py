@@ -73,7 +73,7 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
     if diags.failed(options.strict):
         return result
     progress.stage("drawing charts")
-    figures = draw_figures(report, edition, options.out / ".cache" / "charts")
+    figures = draw_figures(report, edition, options.out / ".cache" / "charts", site="html" in options.formats)
     pending = render_outputs(report, edition, figures, options, diags, progress, review)
     if diags.failed(options.strict):
         return result
@@ -159,11 +159,15 @@ class Figure:
     section_id: str = ""
     label: str = ""
     """The author's id that cross-references use, or ''."""
+    site_html: str = ""
+    """The chart's figure in the HTML edition (a drawing for phones beside the one for
+    wide screens, and the numbers as a table), when drawn; else `html` serves."""
 
 
-def draw_figures(report: Report, edition: Edition, cache: Path | None) -> dict[int, Figure]:
+def draw_figures(report: Report, edition: Edition, cache: Path | None, site: bool = False) -> dict[int, Figure]:
     """id(chart fence or captioned table_open token) → its numbered figure or table,
-    numbered across the report in reading order of the edition."""
+    numbered across the report in reading order of the edition; with ``site``, charts
+    are also drawn for the HTML edition's narrow screens."""
     figures: dict[int, Figure] = {}
     word = "图" if report.manifest.language.lower().startswith("zh") else "Figure"
     counts = {"figure": 0, "table": 0}
@@ -185,19 +189,47 @@ def draw_figures(report: Report, edition: Edition, cache: Path | None) -> dict[i
             if caption is not None:
                 figures[id(token)] = Figure(number, "", title=inline_text(caption.inline), **common)
                 continue
-            language = report.manifest.language
-            svg = charts.cached_svg(charts.spec_key(spec, language), lambda s=spec: charts.chart_svg(s, language), cache)
+            svg = _chart(spec, report.manifest.language, cache)
+            narrow = _chart(spec, report.manifest.language, cache, narrow=True) if site else ""
             figures[id(token)] = Figure(number, _figure_html(number, word, spec, svg, anchor),
-                                        title=spec.caption or spec.title or "", **common)
+                                        title=spec.caption or spec.title or "", **common,
+                                        site_html=_figure_html(number, word, spec, svg, anchor, narrow) if site else "")
     return figures
 
 
-def _figure_html(number: int, word: str, spec, svg: str, anchor: str) -> str:
+def _chart(spec, language: str, cache: Path | None, narrow: bool = False) -> str:
+    key = charts.spec_key(spec, language, narrow)
+    return charts.cached_svg(key, lambda: charts.chart_svg(spec, language, narrow), cache)
+
+
+def _figure_html(number: int, word: str, spec, svg: str, anchor: str, narrow: str = "") -> str:
+    """The figure; with a ``narrow`` drawing (the HTML edition), the style sheet shows
+    whichever fits the figure's width, and the numbers follow as a table."""
     caption = spec.caption or spec.title or ""
     sep = " " if word == "Figure" else "　"
-    return (f'<figure class="chart" id="{htmlmod.escape(anchor)}">\n<div class="chart-svg">{svg}</div>\n'
+    drawings = f'<div class="chart-svg">{svg}</div>\n'
+    if narrow:
+        drawings = (f'<div class="chart-svg chart-wide">{svg}</div>\n'
+                    f'<div class="chart-svg chart-narrow" data-pagefind-ignore="all">{narrow}</div>\n')
+    return (f'<figure class="chart" id="{htmlmod.escape(anchor)}">\n{drawings}'
             f'<figcaption><span class="fig-num">{word} {number}</span>{sep}{htmlmod.escape(caption)}</figcaption>\n'
-            "</figure>\n")
+            + (_chart_data(spec, word) if narrow else "") + "</figure>\n")
+
+
+def _chart_data(spec, word: str) -> str:
+    """The chart's numbers as a table that opens on request: for screen readers, for
+    copying, and for reading exact values a drawing rounds."""
+    zh = word == "图"
+    summary = ("数据表" if zh else "Data") + (f"（单位：{spec.unit}）" if zh and spec.unit else
+                                           f" ({spec.unit})" if spec.unit else "")
+    head = "".join(f'<th class="nw num">{htmlmod.escape(label)}</th>' for label in spec.labels)
+    rows = "".join(
+        f'<tr><td class="nw">{htmlmod.escape(row[0])}</td>'
+        + "".join(f'<td class="nw num">{value:,}</td>' for value in row[1:]) + "</tr>\n"
+        for row in spec.rows)
+    return (f'<details class="chart-data"><summary>{htmlmod.escape(summary)}</summary>\n<div class="table-wrap">'
+            f'<table class="three-line">\n<thead><tr><th>{htmlmod.escape(spec.x)}</th>{head}</tr></thead>\n'
+            f"<tbody>\n{rows}</tbody>\n</table></div></details>\n")
 
 
 def figure_labels(report: Report, figures: dict[int, Figure]) -> dict[str, Label]:
@@ -223,7 +255,8 @@ def section_html(report: Report, view: SectionView, mode: str, edition: str, fig
         section_id=view.section.id,
         pages={s.path: s.id for s in report.sections},
         headings={id(view.section.tokens[h.token_range[0]]): h for h in view.headings},
-        figures={key: fig.html for key, fig in figures.items() if fig.kind == "figure"},
+        figures={key: (fig.site_html if mode == "html" and fig.site_html else fig.html)
+                 for key, fig in figures.items() if fig.kind == "figure"},
         language=report.manifest.language,
         tables={key: fig.number for key, fig in figures.items() if fig.kind == "table"},
         table_style=report.manifest.table_style,

@@ -29,7 +29,7 @@ HTML_TAGS = frozenset({
     "h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "blockquote",
     "ul", "ol", "li", "pre", "code", "em", "strong", "s", "del", "sup", "sub",
     "a", "img", "span", "div", "section", "figure", "figcaption",
-    "table", "thead", "tbody", "tr", "th", "td",
+    "table", "thead", "tbody", "tr", "th", "td", "details", "summary",
 })
 """CommonMark with tables, strikethrough and footnotes, plus reportgen's own wrappers."""
 
@@ -53,6 +53,7 @@ ATTRIBUTES: dict[str, set[str]] = {
     "img": {"src", "alt", "title"},
     "span": {"class", "title", "role", "aria-label"},
     "div": {"class"},
+    "details": {"class"},
     "p": {"class"},
     "section": {"class", "aria-label"},
     "figure": {"class", "id"},
