@@ -68,14 +68,15 @@ def page_of(pages, needle: str) -> int:
     squeeze = lambda text: re.sub(r"\s+", "", text)  # noqa: E731
     caption = needle[:1] in "表图" and "目录" not in needle
     return next(n for n, (_, text) in enumerate(pages, start=1)
-                if squeeze(needle) in squeeze(text) and not (caption and "目录" in text))
+                if squeeze(needle) in squeeze(text) and not (caption and re.search(r"^[图表]目录$", text, re.M)))
 
 
 def runs(page, text: str) -> list[list[dict]]:
     """Every run of characters on ``page`` that spells ``text``."""
     chars = [c for c in page.chars if c["text"].strip()]
+    at = [c for c in chars for _ in c["text"]]  # a glyph may stand for several code points (👁️)
     joined = "".join(c["text"] for c in chars)
-    return [chars[m.start():m.start() + len(text)] for m in re.finditer(re.escape(text), joined)]
+    return [list({id(c): c for c in at[m.start():m.end()]}.values()) for m in re.finditer(re.escape(text), joined)]
 
 
 def test_short_labels_and_numbers_are_never_broken_across_lines(pdf):
@@ -168,3 +169,62 @@ def test_an_english_report_says_table(make_source):
     text = html_page(make_source, {"language": "en"}, "See [](#tbl-x).\n\nTable: Members {#tbl-x}\n\n| a |\n| --- |\n| 1 |\n")
     assert '<span class="tbl-num">Table 1</span> Members' in text
     assert '<a class="xref" href="#tbl-x">Table 1</a>' in text
+
+
+# --- the sample report of this repository ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    """The repository's own sample report, copied and typeset in one pass."""
+    import shutil
+    from pathlib import Path
+
+    project = Path(__file__).resolve().parents[1]
+    source = tmp_path_factory.mktemp("sample")
+    shutil.copy(project / "report.yaml", source)
+    for folder in ("sections", "assets"):
+        shutil.copytree(project / folder, source / folder)
+    result = build(BuildOptions(source=source, out=source / "build", formats=("pdf",), pdf_engine="single"))
+    assert result.ok, [str(d) for d in result.diagnostics.items]
+    report = load_report(source, Diagnostics())
+    with pdfplumber.open(source / "build" / "report.pdf") as document:
+        yield report, [(page, page.extract_text() or "") for page in document.pages]
+
+
+def short_cells(report) -> set[str]:
+    """The text of every table cell of the sample of at most 8 characters, or one number."""
+    from reportgen.markdown import inline_text
+
+    cells = set()
+    for section in report.sections:
+        tokens = section.tokens
+        for i, token in enumerate(tokens):
+            if token.type in ("th_open", "td_open"):
+                cells.add(inline_text(tokens[i + 1]))
+    return {c for c in cells if 1 < len(c) <= 8 or re.fullmatch(r"[\d,.%+-]{2,}", c)}
+
+
+def test_the_samples_tables_are_numbered_and_keep_short_cells_on_one_line(sample):
+    report, pages = sample
+    # The chapters follow the last page of the front matter (contents, lists, progress list).
+    first = 1 + max(i for i, (_, text) in enumerate(pages) if re.search(r"^(目录|图目录|表目录|编写进度)$", text, re.M))
+    captions = [int(m) for _, text in pages[first:] for m in re.findall(r"^表 (\d+)\s", text, re.M)]
+    assert captions == list(range(1, 16))
+    body = [page for page, _ in pages[first:]]
+    checked = 0
+    for cell in short_cells(report):
+        for page in body:
+            for run in runs(page, cell):
+                if abs(run[0]["size"] - 9.5) < 0.3:  # set at the tables' size, not in running text
+                    assert len({round(c["top"]) for c in run}) == 1, f"{cell!r} is broken across lines"
+                    checked += 1
+    assert checked > 100
+
+
+def test_the_samples_cross_references_name_the_right_table_and_page(sample):
+    _, pages = sample
+    text = re.sub(r"\s+", "", "".join(t for _, t in pages))
+    income = page_of(pages, "表 3　2026 年 1–10 月收入明细")
+    assert f"见图1（第{page_of(pages, '图 1　2021–2026 年度收入与支出')}页）" in text
+    assert f"中表3（第{income}页）的年度合作伙伴赞助" in text
