@@ -74,6 +74,7 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
         return result
     progress.stage("drawing charts")
     figures = draw_figures(report, edition, options.out / ".cache" / "charts", site="html" in options.formats)
+    check_references(report, edition, figures, diags)
     pending = render_outputs(report, edition, figures, options, diags, progress, review)
     if diags.failed(options.strict):
         return result
@@ -230,6 +231,23 @@ def _chart_data(spec, word: str) -> str:
     return (f'<details class="chart-data"><summary>{htmlmod.escape(summary)}</summary>\n<div class="table-wrap">'
             f'<table class="three-line">\n<thead><tr><th>{htmlmod.escape(spec.x)}</th>{head}</tr></thead>\n'
             f"<tbody>\n{rows}</tbody>\n</table></div></details>\n")
+
+
+def check_references(report: Report, edition: Edition, figures: dict[int, Figure], diags: Diagnostics) -> None:
+    """A cross-reference to a figure or table the edition leaves out is a warning: the
+    reference prints "表 ?" (the reader already warned about ids that exist nowhere)."""
+    from reportgen.reader import label_ids
+
+    known, shown = label_ids(report, Diagnostics()), {fig.label for fig in figures.values()}
+    for view in edition.views:
+        for token in view.tokens:
+            for child in token.children or []:
+                anchor = child.meta.get("anchor", "") if child.type == "link_open" else ""
+                if anchor in known and anchor not in shown:
+                    line = child.meta.get("line")
+                    diags.warning(view.section.path, None if line is None else view.section.body_line + line - 1,
+                                  f"'{anchor}' is in a part the {edition.name} edition leaves out; the reference"
+                                  " to it shows a question mark")
 
 
 def figure_labels(report: Report, figures: dict[int, Figure]) -> dict[str, Label]:

@@ -228,3 +228,11 @@ def test_the_samples_cross_references_name_the_right_table_and_page(sample):
     income = page_of(pages, "表 3　2026 年 1–10 月收入明细")
     assert f"见图1（第{page_of(pages, '图 1　2021–2026 年度收入与支出')}页）" in text
     assert f"中表3（第{income}页）的年度合作伙伴赞助" in text
+
+
+def test_a_reference_to_a_table_the_public_edition_leaves_out_is_a_warning(make_source):
+    source = make_source({"a.md": "# ✅甲\n\n见[](#tbl-plan)。\n", "b.md": "# ✍️乙\n\n表：计划 {#tbl-plan}\n\n| 项 |\n| --- |\n| 一 |\n"})
+    result = build(BuildOptions(source=source, out=source / "build", formats=("html",), edition="public"))
+    assert any(str(d).startswith("sections/a.md:3: warning: 'tbl-plan' is in a part the public edition leaves out")
+               for d in result.diagnostics.items), [str(d) for d in result.diagnostics.items]
+    assert "表 ?" in (source / "build" / "html" / "a.html").read_text(encoding="utf-8")
