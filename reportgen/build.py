@@ -17,7 +17,7 @@ from pathlib import Path
 from reportgen import charts, fonts, messages, output, remote, templates, translations
 from reportgen.editions import Edition, SectionView, select
 from reportgen.errors import Diagnostics
-from reportgen.markdown import RenderContext, make_parser, render
+from reportgen.markdown import Label, RenderContext, inline_text, make_parser, render
 from reportgen.model import Manifest, Report
 from reportgen.reader import load_report
 from reportgen.sanitize import clean_fragment
@@ -94,7 +94,9 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
     for p in passes:
         progress.stage("drawing charts")
         cache = cache_folder(p.options)
-        figures = draw_figures(p.report, p.edition, cache / "charts" if cache else None)
+        figures = draw_figures(p.report, p.edition, cache / "charts" if cache else None,
+                               site="html" in p.options.formats)
+        check_references(p.report, p.edition, figures, diags)
         try:
             pending += render_outputs(p.report, p.edition, figures, p.options, diags, progress, p.review, alternates)
         except templates.TemplateError as error:  # a source's template is its input like any other
@@ -235,43 +237,131 @@ def _write(path: Path, data: bytes) -> Path:
 
 @dataclass(frozen=True)
 class Figure:
+    """A numbered figure (a chart) or captioned table of the edition."""
+
     number: int
     html: str
+    """The chart's figure HTML; '' for a table, which its section renders."""
+    kind: str = "figure"
+    """``figure`` or ``table``."""
+    anchor: str = ""
+    """Its element id: the author's id, else ``fig-N`` / ``tbl-N``."""
+    title: str = ""
+    """Its caption as plain text, for the list of figures or tables."""
+    section_id: str = ""
+    label: str = ""
+    """The author's id that cross-references use, or ''."""
+    site_html: str = ""
+    """The chart's figure in the HTML edition (a drawing for phones beside the one for
+    wide screens, and the numbers as a table), when drawn; else `html` serves."""
 
 
-def draw_figures(report: Report, edition: Edition, cache: Path | None) -> dict[int, Figure]:
-    """id(chart fence token) → its numbered figure, in reading order of the edition."""
+def draw_figures(report: Report, edition: Edition, cache: Path | None, site: bool = False) -> dict[int, Figure]:
+    """id(chart fence or captioned table_open token) → its numbered figure or table,
+    numbered across the report in reading order of the edition; with ``site``, charts
+    are also drawn for the HTML edition's narrow screens."""
     figures: dict[int, Figure] = {}
     word = "图" if report.manifest.language.lower().startswith("zh") else "Figure"
+    counts = {"figure": 0, "table": 0}
+    taken: set[str] = set()
     for view in edition.views:
         for token in view.tokens:
             spec = token.meta.get("chart") if token.type == "fence" else None
-            if spec is None:
+            caption = token.meta.get("caption") if token.type == "table_open" else None
+            if spec is None and caption is None:
                 continue
-            number = len(figures) + 1
-            language = report.manifest.language
-            svg = charts.cached_svg(charts.spec_key(spec, language), lambda s=spec: charts.chart_svg(s, language), cache)
-            figures[id(token)] = Figure(number, _figure_html(number, word, spec, svg))
+            kind = "figure" if spec is not None else "table"
+            counts[kind] += 1
+            number = counts[kind]
+            label = (spec.id if spec is not None else caption.id) or ""
+            label = "" if label in taken else label  # the reader warned; the first keeps it
+            taken.add(label)
+            anchor = label or f"{'fig' if spec is not None else 'tbl'}-{number}"
+            common = dict(kind=kind, anchor=anchor, section_id=view.section.id, label=label)
+            if caption is not None:
+                figures[id(token)] = Figure(number, "", title=inline_text(caption.inline), **common)
+                continue
+            svg = _chart(spec, report.manifest.language, cache)
+            narrow = _chart(spec, report.manifest.language, cache, narrow=True) if site else ""
+            figures[id(token)] = Figure(number, _figure_html(number, word, spec, svg, anchor),
+                                        title=spec.caption or spec.title or "", **common,
+                                        site_html=_figure_html(number, word, spec, svg, anchor, narrow) if site else "")
     return figures
 
 
-def _figure_html(number: int, word: str, spec, svg: str) -> str:
+def _chart(spec, language: str, cache: Path | None, narrow: bool = False) -> str:
+    key = charts.spec_key(spec, language, narrow)
+    return charts.cached_svg(key, lambda: charts.chart_svg(spec, language, narrow), cache)
+
+
+def _figure_html(number: int, word: str, spec, svg: str, anchor: str, narrow: str = "") -> str:
+    """The figure; with a ``narrow`` drawing (the HTML edition), the style sheet shows
+    whichever fits the figure's width, and the numbers follow as a table."""
     caption = spec.caption or spec.title or ""
     sep = " " if word == "Figure" else "　"
-    return (f'<figure class="chart" id="fig-{number}">\n<div class="chart-svg">{svg}</div>\n'
+    drawings = f'<div class="chart-svg">{svg}</div>\n'
+    if narrow:
+        drawings = (f'<div class="chart-svg chart-wide">{svg}</div>\n'
+                    f'<div class="chart-svg chart-narrow" data-pagefind-ignore="all">{narrow}</div>\n')
+    return (f'<figure class="chart" id="{htmlmod.escape(anchor)}">\n{drawings}'
             f'<figcaption><span class="fig-num">{word} {number}</span>{sep}{htmlmod.escape(caption)}</figcaption>\n'
-            "</figure>\n")
+            + (_chart_data(spec, word) if narrow else "") + "</figure>\n")
+
+
+def _chart_data(spec, word: str) -> str:
+    """The chart's numbers as a table that opens on request: for screen readers, for
+    copying, and for reading exact values a drawing rounds."""
+    zh = word == "图"
+    summary = ("数据表" if zh else "Data") + (f"（单位：{spec.unit}）" if zh and spec.unit else
+                                           f" ({spec.unit})" if spec.unit else "")
+    head = "".join(f'<th class="nw num">{htmlmod.escape(label)}</th>' for label in spec.labels)
+    rows = "".join(
+        f'<tr><td class="nw">{htmlmod.escape(row[0])}</td>'
+        + "".join(f'<td class="nw num">{value:,}</td>' for value in row[1:]) + "</tr>\n"
+        for row in spec.rows)
+    return (f'<details class="chart-data"><summary>{htmlmod.escape(summary)}</summary>\n<div class="table-wrap">'
+            f'<table class="three-line">\n<thead><tr><th>{htmlmod.escape(spec.x)}</th>{head}</tr></thead>\n'
+            f"<tbody>\n{rows}</tbody>\n</table></div></details>\n")
+
+
+def check_references(report: Report, edition: Edition, figures: dict[int, Figure], diags: Diagnostics) -> None:
+    """A cross-reference to a figure or table the edition leaves out is a warning: the
+    reference prints "表 ?" (the reader already warned about ids that exist nowhere)."""
+    from reportgen.reader import label_ids
+
+    known, shown = label_ids(report, Diagnostics()), {fig.label for fig in figures.values()}
+    for view in edition.views:
+        for token in view.tokens:
+            for child in token.children or []:
+                anchor = child.meta.get("anchor", "") if child.type == "link_open" else ""
+                if anchor in known and anchor not in shown:
+                    line = child.meta.get("line")
+                    diags.warning(view.section.path, None if line is None else view.section.body_line + line - 1,
+                                  f"'{anchor}' is in a part the {edition.name} edition leaves out; the reference"
+                                  " to it shows a question mark")
+
+
+def figure_labels(report: Report, figures: dict[int, Figure]) -> dict[str, Label]:
+    """Author's id → what a cross-reference to it prints and where it links."""
+    zh = report.manifest.language.lower().startswith("zh")
+    words = {"figure": "图" if zh else "Figure", "table": "表" if zh else "Table"}
+    return {fig.label: Label(f"{words[fig.kind]} {fig.number}", fig.anchor, fig.section_id)
+            for fig in figures.values() if fig.label}
 
 
 # --- section bodies -----------------------------------------------------------------
 
 
-def section_html(report: Report, view: SectionView, mode: str, edition: str, figures: dict[int, Figure]) -> str:
-    """The body HTML of one section for ``mode`` (``html`` page or ``pdf`` chapter), sanitised."""
-    return clean_fragment(rendered_html(report, view, mode, edition, figures))
+def section_html(report: Report, view: SectionView, mode: str, edition: str, figures: dict[int, Figure],
+                 label_pages: dict[str, int] | None = None) -> str:
+    """The body HTML of one section for ``mode`` (``html`` page or ``pdf`` chapter), sanitised;
+    ``label_pages`` gives the PDF pages of figures and tables when the typesetter cannot
+    count them (a chapter of the book)."""
+    return clean_fragment(rendered_html(report, view, mode, edition, figures, label_pages))
 
 
-def rendered_html(report: Report, view: SectionView, mode: str, edition: str, figures: dict[int, Figure]) -> str:
+def rendered_html(report: Report, view: SectionView, mode: str, edition: str, figures: dict[int, Figure],
+                  label_pages: dict[str, int] | None = None) -> str:
     """The body HTML exactly as the Markdown renderer wrote it, before the sanitiser."""
     md = _parser(report)
     ctx = RenderContext(
@@ -280,10 +370,15 @@ def rendered_html(report: Report, view: SectionView, mode: str, edition: str, fi
         section_id=view.section.id,
         pages=report.aliases | {s.path: s.id for s in report.sections},
         headings={id(view.section.tokens[h.token_range[0]]): h for h in view.headings},
-        figures={key: fig.html for key, fig in figures.items()},
+        figures={key: (fig.site_html if mode == "html" and fig.site_html else fig.html)
+                 for key, fig in figures.items() if fig.kind == "figure"},
         language=report.manifest.language,
         markers=report.manifest.markers,
         files=SITE_FILES if mode == "html" else "",
+        tables={key: fig.number for key, fig in figures.items() if fig.kind == "table"},
+        table_style=report.manifest.table_style,
+        labels=figure_labels(report, figures),
+        label_pages=label_pages,
     )
     return render(md, view.tokens, view.section.env, ctx)
 
@@ -309,8 +404,10 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
     if chapters is None:
         chapters = pdf_chapters(report, edition, figures)
     toc = toc_entries(edition, "pdf", report.manifest)
+    lists = figure_lists(report, figures)
     if toc_pages is not None:
         toc = [dict(entry, page=toc_pages.get(entry["target"], "")) for entry in toc]
+        lists = [dict(fl, entries=[dict(e, page=toc_pages.get(e["target"], "")) for e in fl["entries"]]) for fl in lists]
     return templates.render(
         report.source, "pdf.html",
         report=report, manifest=report.manifest, edition=edition.name, chapters=chapters, toc=toc,
@@ -319,16 +416,34 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
         words=messages.words(report.manifest.language), css=fonts.for_language(templates.read(report.source, "print.css"),
                                                                 report.manifest.language),
         created=source_date(report) if dated else None, logo=_logo(report), front=front, page_numbers=page_numbers,
-        colophon=colophon, review=review,
+        colophon=colophon, review=review, lists=lists,
     )
 
 
-def pdf_chapters(report: Report, edition: Edition, figures) -> list:
+def figure_lists(report: Report, figures) -> list[dict]:
+    """The lists of figures and tables report.yaml asks for (``lists:``), in its order."""
+    zh = report.manifest.language.lower().startswith("zh")
+    names = {"figures": ("figure", "图目录" if zh else "List of Figures", "图" if zh else "Figure"),
+             "tables": ("table", "表目录" if zh else "List of Tables", "表" if zh else "Table")}
+    lists = []
+    for name in report.manifest.lists:
+        kind, title, word = names[name]
+        entries = [{"label": f"{word} {fig.number}", "title": fig.title, "target": fig.anchor}
+                   for fig in figures.values() if fig.kind == kind]
+        if entries:
+            lists.append({"title": title, "entries": entries})
+    return lists
+
+
+def pdf_chapters(report: Report, edition: Edition, figures, label_pages: dict[str, int] | None = None,
+                 only: set[int] | None = None) -> list:
+    """The chapters of the PDF (those at the indexes in ``only``, when given)."""
     from reportgen import pdf
 
-    return [pdf.Chapter(v.section.id, v.section.title, section_html(report, v, "pdf", edition.name, figures),
+    return [pdf.Chapter(v.section.id, v.section.title, section_html(report, v, "pdf", edition.name, figures,
+                                                                    label_pages),
                         _own_language(report, v.section))
-            for v in edition.views]
+            for i, v in enumerate(edition.views) if only is None or i in only]
 
 
 def _own_language(report: Report, section) -> str | None:
@@ -350,11 +465,22 @@ def start_pdf(report: Report, edition: Edition, figures, diags: Diagnostics, cac
 def _start_book(report, edition, figures, diags, cache: Path, review, progress=None):
     from reportgen import book
 
-    chapters = pdf_chapters(report, edition, figures)
-    # Parts carry no date (binding sets it), so touching a file does not invalidate them.
-    parts_html = [print_document(report, edition, figures, chapters=[c], front=False, page_numbers=False,
-                                 colophon=False, review=review if i == 0 else None, dated=False)
-                  for i, c in enumerate(chapters)]
+    # Cross-references print their page; a chapter cannot count pages of the others, so
+    # chapters are typeset first with a placeholder and those that cite figures or
+    # tables again once the pages are known (both cached by their HTML).
+    chapters = pdf_chapters(report, edition, figures, label_pages={})
+    citing = {i for i, c in enumerate(chapters) if 'class="xref"' in c.html}
+
+    def part_html(chapter, i: int) -> str:
+        # Parts carry no date (binding sets it), so touching a file does not invalidate them.
+        return print_document(report, edition, figures, chapters=[chapter], front=False, page_numbers=False,
+                              colophon=False, review=review if i == 0 else None, dated=False)
+
+    def with_pages(pages: dict[str, int]) -> dict[int, book.Job]:
+        again = pdf_chapters(report, edition, figures, label_pages=pages, only=citing)
+        return {i: book.job(part_html(c, i), report.source, c.title) for i, c in zip(sorted(citing), again)}
+
+    parts_html = [part_html(c, i) for i, c in enumerate(chapters)]
     colophon = print_document(report, edition, figures, chapters=[], front=False, page_numbers=False, dated=False)
     if "<body" in colophon and _has_content(colophon):
         parts_html.append(colophon)
@@ -362,19 +488,26 @@ def _start_book(report, edition, figures, diags, cache: Path, review, progress=N
     jobs = [book.job(html, report.source, name) for html, name in zip(parts_html, names)]
     placeholder = book.job(_front(report, edition, figures, {}), report.source, "contents")
     waiting = book.start([placeholder] + jobs, cache / "pdf", progress=progress)
-    return lambda: _finish_book(report, edition, figures, diags, cache, waiting())
+    return lambda: _finish_book(report, edition, figures, diags, cache, waiting(), with_pages)
 
 
-def _finish_book(report, edition, figures, diags, cache: Path, typeset) -> bytes:
-    """With the chapters typeset: the front matter with real page numbers, then binding."""
+def _finish_book(report, edition, figures, diags, cache: Path, typeset, with_pages) -> bytes:
+    """With the chapters typeset: the chapters citing figures or tables and the front
+    matter again with real page numbers, then binding."""
     from reportgen import book
 
     front_pages, parts = typeset[0][0].pages, typeset[1:]
     for _ in range(3):  # the contents' length decides where chapters start; settles at once in practice
         pages = _anchor_pages(parts, front_pages)
+        redo = with_pages(pages)
+        lengths = [parts[i][0].pages for i in redo]
+        for i, result in zip(redo, book.typeset_all(list(redo.values()), cache / "pdf")):
+            parts[i] = result
+        moved = lengths != [parts[i][0].pages for i in redo]
+        pages = _anchor_pages(parts, front_pages)
         front_job = book.job(_front(report, edition, figures, pages), report.source)
         front = book.typeset_all([front_job], cache / "pdf")[0]
-        if front[0].pages == front_pages:
+        if front[0].pages == front_pages and not moved:
             break
         front_pages = front[0].pages
     for part, _ in [front] + parts:
@@ -390,8 +523,9 @@ def _finish_book(report, edition, figures, diags, cache: Path, typeset) -> bytes
 
 def _front(report, edition, figures, pages: dict[str, int]) -> str:
     """Cover, progress list and contents; page numbers given (placeholders when unknown)."""
-    toc_pages = {entry["target"]: pages.get(entry["target"], 888)
-                 for entry in toc_entries(edition, "pdf", report.manifest)}
+    targets = [entry["target"] for entry in toc_entries(edition, "pdf", report.manifest)]
+    targets += [fig.anchor for fig in figures.values()]
+    toc_pages = {target: pages.get(target, 888) for target in targets}
     return print_document(report, edition, figures, chapters=[], toc_pages=toc_pages, page_numbers=False,
                           colophon=False, dated=False)
 

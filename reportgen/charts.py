@@ -44,13 +44,13 @@ from reportgen import confine, yamlio
 
 from reportgen import fonts
 
-STYLE_VERSION = 1
+STYLE_VERSION = 2
 """Bump when the drawing changes, so cached SVGs are redrawn."""
 
 TYPES = ("bar", "barh", "line", "pie", "stacked")
 """Allowed values of a chart block's ``type``."""
 
-KEYS = ("type", "title", "caption", "data", "x", "y", "labels", "unit")
+KEYS = ("type", "title", "caption", "data", "x", "y", "labels", "unit", "id")
 """Allowed keys of a chart block."""
 
 DATA_SUFFIXES = (".csv", ".yaml", ".yml")
@@ -73,9 +73,42 @@ STATUS_COLOURS = {
 Number = int | float
 Row = tuple[Any, ...]
 
-_WIDTH_PT = fonts.FIGSIZE[0] * 72
-_AXES_WIDTH_PT = _WIDTH_PT - 80  # a guess at the room left after tick labels
 _VALUE_FONTSIZE = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    """How one drawing of a report chart is set: for the page column or for a phone."""
+
+    width: float
+    """Figure width in inches (a viewBox unit is a point)."""
+    text: float
+    """Size of tick labels, the unit and the legend, in points of the figure."""
+    value: float
+    """Size of the values printed on bars and wedges."""
+    fmt: Callable[[float], str]
+    """A value as a tick or label shows it (`number_format`)."""
+    label_chars: int
+    """Longest category label before it is cut with '…'."""
+
+    @property
+    def axes_width(self) -> float:
+        """A guess at the room left for the plot after the tick labels, in points."""
+        return self.width * 72 - (80 if self.width >= fonts.FIGSIZE[0] else 60)
+
+
+NARROW_WIDTH = 3.5
+"""Width in inches of the drawing for narrow screens: at the 328 px a 360 px wide phone
+gives a figure, its 9.5 pt labels are drawn about 12 px tall (the page-width drawing's
+9 pt would be 6 px)."""
+
+
+def look(language: str = "zh-CN", narrow: bool = False) -> Look:
+    """The look of a report chart in `language`, drawn for the page or for a phone."""
+    fmt = number_format(language)
+    if narrow:
+        return Look(NARROW_WIDTH, 9.5, 9.0, fmt, 10)
+    return Look(fonts.FIGSIZE[0], 9.0, _VALUE_FONTSIZE, fmt, 24)
 
 
 # ---------------------------------------------------------------- the spec
@@ -108,6 +141,8 @@ class ChartSpec:
     source: str | None
     """Data file as a POSIX path relative to the report root (symlinks
     resolved; track it to redraw when the data changes), or None for inline data."""
+    id: str = ""
+    """The author's id (``fig-…``) that cross-references name the figure by, or ''."""
 
     @property
     def categories(self) -> list[str]:
@@ -163,7 +198,17 @@ def parse_chart(text: str, root: pathlib.Path) -> ChartSpec:
         unit=_text(doc, "unit", lines),
         rows=rows,
         source=source,
+        id=_figure_id(doc, lines),
     )
+
+
+def _figure_id(doc: dict, lines: _Lines) -> str:
+    value = doc.get("id")
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not re.fullmatch(r"fig-(?!\d+$)[\w-]+", value):
+        raise ChartError(f"'id' must be fig- and a name, e.g. fig-audience; got {value!r}", lines.key("id"))
+    return value
 
 
 def _load_yaml(text: str) -> dict:
@@ -449,32 +494,50 @@ def _check_pie(y: tuple[str, ...], rows: tuple[Row, ...], lines: _Lines) -> None
 # ---------------------------------------------------------------- report charts
 
 
-def chart_svg(spec: ChartSpec, language: str = "zh-CN") -> str:
+def chart_svg(spec: ChartSpec, language: str = "zh-CN", narrow: bool = False) -> str:
     """Draw `spec` (as `parse_chart` validated it) and return inlineable SVG text.
 
-    `language` becomes the SVG's ``lang`` attribute and is part of the id salt.
+    `language` sets how values are written (`number_format`), becomes the SVG's
+    ``lang`` attribute and is part of the id salt; `narrow` draws the layout for
+    phones (`NARROW_WIDTH`, larger type relative to the figure).
     """
     draw = _DRAWERS[spec.type]
-    with _figure(_figure_height(spec)) as fig:
-        draw(fig, fig.add_subplot(), spec)
-        return _svg(fig, title=spec.title or spec.caption, key=spec_key(spec, language), language=language)
+    chosen = look(language, narrow)
+    sizes = {"xtick.labelsize": chosen.text, "ytick.labelsize": chosen.text, "legend.fontsize": chosen.text,
+             "axes.labelsize": chosen.text}
+    with _figure(_figure_height(spec, chosen), chosen.width) as fig, _rc(sizes):
+        draw(fig, fig.add_subplot(), spec, chosen)
+        return _svg(fig, title=spec.title or spec.caption or spec.type, key=spec_key(spec, language, narrow),
+                    language=language)
 
 
-def _figure_height(spec: ChartSpec) -> float:
-    """Taller than usual only where rows stack vertically: barh bars, a long pie legend."""
+@contextlib.contextmanager
+def _rc(params: dict):
+    import matplotlib
+
+    with matplotlib.rc_context(params):
+        yield
+
+
+def _figure_height(spec: ChartSpec, chosen: Look) -> float:
+    """Taller than usual only where rows stack vertically: barh bars, a long pie legend;
+    the narrow drawing keeps about the page drawing's proportions, a little taller."""
+    narrow = chosen.width < fonts.FIGSIZE[0]
     if spec.type == "barh":
-        return _row_height(len(spec.rows) * len(spec.y))
+        return _row_height(len(spec.rows) * len(spec.y)) * (1.15 if narrow else 1)
     if spec.type == "pie":
+        if narrow:  # legend below the pie, two columns
+            return 2.6 + 0.2 * math.ceil(len(spec.rows) / 2)
         legend_rows = math.ceil(len(spec.rows) / _pie_legend_columns(len(spec.rows)))
         return max(fonts.FIGSIZE[1], 0.19 * legend_rows + 0.8)
-    return fonts.FIGSIZE[1]
+    return 3.2 if narrow else fonts.FIGSIZE[1]
 
 
 def _pie_legend_columns(slices: int) -> int:
     return 1 if slices <= 12 else 2
 
 
-def _draw_bar(fig, ax, spec: ChartSpec) -> None:
+def _draw_bar(fig, ax, spec: ChartSpec, chosen: Look) -> None:
     n = len(spec.y)
     width = 0.8 / n
     positions = range(len(spec.rows))
@@ -482,39 +545,39 @@ def _draw_bar(fig, ax, spec: ChartSpec) -> None:
     for i, label in enumerate(spec.labels):
         offsets = [p - 0.4 + width * (i + 0.5) for p in positions]
         containers.append(ax.bar(offsets, spec.series(i), width * 0.9, label=label))
-    _category_axis(ax, "x", spec.categories)
-    _value_axis(ax, "y", spec.unit)
-    if _fits_across(spec, slot_pt=_AXES_WIDTH_PT / len(spec.rows) * 0.8 / n):
+    _category_axis(ax, "x", spec.categories, chosen)
+    _value_axis(ax, "y", spec.unit, chosen=chosen)
+    if _fits_across(spec, chosen.axes_width / len(spec.rows) * 0.8 / n, chosen):
         for i, container in enumerate(containers):
-            _label_bars(ax, container, spec.series(i))
+            _label_bars(ax, container, spec.series(i), chosen)
     _legend(fig, spec.labels)
 
 
-def _draw_barh(fig, ax, spec: ChartSpec) -> None:
+def _draw_barh(fig, ax, spec: ChartSpec, chosen: Look) -> None:
     n = len(spec.y)
     height = 0.8 / n
     positions = range(len(spec.rows))
     for i, label in enumerate(spec.labels):
         offsets = [p - 0.4 + height * (i + 0.5) for p in positions]
         container = ax.barh(offsets, spec.series(i), height * 0.9, label=label)
-        _label_bars(ax, container, spec.series(i))  # the figure grows with the rows, so labels fit
-    _category_axis(ax, "y", spec.categories)
-    _value_axis(ax, "x", spec.unit)
+        _label_bars(ax, container, spec.series(i), chosen)  # the figure grows with the rows, so labels fit
+    _category_axis(ax, "y", spec.categories, chosen)
+    _value_axis(ax, "x", spec.unit, chosen=chosen)
     _legend(fig, spec.labels)
 
 
-def _draw_line(fig, ax, spec: ChartSpec) -> None:
+def _draw_line(fig, ax, spec: ChartSpec, chosen: Look) -> None:
     positions = list(range(len(spec.rows)))
     marker = "o" if len(positions) <= 30 else None
     for i, label in enumerate(spec.labels):
         ax.plot(positions, spec.series(i), marker=marker, label=label)
-    _category_axis(ax, "x", spec.categories)
+    _category_axis(ax, "x", spec.categories, chosen)
     ax.set_xlim(-0.3, len(positions) - 0.7)
-    _value_axis(ax, "y", spec.unit)
+    _value_axis(ax, "y", spec.unit, chosen=chosen)
     _legend(fig, spec.labels)
 
 
-def _draw_stacked(fig, ax, spec: ChartSpec) -> None:
+def _draw_stacked(fig, ax, spec: ChartSpec, chosen: Look) -> None:
     positions = range(len(spec.rows))
     bottom = [0] * len(spec.rows)
     container = None
@@ -522,16 +585,16 @@ def _draw_stacked(fig, ax, spec: ChartSpec) -> None:
         values = spec.series(i)
         container = ax.bar(positions, values, 0.65, bottom=bottom, label=label)
         bottom = [b + v for b, v in zip(bottom, values)]
-    _category_axis(ax, "x", spec.categories)
-    _value_axis(ax, "y", spec.unit)
-    totals = [_fmt(t) for t in bottom]
-    if _texts_fit(totals, _AXES_WIDTH_PT / len(spec.rows) * 0.9):
+    _category_axis(ax, "x", spec.categories, chosen)
+    _value_axis(ax, "y", spec.unit, chosen=chosen)
+    totals = [chosen.fmt(t) for t in bottom]
+    if _texts_fit(totals, chosen.axes_width / len(spec.rows) * 0.9, chosen.value):
         # Totals on top of the last layer; the segments are read against the grid.
-        ax.bar_label(container, labels=totals, padding=2, fontsize=_VALUE_FONTSIZE)
+        ax.bar_label(container, labels=totals, padding=2, fontsize=chosen.value)
     _legend(fig, spec.labels)
 
 
-def _draw_pie(fig, ax, spec: ChartSpec) -> None:
+def _draw_pie(fig, ax, spec: ChartSpec, chosen: Look) -> None:
     values = spec.series(0)
     total = sum(values)
     colours = [fonts.PALETTE[i % len(fonts.PALETTE)] for i in range(len(values))]
@@ -542,14 +605,17 @@ def _draw_pie(fig, ax, spec: ChartSpec) -> None:
         pctdistance=0.72,
         startangle=90,
         counterclock=False,
-        textprops={"fontsize": _VALUE_FONTSIZE},
+        textprops={"fontsize": chosen.value},
     )
     for text, colour in zip(percents, colours):
         text.set_color(_contrasting_text(colour))
     ax.set_aspect("equal")
     legend = [f"{_shorten(c, 14)}  {_percent(100 * v / total)}" for c, v in zip(spec.categories, values)]
-    # The figure grows to fit the legend's rows (_figure_height).
-    fig.legend(wedges, legend, loc="outside right center", ncols=_pie_legend_columns(len(legend)))
+    # The figure grows to fit the legend's rows (_figure_height); on a phone it goes below.
+    if chosen.width < fonts.FIGSIZE[0]:
+        fig.legend(wedges, legend, loc="outside lower center", ncols=2)
+    else:
+        fig.legend(wedges, legend, loc="outside right center", ncols=_pie_legend_columns(len(legend)))
 
 
 _DRAWERS = {"bar": _draw_bar, "barh": _draw_barh, "line": _draw_line, "pie": _draw_pie, "stacked": _draw_stacked}
@@ -708,10 +774,11 @@ def _empty_svg(message: str, kind: str, data: object) -> str:
 # ---------------------------------------------------------------- axes and labels
 
 
-def _category_axis(ax, axis: str, labels: list[str]) -> None:
+def _category_axis(ax, axis: str, labels: list[str], chosen: Look | None = None) -> None:
     """Category ticks without tick marks; rotated or thinned when crowded."""
+    chosen = chosen or look()
     positions = list(range(len(labels)))
-    shown = [_shorten(label, 24) for label in labels]
+    shown = [_shorten(label, chosen.label_chars) for label in labels]
     if axis == "y":
         ax.set_yticks(positions, shown)
         ax.invert_yaxis()  # first row on top, as in the source table
@@ -720,46 +787,54 @@ def _category_axis(ax, axis: str, labels: list[str]) -> None:
         return
     ax.tick_params(axis="x", length=0)
     ax.xaxis.grid(False)
-    step = max(1, math.ceil(len(labels) / 24))  # no more than ~24 labels
+    step = max(1, math.ceil(len(labels) / (24 if chosen.width >= fonts.FIGSIZE[0] else 12)))  # not too many
     ax.set_xticks(positions[::step], shown[::step])
-    slot = _AXES_WIDTH_PT / len(labels) * step
-    if max(_text_width_pt(s, 9) for s in shown) > slot * 0.95:
+    slot = chosen.axes_width / len(labels) * step
+    if max(_text_width_pt(s, chosen.text) for s in shown) > slot * 0.95:
         for text in ax.get_xticklabels():
             text.set_rotation(35)
             text.set_horizontalalignment("right")
             text.set_rotation_mode("anchor")
 
 
-def _value_axis(ax, axis: str, unit: str, integer: bool = False) -> None:
-    """Thousands-separated value ticks; the unit at the axis end, written horizontally."""
+def _value_axis(ax, axis: str, unit: str, integer: bool = False, chosen: Look | None = None) -> None:
+    """Value ticks written for the report's language; the unit at the axis end, written
+    horizontally; an axis of values that are never negative starts at zero."""
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+    chosen = chosen or look()
     target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_formatter(FuncFormatter(lambda value, _pos: _fmt(value)))
+    target.set_major_formatter(FuncFormatter(lambda value, _pos: chosen.fmt(value)))
     # Fewer steps across: "10,500 12,000 13,500" would crowd a 16 cm column.
-    target.set_major_locator(MaxNLocator(nbins=6 if axis == "x" else "auto", integer=integer))
+    target.set_major_locator(MaxNLocator(nbins=6 if axis == "x" or chosen.width < fonts.FIGSIZE[0] else "auto",
+                                         integer=integer))
     if axis == "y":
         ax.margins(y=0.12)  # headroom for the value labels above bars
+        if ax.dataLim.y0 >= 0:
+            ax.set_ylim(bottom=0)  # the margin would otherwise take a count below zero
         if unit:
             # Horizontal above the axis: rotated 90°, Chinese reads sideways.
-            ax.text(0, 1.03, unit, transform=ax.transAxes, ha="right", va="bottom", fontsize=9)
+            ax.text(0, 1.03, unit, transform=ax.transAxes, ha="right", va="bottom", fontsize=chosen.text)
     else:
         ax.margins(x=0.12)
+        if ax.dataLim.x0 >= 0:
+            ax.set_xlim(left=0)
         if unit:
             ax.set_xlabel(unit, loc="right")
 
 
-def _label_bars(ax, container, values: list[Number]) -> None:
-    ax.bar_label(container, labels=[_fmt(v) for v in values], padding=2, fontsize=_VALUE_FONTSIZE)
+def _label_bars(ax, container, values: list[Number], chosen: Look | None = None) -> None:
+    chosen = chosen or look()
+    ax.bar_label(container, labels=[chosen.fmt(v) for v in values], padding=2, fontsize=chosen.value)
 
 
-def _fits_across(spec: ChartSpec, slot_pt: float) -> bool:
-    texts = [_fmt(v) for i in range(len(spec.y)) for v in spec.series(i)]
-    return _texts_fit(texts, slot_pt)
+def _fits_across(spec: ChartSpec, slot_pt: float, chosen: Look) -> bool:
+    texts = [chosen.fmt(v) for i in range(len(spec.y)) for v in spec.series(i)]
+    return _texts_fit(texts, slot_pt, chosen.value)
 
 
-def _texts_fit(texts: list[str], slot_pt: float) -> bool:
-    return max(_text_width_pt(t, _VALUE_FONTSIZE) for t in texts) <= slot_pt * 1.1
+def _texts_fit(texts: list[str], slot_pt: float, size: float = _VALUE_FONTSIZE) -> bool:
+    return max(_text_width_pt(t, size) for t in texts) <= slot_pt * 1.1
 
 
 def _legend(fig, labels) -> None:
@@ -792,6 +867,21 @@ def _fmt(value: float) -> str:
     return f"{value:,.{digits}f}".rstrip("0").rstrip(".")
 
 
+def number_format(language: str) -> Callable[[float], str]:
+    """How values are written in a report in `language`: a Chinese reader counts in
+    万 and 亿 (90,000 → "9 万", 120,000,000 → "1.2 亿"); others read thousands separators."""
+    return _fmt_zh if language.lower().startswith("zh") else _fmt
+
+
+def _fmt_zh(value: float) -> str:
+    for scale, word in ((1e8, "亿"), (1e4, "万")):
+        if abs(value) >= scale:
+            scaled = value / scale
+            digits = 1 if abs(scaled) >= 100 else 2
+            return f"{scaled:,.{digits}f}".rstrip("0").rstrip(".") + f" {word}"
+    return _fmt(value)
+
+
 def _percent(p: float) -> str:
     return f"{p:.1f}%" if p < 10 else f"{p:.0f}%"
 
@@ -807,7 +897,7 @@ def _contrasting_text(colour: str) -> str:
 
 
 @contextlib.contextmanager
-def _figure(height: float = fonts.FIGSIZE[1]) -> Iterator[Any]:
+def _figure(height: float = fonts.FIGSIZE[1], width: float = fonts.FIGSIZE[0]) -> Iterator[Any]:
     """A house-style figure, cleared on exit.
 
     A bare `Figure` (not pyplot) is never registered in pyplot's global list,
@@ -816,7 +906,7 @@ def _figure(height: float = fonts.FIGSIZE[1]) -> Iterator[Any]:
     fonts.configure_matplotlib()
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(fonts.FIGSIZE[0], height), layout="constrained")
+    fig = Figure(figsize=(width, height), layout="constrained")
     try:
         with warnings.catch_warnings():
             # Text stays text in the SVG, so the page renderer's own font
@@ -877,9 +967,9 @@ def _inlineable(svg: str, title: str, language: str) -> str:
 # ---------------------------------------------------------------- cache
 
 
-def spec_key(spec: ChartSpec, language: str = "zh-CN") -> bytes:
-    """Stable cache key of a report chart: spec, data rows, style and matplotlib versions."""
-    return _key({"chart": dataclasses.asdict(spec), "language": language})
+def spec_key(spec: ChartSpec, language: str = "zh-CN", narrow: bool = False) -> bytes:
+    """Stable cache key of a report chart: spec, data rows, drawing, style and matplotlib versions."""
+    return _key({"chart": dataclasses.asdict(spec), "language": language, "narrow": narrow})
 
 
 def data_key(kind: str, data: object) -> bytes:

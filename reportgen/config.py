@@ -35,11 +35,14 @@ KEYS = {
     "translations": "translations: {path: '{dir}/{lang}/{name}'}",
     "public": "the folder images written from the site root (/image/x.png) are in; "
               "default: public, static or docs/public, whichever exists",
+    "tables": "how tables are ruled: {style: three-line|grid|plain}",
+    "lists": "lists after the PDF's contents: [figures, tables] (图目录, 表目录)",
 }
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 LANGUAGE_KEYS = ("title", "subtitle", "organisation", "author")
 #: Where site generators keep files served from the site root (VitePress, Hugo, VuePress).
 PUBLIC_FOLDERS = ("public", "static", "docs/public", "docs/.vuepress/public")
+LISTS = ("figures", "tables")
 UNFINISHED = ("omit", "placeholder")
 
 
@@ -100,6 +103,8 @@ class _Reader:
             max_file_size=self.max_file_size(),
             public=self.public(),
             **self.remote(),
+            table_style=self.table_style(),
+            lists=self.lists(),
         )
         fields.update(self.languages())
         return Manifest(**fields) if self.ok else None
@@ -246,6 +251,25 @@ class _Reader:
             budget = 20
         return {"remote_fetch": fetch, "remote_budget": float(budget)}
 
+    def table_style(self) -> str:
+        from reportgen.markdown import TABLE_STYLES
+
+        tables = self.data.get("tables") or {}
+        style = tables.get("style", TABLE_STYLES[0]) if isinstance(tables, dict) else None
+        if style not in TABLE_STYLES:
+            self.problem("tables", f"tables.style must be one of {', '.join(TABLE_STYLES)}, got {style!r}"
+                         if isinstance(tables, dict) else "'tables' must be a mapping: {style: three-line}")
+            return TABLE_STYLES[0]
+        return style
+
+    def lists(self) -> tuple[str, ...]:
+        value = self.data.get("lists") or []
+        value = [value] if isinstance(value, str) else value
+        if not isinstance(value, list) or not all(item in LISTS for item in value):
+            self.problem("lists", f"'lists' is a list of: {', '.join(LISTS)}, got {self.data.get('lists')!r}")
+            return ()
+        return tuple(dict.fromkeys(value))
+
     def languages(self) -> dict:
         """``languages`` and ``translations``; the first language is the source language."""
         value = self.data.get("languages")
@@ -319,6 +343,7 @@ def _one_pair(item) -> tuple:
 
 def _inside(source: Path, rel: str) -> bool:
     return (source / rel).resolve().is_relative_to(source.resolve())
+
 
 
 def parse_size(value) -> int | None:

@@ -84,6 +84,8 @@ def make_parser(markers: dict[Status, tuple[str, ...]]) -> MarkdownIt:
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=slugify)
     md.core.ruler.push("reserved_ids", _avoid_reserved_ids)
     md.core.ruler.push("check_links", _check_links)
+    md.core.ruler.push("table_captions", _table_captions)
+    md.core.ruler.push("table_layout", _table_layout)
     for name, rule in _RENDER_RULES.items():
         md.add_render_rule(name, rule)
     return md
@@ -145,8 +147,8 @@ def _looks_like_emoji(ch: str) -> bool:
     return ord(ch) >= 0x2190 and unicodedata.category(ch) == "So"
 
 
-#: Ids the page itself uses: the site's own (``rg-…``), footnotes' (``fn1``, ``fnref1-2``), figures' (``fig-1``).
-RESERVED_ID = re.compile(r"^(rg-.*|fn\d+|fnref\d+(-\d+)?|fig-\d+)$")
+#: Ids the page itself uses: the site's own (``rg-…``), footnotes' (``fn1``, ``fnref1-2``), figures' and tables' (``fig-1``, ``tbl-income``).
+RESERVED_ID = re.compile(r"^(rg-.*|fn\d+|fnref\d+(-\d+)?|fig-.*|tbl-.*)$")
 
 
 def _avoid_reserved_ids(state: StateCore) -> None:
@@ -380,7 +382,175 @@ def _page_target(env: dict, path: str) -> str | None:
     return existing or found[-len(tries)]  # else the path as written, from the report root or the file
 
 
+# --- tables: caption lines and column layout --------------------------------------
+
+TABLE_STYLES = ("three-line", "grid", "plain")
+"""How tables are ruled: ``three-line`` (三线表: a rule above and below the header
+row and one at the end, nothing else), ``grid`` (every cell boxed), ``plain`` (no rules)."""
+
+TABLE_CLASSES = TABLE_STYLES + ("landscape",)
+"""Classes a caption line's ``{…}`` may give its table."""
+
+#: A caption line: its own paragraph right before the table, "表：…", "表:…" or
+#: "Table: …", optionally ending in attributes such as ``{#tbl-income .grid}``.
+#: Read by hand, not with mdit-py-plugins' attrs_block: that would let a ``{…}``
+#: line set ids and classes on any block of an untrusted section.
+_CAPTION = re.compile(r"^(?:表\s*[:：]|table\s*:)\s*(?P<text>.*?)\s*(?:\{(?P<attrs>[^{}]*)\})?$", re.IGNORECASE | re.S)
+_CAPTION_PREFIX = re.compile(r"^\s*(?:表\s*[:：]|table\s*:)\s*", re.IGNORECASE)
+_CAPTION_ATTRS = re.compile(r"\s*\{[^{}]*\}\s*$")
+_ATTR = re.compile(r"#(?P<id>[^\s#.]+)|\.(?P<cls>[^\s#.]+)|(?P<other>\S+)")
+#: A referable id: ``fig-`` or ``tbl-`` and a name; bare numbers are the automatic ids.
+LABEL_ID = re.compile(r"^(fig|tbl)-(?!\d+$)[\w-]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class TableCaption:
+    """A table's caption line, read when the section is parsed."""
+
+    inline: Token
+    """The caption text, without the "表：" prefix and the attributes."""
+    id: str
+    """The author's id (``tbl-…``) to refer to the table by, or ''."""
+    classes: tuple[str, ...]
+    """Classes from `TABLE_CLASSES` for this table alone (its ruling, ``landscape``)."""
+
+
+def _table_captions(state: StateCore) -> None:
+    """A caption paragraph right before a table becomes the table's caption."""
+    tokens = state.tokens
+    i = 3
+    while i < len(tokens):
+        table, para, inline = tokens[i], tokens[i - 3], tokens[i - 2]
+        if (table.type == "table_open" and para.type == "paragraph_open" and tokens[i - 1].type == "paragraph_close"
+                and para.level == table.level and (match := _CAPTION.match(inline.content.strip()))):
+            line = inline.map[0] + 1 if inline.map else None
+            table.meta["caption"] = _read_caption(inline, match.group("attrs") or "", line, state.env)
+            del tokens[i - 3:i]
+            i -= 3
+        i += 1
+
+
+def _read_caption(inline: Token, attrs: str, line: int | None, env: dict) -> TableCaption:
+    children = list(inline.children or [])
+    if children and children[0].type == "text":
+        children[0].content = _CAPTION_PREFIX.sub("", children[0].content, count=1)
+    if attrs and children and children[-1].type == "text":
+        children[-1].content = _CAPTION_ATTRS.sub("", children[-1].content, count=1)
+    inline.children = [c for c in children if not (c.type == "text" and c.content == "")]
+    anchor, classes = "", []
+    for match in _ATTR.finditer(attrs):
+        if match.group("id") and LABEL_ID.match(match.group("id")) and match.group("id").startswith("tbl-"):
+            anchor = match.group("id")
+        elif match.group("cls") in TABLE_CLASSES:
+            classes.append(match.group("cls"))
+        else:
+            _problem(env, line, "warning", f"table caption attribute not understood, ignored: {match.group(0)}"
+                     f" (use #tbl-name, or a class: {', '.join('.' + c for c in TABLE_CLASSES)})")
+    return TableCaption(inline, anchor, tuple(classes))
+
+
+#: A cell that is one number: "1,234", "-3.5", "105.1%", "¥12,000", "150.6 万".
+_NUMBER = re.compile(r"[+\-−±]?\s?[¥$€£]?\s?\d[\d,]*(?:\.\d+)?\s?(?:%|‰|万|亿|倍)?")
+#: An empty-looking cell in a column of numbers: "", "-", "—", "/".
+_NO_VALUE = re.compile(r"[\s\-—–/]*")
+#: A cell up to this wide (in em: a CJK character 1, other characters about 0.55)
+#: never breaks; wider ones wrap.
+SHORT_CELL_EM = 8.0
+#: Text width of the packaged print.css in em at its table type size (9.5 pt on a
+#: 170 mm measure); beyond it a table is set smaller, then on a landscape page.
+MEASURE_EM = {"normal": 50.0, "wide": 60.0, "landscape": 90.0}
+_CELL_PADDING_EM = 1.2
+
+
+def _table_layout(state: StateCore) -> None:
+    """Column classes for every table: ``nw`` (stays on one line) on short cells and
+    numbers, ``num`` (right-aligned, tabular figures) on columns of numbers; and how the
+    table fits the page (``table_open.meta["fit"]``: normal, wide or landscape)."""
+    tokens = state.tokens
+    for i, token in enumerate(tokens):
+        if token.type == "table_open":
+            _lay_out_table(token, _table_cells(tokens, i))
+
+
+def _table_cells(tokens: list[Token], start: int) -> list[list[tuple[Token, str]]]:
+    """Rows of (cell opening token, cell text) from ``tokens[start]`` (a table_open)."""
+    rows: list[list[tuple[Token, str]]] = []
+    for j in range(start + 1, len(tokens)):
+        token = tokens[j]
+        if token.type == "table_close":
+            break
+        if token.type == "tr_open":
+            rows.append([])
+        elif token.type in ("th_open", "td_open") and rows:
+            rows[-1].append((token, inline_text(tokens[j + 1])))
+    return rows
+
+
+def inline_text(inline: Token) -> str:
+    """The text of an inline token without its markup (links keep their text)."""
+    if inline.type != "inline":
+        return ""
+    return "".join(c.content if c.type in ("text", "code_inline") else " " if c.type == "softbreak" else ""
+                   for c in inline.children or []).strip()
+
+
+def _lay_out_table(table: Token, rows: list[list[tuple[Token, str]]]) -> None:
+    columns = max((len(r) for r in rows), default=0)
+    body = rows[1:]
+    numeric = [_numeric_column([r[c][1] for r in body if c < len(r)]) for c in range(columns)]
+    short = {id(cell): _text_em(text) <= SHORT_CELL_EM or bool(_NUMBER.fullmatch(text))
+             for row in rows for cell, text in row}
+    need = sum(_column_em([row[c] for row in rows if c < len(row)], short) + _CELL_PADDING_EM for c in range(columns))
+    caption = table.meta.get("caption")
+    forced = caption is not None and "landscape" in caption.classes
+    fit = "landscape" if forced else next((f for f, em in MEASURE_EM.items() if need <= em), "landscape")
+    keep_short = need <= MEASURE_EM["landscape"]  # past a landscape page, text must wrap to fit at all
+    table.meta["fit"] = fit
+    for row in rows:
+        for c, (cell, text) in enumerate(row):
+            classes = []
+            if short[id(cell)] and (keep_short or numeric[c]):
+                classes.append("nw")
+            if numeric[c]:
+                classes.append("num")
+            if classes:
+                cell.attrSet("class", " ".join(classes))
+
+
+def _numeric_column(texts: list[str]) -> bool:
+    values = [t for t in texts if not _NO_VALUE.fullmatch(t)]
+    return bool(values) and all(_NUMBER.fullmatch(t) for t in values)
+
+
+def _column_em(cells: list[tuple[Token, str]], short: dict[int, bool]) -> float:
+    """The narrowest the column can be: its widest unbreakable cell or word."""
+    widest = 0.0
+    for cell, text in cells:
+        if short[id(cell)]:
+            widest = max(widest, _text_em(text))
+        else:
+            words = re.findall(r"[^\s\u2e80-\u9fff\uff00-\uffef]+", text) or [""]
+            widest = max(widest, min(12.0, max(_text_em(w) for w in words)), 2.0)
+    return widest
+
+
+def _text_em(text: str) -> float:
+    return sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.55 for ch in text)
+
+
 # --- rendering ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A numbered figure or table, as a cross-reference to it prints and links."""
+
+    text: str
+    """What a reference prints: "图 3", "表 2", "Table 2"."""
+    anchor: str
+    """The element id of the figure or table (the same in the PDF and the HTML edition)."""
+    section_id: str
+    """The section it is in."""
 
 
 @dataclass
@@ -404,6 +574,15 @@ class RenderContext:
     files: str = ""
     """Prefix of the source's files in this output: the site copies them into a folder of
     their own (``files/``), where no name can replace a page or script the site generates."""
+    tables: dict[int, int] = field(default_factory=dict)
+    """id(table_open token) → the number of its caption, for captioned tables."""
+    table_style: str = "three-line"
+    """The report's ruling of tables, one of `TABLE_STYLES`."""
+    labels: dict[str, Label] = field(default_factory=dict)
+    """Author's id (``fig-…``, ``tbl-…``) → the figure or table it names, for cross-references."""
+    label_pages: dict[str, int] | None = None
+    """Element id → page in the bound PDF, when known before typesetting (the book
+    engine); None lets the typesetter count the pages itself."""
 
     def anchor_id(self, anchor: str, section_id: str | None = None) -> str:
         """The id an anchor has in this mode: the PDF is one document, so ids carry the section."""
@@ -493,6 +672,9 @@ def _link_open(self, tokens, idx, options, env) -> str:
     token = tokens[idx]
     ctx: RenderContext = env["ctx"]
     kind = token.meta.get("link", "external")
+    xref = _xref(token, idx + 1 < len(tokens) and tokens[idx + 1].type == "link_close", ctx)
+    if xref is not None:
+        return xref
     if kind == "unsafe" or token.meta.get("broken"):
         return '<span class="broken-link">'
     if kind == "asset" and ctx.mode == "pdf":
@@ -513,6 +695,8 @@ def _link_open(self, tokens, idx, options, env) -> str:
 
 def _link_close(self, tokens, idx, options, env) -> str:
     opener = next((tokens[j] for j in range(idx - 1, -1, -1) if tokens[j].type == "link_open"), None)
+    if opener is not None and LABEL_ID.match(opener.meta.get("anchor", "")) and opener.meta.get("link") == "anchor":
+        return "</a>" if opener.meta["anchor"] in env["ctx"].labels else "</span>"
     if opener is not None and (opener.meta.get("link") == "unsafe" or opener.meta.get("broken")):
         return "</span>"
     if opener is not None and opener.meta.get("link") == "asset" and env["ctx"].mode == "pdf":
@@ -563,15 +747,56 @@ def _softbreak(self, tokens, idx, options, env) -> str:
 
 
 def _table_open(self, tokens, idx, options, env) -> str:
+    token = tokens[idx]
+    ctx: RenderContext = env["ctx"]
+    caption: TableCaption | None = token.meta.get("caption")
+    chosen = [c for c in caption.classes if c in TABLE_STYLES] if caption else []
+    fit = token.meta.get("fit", "normal")
     end = next((j for j in range(idx, len(tokens)) if tokens[j].type == "table_close"), len(tokens))
-    if any(c.type == "image" or any(isinstance(p, Token) and p.type == "image" for p in c.meta.get("raw", ()))
-           for t in tokens[idx:end] if t.type == "inline" for c in t.children or []):
-        return f'<div class="table-wrap">\n<table class="{IMAGE_TABLE}">\n'
-    return '<div class="table-wrap">\n<table>\n'
+    with_images = any(c.type == "image" or any(isinstance(p, Token) and p.type == "image" for p in c.meta.get("raw", ()))
+                      for t in tokens[idx:end] if t.type == "inline" for c in t.children or [])
+    classes = ((chosen[-1] if chosen else ctx.table_style) + ("" if fit == "normal" else f" {fit}")
+               + (f" {IMAGE_TABLE}" if with_images else ""))
+    fit_class = "" if fit == "normal" else f" {fit}"
+    table = f'<div class="table-wrap{fit_class}">\n<table class="{classes}">\n'
+    number = ctx.tables.get(id(token))
+    if caption is None or number is None:
+        return table
+    word = "表" if ctx.language.lower().startswith("zh") else "Table"
+    text = self.renderInline(caption.inline.children or [], options, env)
+    anchor = caption.id or f"tbl-{number}"
+    sep = "　" if word == "表" else " "
+    return (f'<figure class="table{fit_class}" id="{_attr(anchor)}">\n<figcaption><span class="tbl-num">{word} {number}'
+            f'</span>{sep}{text}</figcaption>\n{table}')
 
 
 def _table_close(self, tokens, idx, options, env) -> str:
-    return "</table>\n</div>\n"
+    opener = next((tokens[j] for j in range(idx - 1, -1, -1) if tokens[j].type == "table_open"), None)
+    numbered = opener is not None and id(opener) in env["ctx"].tables and "caption" in opener.meta
+    return "</table>\n</div>\n" + ("</figure>\n" if numbered else "")
+
+
+def _xref(token: Token, empty: bool, ctx: RenderContext) -> str | None:
+    """A link to a figure or table: ``[](#tbl-x)`` prints its number (and, in the
+    PDF, its page); None when the link is not to a figure or table."""
+    anchor = token.meta.get("anchor", "")
+    if token.meta.get("link") != "anchor" or not LABEL_ID.match(anchor):
+        return None
+    label = ctx.labels.get(anchor)
+    if label is None:  # unknown (the reader warned) or left out of this edition
+        zh = ctx.language.lower().startswith("zh")
+        word = ("图" if zh else "Figure") if anchor.startswith("fig") else ("表" if zh else "Table")
+        return '<span class="broken-link">' + f"{word} ?" * empty
+    if ctx.mode == "pdf" or label.section_id == ctx.section_id:
+        href = "#" + label.anchor
+    else:
+        href = f"{label.section_id}.html#{label.anchor}"
+    if not empty:  # the author's own words: a plain link
+        return f'<a href="{_attr(href)}">'
+    page = ""
+    if ctx.mode == "pdf" and ctx.label_pages is not None:
+        page = f' data-page="{ctx.label_pages.get(label.anchor, 888)}"'
+    return f'<a class="xref" href="{_attr(href)}"{page}>' + html.escape(label.text)
 
 
 def _footnote_ref(self, tokens, idx, options, env) -> str:

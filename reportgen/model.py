@@ -249,6 +249,10 @@ class Manifest:
     def part_of(self, path: str) -> Part | None:
         """The part the section at ``path`` belongs to, if any."""
         return next((p for p in self.parts if path in p.sections), None)
+    table_style: str = "three-line"
+    """How tables are ruled unless a caption says otherwise: three-line, grid or plain."""
+    lists: tuple[str, ...] = ()
+    """Lists set after the PDF's contents, in this order: ``figures`` (图目录), ``tables`` (表目录)."""
 
 
 @dataclass

@@ -18,7 +18,7 @@ from markdown_it.token import Token
 from reportgen import confine, yamlio
 from reportgen.config import load_manifest
 from reportgen.errors import Diagnostics
-from reportgen.markdown import MAX_NESTING, make_parser, slugify, word_count
+from reportgen.markdown import LABEL_ID, MAX_NESTING, make_parser, slugify, word_count
 from reportgen.model import STATUS_WORDS, FrontMatter, Heading, Manifest, Report, Section, Status
 
 FRONT_MATTER_KEYS = ("title", "status", "owner", "reviewers", "due", "id", "owners", "extra", "translator", "source")
@@ -467,15 +467,40 @@ def check_links(report: Report, diags: Diagnostics) -> None:
     anchors = {s.path: {h.anchor for h in s.root.walk()} for s in report.sections}
     by_id = {s.id: anchors[s.path] for s in report.sections}
     anchors |= {path: by_id[sid] for path, sid in report.aliases.items() if sid in by_id and path not in anchors}
+    labels = label_ids(report, diags)
     for section in report.sections:
         for token in section.env.get("links", []):
             line = _file_line(section.body_line, token.meta.get("line"))
             target = token.meta.get("target", section.path)
             anchor = token.meta.get("anchor", "")
-            if target not in anchors:
+            if "target" not in token.meta and LABEL_ID.match(anchor):
+                if anchor not in labels:
+                    known = ", ".join(sorted(labels)[:8]) or "none yet"
+                    diags.warning(section.path, line, f"no figure or table with id '{anchor}' (ids: {known});"
+                                  " give one with 'id: fig-…' in a chart block or {#tbl-…} after a table caption")
+            elif target not in anchors:
                 token.meta["broken"] = True
                 diags.warning(section.path, line, f"link to a file that is not a section of this report: {target}")
             elif anchor and anchor not in anchors[target] and not anchor.startswith("fn"):
                 known = ", ".join(sorted(anchors[target])[:8])
                 diags.warning(section.path, line, f"no heading with anchor '#{anchor}' in {target} (anchors there: {known}…)")
                 token.meta["anchor"] = ""
+
+
+def label_ids(report: Report, diags: Diagnostics) -> dict[str, str]:
+    """Every figure and table id an author gave (``fig-…``, ``tbl-…``) → its section path;
+    an id given twice is a warning at the second."""
+    labels: dict[str, str] = {}
+    for section in report.sections:
+        for token in section.tokens:
+            spec = token.meta.get("chart") if token.type == "fence" else None
+            caption = token.meta.get("caption") if token.type == "table_open" else None
+            anchor = spec.id if spec is not None else caption.id if caption is not None else ""
+            if not anchor:
+                continue
+            if anchor in labels:
+                line = _file_line(section.body_line, token.map[0] + 1 if token.map else None)
+                diags.warning(section.path, line, f"id '{anchor}' is already used in {labels[anchor]}; references go to the first")
+                continue
+            labels[anchor] = section.path
+    return labels

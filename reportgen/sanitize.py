@@ -30,7 +30,7 @@ HTML_TAGS = frozenset({
     "h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "blockquote",
     "ul", "ol", "li", "pre", "code", "em", "strong", "s", "del", "sup", "sub",
     "a", "img", "span", "div", "section", "figure", "figcaption",
-    "table", "thead", "tbody", "tr", "th", "td",
+    "table", "thead", "tbody", "tr", "th", "td", "details", "summary",
 })
 """CommonMark with tables, strikethrough and footnotes, plus reportgen's own wrappers."""
 
@@ -56,10 +56,11 @@ _SVG_COMMON = {
 
 ATTRIBUTES: dict[str, set[str]] = {
     **{f"h{n}": _HEADING for n in range(1, 7)},
-    "a": {"href", "title", "rel", "id", "class", "aria-label"},
+    "a": {"href", "title", "rel", "id", "class", "aria-label", "data-page"},
     "img": {"src", "alt", "title", "class", "style"},
     "span": {"class", "title", "role", "aria-label"},
     "div": {"class"},
+    "details": {"class"},
     "p": {"class"},
     "section": {"class", "aria-label"},
     "figure": {"class", "id"},

@@ -234,13 +234,21 @@ def used_files(view: SectionView) -> set[str]:
     """Source-relative paths of the files the shown text of ``view`` links to or shows:
     a file only a left-out unit uses is not published."""
     found = set()
-    for token in view.tokens:
-        for child in token.children or ():
-            if child.type == "link_open" and child.meta.get("link") == "asset":
-                found.add(child.meta["target"])
-            elif child.type == "image" and child.meta.get("image") in ("local", "fetched"):
-                found.add(child.meta["target"])
+    for token in _shown_tokens(view.tokens):
+        if token.type == "link_open" and token.meta.get("link") == "asset":
+            found.add(token.meta["target"])
+        elif token.type == "image" and token.meta.get("image") in ("local", "fetched"):
+            found.add(token.meta["target"])
     return found
+
+
+def _shown_tokens(tokens):
+    """Every token, its inline children, and the image and link tokens raw HTML holds
+    among its parts (``meta["raw"]``, see `reportgen.rawhtml`)."""
+    for token in tokens:
+        for item in (token, *(token.children or ())):
+            yield item
+            yield from (part for part in item.meta.get("raw", ()) if isinstance(part, Token))
 
 
 def _asset(report: Report, rel: str | None, site: Site) -> str | None:

@@ -298,3 +298,48 @@ def test_public_edition_shows_and_finds_nothing_unfinished_or_internal(open_page
     results = search_results(page)
     assert ("财务报告", server["public"] + "02-finance.html") in results
     assert ("预算", server["public"] + "02-finance.html#%E9%A2%84%E7%AE%97") in results
+
+
+# --- charts on a phone -------------------------------------------------------------------
+
+CHART_ROWS = '[{年: "2022", 线下: 1100, 线上: 42000}, {年: "2023", 线下: 1480, 线上: 52000}, {年: "2024", 线下: 1234567, 线上: 61000}]'
+CHARTS = "\n".join(
+    f"```chart\ntype: {kind}\ntitle: 参会人数{kind}\ndata: {CHART_ROWS}\nx: 年\ny: {'线下' if kind == 'pie' else '[线下, 线上]'}\nunit: 人\n```\n"
+    for kind in ("bar", "barh", "line", "pie", "stacked"))
+
+
+@pytest.fixture(scope="module")
+def chart_page(make_module_source) -> Path:
+    from reportgen.build import BuildOptions, build
+
+    source = make_module_source({"a.md": "# 图表\n\n" + CHARTS}, name="charts")
+    result = build(BuildOptions(source=source, out=source / "build", formats=("html",)))
+    assert result.ok, [str(d) for d in result.diagnostics.items]
+    return source / "build" / "html" / "a.html"
+
+
+def chart_text_heights(page: Page) -> list[list[float]]:
+    """Per shown chart, the rendered height in CSS pixels of each of its labels."""
+    return page.eval_on_selector_all("figure.chart svg", """svgs => svgs
+        .filter(svg => svg.getBoundingClientRect().width > 0)
+        .map(svg => [...svg.querySelectorAll('text')].map(t => t.getBoundingClientRect().height))""")
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_chart_labels_are_at_least_11_pixels_tall_on_a_phone_and_a_desktop(open_page, chart_page, width):
+    page = open_page(width=width)
+    page.goto(chart_page.as_uri())
+    heights = chart_text_heights(page)
+    assert len(heights) == 5  # one drawing of each chart is shown
+    assert all(heights) and min(min(h) for h in heights) >= 11, heights
+    assert not page.problems
+
+
+def test_a_chart_has_alt_text_and_its_numbers_as_a_table(open_page, chart_page):
+    page = open_page(width=360)
+    page.goto(chart_page.as_uri())
+    figure = page.locator("figure.chart").first
+    assert figure.locator("svg:visible title").first.text_content() == "参会人数bar"
+    figure.locator("details.chart-data summary").click()
+    cells = figure.locator("details.chart-data td").all_inner_texts()
+    assert "1,234,567" in cells and "2024" in cells

@@ -326,3 +326,57 @@ def test_css_family_quotes_faces_and_never_names_the_emoji_font():
     assert fonts.css_family(fonts.SANS) == '"Noto Sans CJK SC", "DejaVu Sans", sans-serif'
     assert fonts.css_family(fonts.SERIF).endswith(", serif")
     assert not any("Emoji" in face for face in fonts.SANS + fonts.SERIF)
+
+
+# ---------------------------------------------------------------- language, zero, phones
+
+
+def _texts(svg: str) -> list[str]:
+    import re
+
+    return re.findall(r"<text\b[^>]*>([^<]*)</text>", svg)
+
+
+def test_values_are_written_in_wan_and_yi_for_chinese_and_with_separators_for_english():
+    zh, en = charts.number_format("zh-CN"), charts.number_format("en")
+    assert [zh(v) for v in (90000, 120_000_000, 93500, 1234, 0)] == ["9 万", "1.2 亿", "9.35 万", "1,234", "0"]
+    assert [en(v) for v in (90000, 120_000_000, 1234.5)] == ["90,000", "120,000,000", "1,234.5"]
+
+
+def test_a_chinese_chart_counts_its_axis_in_wan(root):
+    spec = parse_chart(block("""
+        type: bar
+        data: [{年: "2025", 人: 40000}, {年: "2026", 人: 90000}]
+        x: 年
+        y: 人
+    """), root)
+    assert "9 万" in _texts(charts.chart_svg(spec, "zh-CN"))
+    assert "90,000" in _texts(charts.chart_svg(spec, "en"))
+
+
+def _zero_gap(svg: str) -> float:
+    """How far the "0" tick sits above the category labels, in figure points."""
+    import re
+
+    texts = re.findall(r'<text\b[^>]*\by="([\d.]+)"[^>]*>([^<]*)</text>', svg)
+    zero = next(float(y) for y, text in texts if text == "0")
+    return max(float(y) for y, text in texts if text.isdigit() and len(text) == 4) - zero
+
+
+def test_a_count_axis_starts_at_zero_and_never_runs_below_it(root):
+    data = """
+        data: [{年: "2024", 人: 3}, {年: "2025", 人: 1}, {年: "2026", 人: 40}]
+        x: 年
+        y: 人
+    """
+    line, bar = (parse_chart(block(f"type: {kind}\n" + textwrap.dedent(data)), root) for kind in ("line", "bar"))
+    for narrow in (False, True):
+        # Bars stand on zero; the line's axis must start there too, not a margin below it.
+        assert abs(_zero_gap(charts.chart_svg(line, narrow=narrow)) - _zero_gap(charts.chart_svg(bar, narrow=narrow))) < 1
+        assert not [t for t in _texts(charts.chart_svg(line, narrow=narrow)) if t.startswith(("-", "−"))]
+
+
+def test_the_phone_drawing_is_narrower_with_the_same_type_size():
+    wide, narrow = charts.look(), charts.look(narrow=True)
+    # A viewBox unit is a point of the figure: the narrow drawing is scaled up on a phone.
+    assert narrow.width < wide.width and narrow.text >= wide.text and narrow.value >= 9

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.build import section_html
+from reportgen.build import draw_figures, section_html
 from reportgen.editions import select
 from reportgen.errors import Diagnostics
 from reportgen.reader import load_report
@@ -47,7 +47,7 @@ def render_case(tmp_path: Path, given: str) -> str:
     source = SourceMaker(tmp_path)({"a.md": "# 甲\n\n" + given}, extra={"assets/p.png": PNG})
     report = load_report(source, Diagnostics())
     edition = select(report, "draft", Diagnostics())
-    html = section_html(report, edition.views[0], "html", "draft", {})
+    html = section_html(report, edition.views[0], "html", "draft", draw_figures(report, edition, None))
     return html.split("</h1>", 1)[1].split("\n", 1)[1]  # everything after the title line
 
 

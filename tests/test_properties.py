@@ -201,7 +201,7 @@ def test_deep_nesting_renders(scratch, body):
 def test_ten_thousand_row_table_renders_every_row(scratch):
     html, = finishes(bodies, scratch, "# 甲\n\n" + TABLE, ("html",))
     assert html.count("<tr>") == 10_001
-    assert "<td style=\"text-align:right\">9999</td>" in html
+    assert "<td style=\"text-align:right\" class=\"nw num\">9999</td>" in html
 
 
 def test_text_nested_too_deep_to_show_is_reported(scratch):
