@@ -217,7 +217,9 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
     return templates.render(
         report.source, "pdf.html",
         report=report, manifest=report.manifest, edition=edition.name, chapters=chapters, toc=toc,
-        parts=chapter_parts(edition, report.manifest), bookmark_css=bookmark_css(report.manifest),
+        # A review copy is one section on its own: no part title page before it.
+        parts=chapter_parts(edition, report.manifest) if review is None else {},
+        bookmark_css=bookmark_css(report.manifest),
         progress=progress_rows(report), css=templates.read(report.source, "print.css"),
         created=source_date(report) if dated else None, logo=_logo(report), front=front, page_numbers=page_numbers,
         colophon=colophon, review=review,
