@@ -411,7 +411,9 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
     return templates.render(
         report.source, "pdf.html",
         report=report, manifest=report.manifest, edition=edition.name, chapters=chapters, toc=toc,
-        parts=chapter_parts(edition, report.manifest), bookmark_css=bookmark_css(report.manifest),
+        # A review copy is one section on its own: no part title page before it.
+        parts=chapter_parts(edition, report.manifest) if review is None else {},
+        bookmark_css=bookmark_css(report.manifest),
         progress=progress_rows(report), translated=report.original is not None,
         words=messages.words(report.manifest.language), css=fonts.for_language(templates.read(report.source, "print.css"),
                                                                 report.manifest.language),

@@ -280,3 +280,14 @@ def test_a_malformed_part_or_depth_is_an_error_at_its_line(make_source):
     assert any(m.startswith("report.yaml:") and "'toc_depth' must be a heading level from 1 to 6, got 9" in m
                for m in messages)
     assert any("'bookmark_depth' must be a heading level from 1 to 6" in m for m in messages)
+
+
+def test_a_review_copy_of_a_section_in_a_part_has_no_part_title_page(make_module_source):
+    from pypdf import PdfReader
+
+    source = make_module_source(PAGES, manifest=PARTED, name="parted-review")
+    result = build(BuildOptions(source, source.parent / "out-review", formats=("pdf",), only="license"))
+    assert result.ok
+    pages = [p.extract_text() for p in PdfReader(source.parent / "out-review/review/license/report.pdf").pages]
+    assert not any("基础认知" in text for text in pages)
+    assert _outline(source.parent / "out-review/review/license/report.pdf") == [(0, "许可证"), (1, "MIT")]
