@@ -88,9 +88,7 @@ def render_outputs(report, edition, figures, options, diags, progress, review=No
     finish_pdf = None
     if "pdf" in options.formats:
         progress.stage("typesetting PDF")
-        engine = options.pdf_engine
-        if engine == "auto":
-            engine = "single" if review or edition.name == "public" else "book"
+        engine = pdf_engine(report, edition, options.pdf_engine, review, diags)
         finish_pdf = start_pdf(report, edition, figures, diags, options.out / ".cache", engine, review, progress)
     if "html" in options.formats:
         from reportgen import site
@@ -107,6 +105,24 @@ def render_outputs(report, edition, figures, options, diags, progress, review=No
         pdf = finish_pdf()
         pending.insert(0, lambda: _write(options.out / "report.pdf", pdf))
     return pending
+
+
+def pdf_engine(report: Report, edition: Edition, asked: str, review, diags: Diagnostics) -> str:
+    """``book`` or ``single``.  A tagged PDF (the public edition), an archival variant and a
+    print PDF need the one-pass render: binding with pypdf keeps no structure tree and no
+    XMP of the parts, cannot open chapters on right-hand pages, and stamps its page numbers
+    inside the trim box of pages it did not lay out."""
+    manifest = report.manifest
+    needs = ("print:" if manifest.print else "pdf.variant" if manifest.pdf_variant
+             else "the public edition's tagged PDF" if edition.name == "public" else None)
+    if asked == "book" and needs:
+        diags.warning("report.yaml", None,
+                      f"{needs} is typeset in one pass (--pdf-engine single): the book engine binds separately "
+                      "typeset chapters and cannot keep tags, variants or right-hand chapter openings")
+        return "single"
+    if asked == "auto":
+        return "single" if review or needs else "book"
+    return asked
 
 
 def review_copy(report: Report, edition: Edition, section_id: str, diags: Diagnostics):
@@ -176,8 +192,10 @@ def _figure_html(number: int, word: str, spec, svg: str) -> str:
 # --- section bodies -----------------------------------------------------------------
 
 
-def section_html(report: Report, view: SectionView, mode: str, edition: str, figures: dict[int, Figure]) -> str:
-    """The body HTML of one section for ``mode`` (``html`` page or ``pdf`` chapter)."""
+def section_html(report: Report, view: SectionView, mode: str, edition: str, figures: dict[int, Figure],
+                 number: str = "") -> str:
+    """The body HTML of one section for ``mode`` (``html`` page or ``pdf`` chapter), its
+    title numbered ``number`` (see `chapter_numbers`)."""
     md = _parser(report)
     ctx = RenderContext(
         mode=mode,
@@ -187,6 +205,7 @@ def section_html(report: Report, view: SectionView, mode: str, edition: str, fig
         headings={id(view.section.tokens[h.token_range[0]]): h for h in view.headings},
         figures={key: fig.html for key, fig in figures.items()},
         language=report.manifest.language,
+        number=number,
     )
     return clean_fragment(render(md, view.tokens, view.section.env, ctx))
 
@@ -206,12 +225,12 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
                    toc_pages: dict[str, int] | None = None, page_numbers: bool = True, colophon: bool = True,
                    review=None, dated: bool = True) -> str:
     """The print HTML: the whole report in one document, or a part of the book."""
-    from reportgen import templates
+    from reportgen import design, templates
 
     figures = figures if figures is not None else draw_figures(report, edition, None)
     if chapters is None:
         chapters = pdf_chapters(report, edition, figures)
-    toc = toc_entries(edition, "pdf")
+    toc = toc_entries(edition, "pdf", chapter_numbers(report, edition))
     if toc_pages is not None:
         toc = [dict(entry, page=toc_pages.get(entry["target"], "")) for entry in toc]
     return templates.render(
@@ -219,15 +238,26 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
         report=report, manifest=report.manifest, edition=edition.name, chapters=chapters, toc=toc,
         progress=progress_rows(report), css=templates.read(report.source, "print.css"),
         created=source_date(report) if dated else None, logo=_logo(report), front=front, page_numbers=page_numbers,
-        colophon=colophon, review=review,
+        colophon=colophon, review=review, page_css=design.page_css(report, edition, page_numbers=page_numbers),
+        cover=design.cover(report), draft_mark=design.DRAFT_MARK, back=report.manifest.back_cover,
+        colophon_view=design.colophon(report, edition, source_date(report)) if colophon else None,
     )
 
 
 def pdf_chapters(report: Report, edition: Edition, figures) -> list:
     from reportgen import pdf
 
-    return [pdf.Chapter(v.section.id, v.section.title, section_html(report, v, "pdf", edition.name, figures))
+    numbers = chapter_numbers(report, edition)
+    return [pdf.Chapter(v.section.id, v.section.title,
+                        section_html(report, v, "pdf", edition.name, figures, numbers[v.section.id]))
             for v in edition.views]
+
+
+def chapter_numbers(report: Report, edition: Edition) -> dict[str, str]:
+    """Section id → its chapter number in the PDF, counted over the sections the edition shows."""
+    from reportgen.numbering import label
+
+    return {v.section.id: label(report.manifest.numbering, n) for n, v in enumerate(edition.views, start=1)}
 
 
 def render_pdf(report: Report, edition: Edition, figures, diags: Diagnostics, cache: Path | None = None,
@@ -243,8 +273,20 @@ def start_pdf(report: Report, edition: Edition, figures, diags: Diagnostics, cac
 
     if engine == "single" or cache is None:
         document = print_document(report, edition, figures, review=review, front=review is None)
-        return lambda: pdf.typeset(document, report.source, diags)
+        return lambda: pdf.typeset(document, report.source, diags, pdf_output(report, edition))
     return _start_book(report, edition, figures, diags, cache, review, progress)
+
+
+def pdf_output(report: Report, edition: Edition):
+    """Tagged for the public edition (or any edition with a variant); the variant asked for."""
+    from reportgen import pdf
+
+    manifest = report.manifest
+    variant = (manifest.print.variant if manifest.print else None) or manifest.pdf_variant
+    if variant is None and edition.name == "public":
+        variant = "pdf/ua-1"
+    tagged = edition.name == "public" or (variant is not None and not variant.startswith("pdf/x"))
+    return pdf.Output(tagged=tagged, variant=variant, language=manifest.language)
 
 
 def _start_book(report, edition, figures, diags, cache: Path, review, progress=None):
@@ -310,8 +352,11 @@ def _has_content(document: str) -> bool:
     return bool(body.strip())
 
 
-def toc_entries(edition: Edition, mode: str) -> list[dict]:
-    """Headings of level 1 and 2 shown by the edition, with their link targets."""
+def toc_entries(edition: Edition, mode: str, numbers: dict[str, str] | None = None) -> list[dict]:
+    """Headings of level 1 and 2 shown by the edition, with their link targets; chapter
+    titles carry their ``numbers`` (section id → number)."""
+    from reportgen.numbering import titled
+
     entries = []
     for view in edition.views:
         sid = view.section.id
@@ -321,7 +366,8 @@ def toc_entries(edition: Edition, mode: str) -> list[dict]:
             target = sid if heading.level == 1 else f"{sid}--{heading.anchor}"
             if mode == "html":
                 target = f"{sid}.html" + ("" if heading.level == 1 else f"#{heading.anchor}")
-            entries.append({"level": heading.level, "title": heading.title, "target": target,
+            title = titled((numbers or {}).get(sid, ""), heading.title) if heading.level == 1 else heading.title
+            entries.append({"level": heading.level, "title": title, "target": target,
                             "status": heading.status.value if heading.status else None})
     return entries
 
@@ -364,8 +410,10 @@ def _inputs(report: Report) -> list[Path]:
             spec = token.meta.get("chart") if token.type == "fence" else None
             if spec is not None and spec.source:
                 files.append(source / spec.source)
-    if report.manifest.logo:
-        files.append(source / report.manifest.logo)
+    manifest = report.manifest
+    design_files = (manifest.logo, manifest.cover_image, manifest.back_cover.qr,
+                    manifest.print.output_profile if manifest.print else None)
+    files += [source / rel for rel in design_files if rel]
     if (source / "templates").is_dir():
         files += [p for p in (source / "templates").rglob("*") if p.is_file()]
     return files

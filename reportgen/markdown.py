@@ -24,6 +24,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from reportgen.cjk import cjk_friendly_plugin, is_cjk
 from reportgen.model import Heading, Status
+from reportgen.numbering import titled
 
 #: How deep blocks may nest (quotes in lists in quotes…); text deeper than this is
 #: not rendered, and the reader warns at its line.
@@ -294,6 +295,8 @@ class RenderContext:
     figures: dict[int, str] = field(default_factory=dict)
     """id(fence token) → the chart's rendered figure HTML."""
     language: str = "zh-CN"
+    number: str = ""
+    """The chapter number printed before the section's title (numbering.py), or ''."""
 
     def anchor_id(self, anchor: str, section_id: str | None = None) -> str:
         """The id an anchor has in this mode: the PDF is one document, so ids carry the section."""
@@ -330,14 +333,17 @@ def _heading_open(self, tokens, idx, options, env) -> str:
     else:
         anchor_id = ctx.anchor_id(anchor)
     attrs = f' id="{_attr(anchor_id)}"'
+    number = ctx.number if token.tag == "h1" else ""
     if heading is not None:
-        attrs += f' data-title="{_attr(heading.title)}"'
+        attrs += f' data-title="{_attr(titled(number, heading.title))}"'
         if ctx.edition == "draft" and heading.status is not None:
             attrs += f' class="status-{heading.status.value}"'
     badge = _badge(heading) if ctx.edition == "draft" else ""
     if badge and ctx.mode == "html":
         # Beside the heading, not in it: search results take a heading's whole text as its title.
         return f'<div class="unit-head">{badge}<{token.tag}{attrs}>'
+    if number:
+        badge += f'<span class="chapter-num">{html.escape(number)}</span>'
     return f"<{token.tag}{attrs}>{badge}"
 
 
