@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import html as htmlmod
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -184,6 +185,9 @@ def draw_figures(report: Report, edition: Edition, cache: Path | None) -> dict[i
 def _figure_html(number: int, word: str, spec, svg: str) -> str:
     caption = spec.caption or spec.title or ""
     sep = " " if word == "Figure" else "　"
+    if "<title>" not in svg:  # the tagged PDF's /Alt of the chart: its caption, else its number
+        svg = re.sub(r"(<svg\b[^>]*>)", lambda m: f"{m.group(1)}<title>{htmlmod.escape(caption or f'{word} {number}')}"
+                     "</title>", svg, count=1)
     return (f'<figure class="chart" id="fig-{number}">\n<div class="chart-svg">{svg}</div>\n'
             f'<figcaption><span class="fig-num">{word} {number}</span>{sep}{htmlmod.escape(caption)}</figcaption>\n'
             "</figure>\n")

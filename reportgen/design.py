@@ -106,8 +106,16 @@ def print_css(report: Report) -> list[str]:
         rules.append(".toc, .progress, .chapter, .colophon { break-before: right }")
         rules.append(".back-cover { break-before: left }")
     if options.output_profile:
-        rules.append(f"@color-profile device-cmyk {{ src: {_url(options.output_profile)} }}")
+        components = _profile_components(report.source / options.output_profile)
+        rules.append(f"@color-profile device-cmyk {{ src: {_url(options.output_profile)}; components: {components} }}")
     return rules
+
+
+def _profile_components(path) -> str:
+    """The colour components of an ICC profile, read from its header (bytes 16–19 name
+    the colour space), as WeasyPrint's @color-profile wants them listed."""
+    space = path.read_bytes()[16:20]
+    return {b"RGB ": "red, green, blue", b"GRAY": "gray"}.get(space, "cyan, magenta, yellow, black")
 
 
 def _url(path: str) -> str:

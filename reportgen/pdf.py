@@ -135,6 +135,8 @@ class _WeasyLog(logging.Handler):
 
     NOTDEF = re.compile(r"\.notdef glyph rendered for Unicode string unsupported by fonts: \"?(.*?)\"? \((.*?)\)")
 
+    NO_ALT = re.compile(r'Image "(.*?)" has no required alt description')
+
     def __init__(self, diags: Diagnostics):
         super().__init__(logging.WARNING)
         self.diags = diags
@@ -157,6 +159,10 @@ class _WeasyLog(logging.Handler):
                                "it shows as an empty box in the PDF (install fonts-noto-cjk / fonts-noto-color-emoji)")
         elif "harfbuzz" in message.lower() and "subset" in message.lower():
             self.diags.warning("report.yaml", None, f"WeasyPrint: {message} (install libharfbuzz-subset0)")
+        elif match := self.NO_ALT.search(message):
+            self.diags.warning("report.yaml", None,
+                               f"image {match.group(1)} has no alt text: the tagged PDF tells a screen reader "
+                               "nothing about it; write what it shows in ![…](…)")
         elif message.startswith("Failed to load") and "refused" not in message:
             self.diags.warning("report.yaml", None, f"WeasyPrint: {message}")
         # Other messages (e.g. SVG presentation properties in inline charts read by the
