@@ -24,7 +24,7 @@ from reportgen import output
 from reportgen.pdffonts import share_fonts
 
 #: Bump when the way parts are typeset or bound changes, to drop old caches.
-BOOK_VERSION = "2"
+BOOK_VERSION = "3"
 PX_TO_PT = 0.75
 
 
@@ -310,6 +310,7 @@ def _metadata(writer, metadata: Metadata) -> None:
         "/CreationDate": metadata.date, "/ModDate": metadata.date,
     })
     writer._root_object[NameObject("/Lang")] = TextStringObject(metadata.language)
+    writer._root_object[NameObject("/PageMode")] = NameObject("/UseOutlines")  # open with the bookmarks shown
 
 
 # --- cache -----------------------------------------------------------------------

@@ -283,3 +283,11 @@ def test_the_sample_public_pdf_is_tagged_embedded_and_has_alt_on_every_figure(sa
     alts = figures_alt(pdf)
     assert len(alts) >= 4 and all(alts), alts
     assert non_embedded_fonts(pdf) == []
+
+
+def test_an_image_without_alt_text_in_the_tagged_pdf_is_a_warning(make_source):
+    source = make_source({"01-a.md": "# ✅甲\n\n![](../assets/p.png)\n"}, extra={"assets/p.png": PNG})
+    result = build(BuildOptions(source=source, out=source / "build", formats=("pdf",), edition="public"))
+    assert result.ok
+    assert any("no alt text" in d.message and "p.png" in d.message for d in result.diagnostics.items), \
+        [str(d) for d in result.diagnostics.items]

@@ -164,9 +164,10 @@ def test_running_header_names_the_current_section_except_on_its_opening_page(bui
                 assert "财务报告" in header and "测试报告" in header
 
 
-def test_metadata_title_author_and_language(built):
+def test_metadata_title_author_and_language_and_the_outline_shown_on_opening(built):
     _, pdf, _ = built
     reader = pypdf.PdfReader(pdf)
+    assert reader.trailer["/Root"]["/PageMode"] == "/UseOutlines"
     assert reader.metadata.title == "测试报告"
     assert reader.metadata.author == "测试社区"
     assert str(reader.trailer["/Root"]["/Lang"]) == "zh-CN"
