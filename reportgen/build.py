@@ -276,7 +276,8 @@ def start_pdf(report: Report, edition: Edition, figures, diags: Diagnostics, cac
     from reportgen import pdf
 
     if engine == "single" or cache is None:
-        document = print_document(report, edition, figures, review=review, front=review is None)
+        document = print_document(report, edition, figures, review=review, front=review is None,
+                                  colophon=review is None)
         return lambda: pdf.typeset(document, report.source, diags, pdf_output(report, edition))
     return _start_book(report, edition, figures, diags, cache, review, progress)
 
