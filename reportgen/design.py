@@ -83,7 +83,9 @@ def page_css(report: Report, edition: Edition, *, page_numbers: bool = True) -> 
         # the cover and back cover (no margins) print it in their own text.
         rules.append(f'@page {{ @bottom-left {{ content: "{DRAFT_MARK}" }} }}')
     if report.manifest.cover_image:
-        rules.append(f".cover-band {{ background-image: {_url(report.manifest.cover_image)} }}")
+        # Under a veil of the band's colour, so the white title stays legible on any picture.
+        rules.append(".cover-band { background-image: linear-gradient(rgba(15, 42, 74, 0.7), rgba(15, 42, 74, 0.9)), "
+                     f"{_url(report.manifest.cover_image)} }}")
     rules += print_css(report)
     return "\n".join(rules)
 
@@ -98,6 +100,11 @@ def print_css(report: Report) -> list[str]:
         bleed = f"bleed: {options.bleed};" if options.bleed else ""
         marks = f"marks: {options.marks};" if options.marks else ""
         rules.append(f"@page {{ {bleed} {marks} }}")
+    if options.bleed:
+        # The cover's band runs to three edges: into the bleed, so a cut a little off leaves no white line.
+        b = options.bleed
+        rules.append(f".cover-band {{ left: -{b}; right: -{b}; bottom: -{b}; "
+                     f"padding-left: calc(22mm + {b}); padding-right: calc(22mm + {b}) }}")
     if options.mirror:
         # The inner margin (by the binding) wider than the outer one.
         rules.append("@page :left { margin-left: 18mm; margin-right: 24mm }")

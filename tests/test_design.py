@@ -291,3 +291,10 @@ def test_an_image_without_alt_text_in_the_tagged_pdf_is_a_warning(make_source):
     assert result.ok
     assert any("no alt text" in d.message and "p.png" in d.message for d in result.diagnostics.items), \
         [str(d) for d in result.diagnostics.items]
+
+
+def test_a_report_overrides_the_back_cover_with_its_own_template(make_source):
+    source = make_source({"01-a.md": "# 甲\n\n正文。\n"}, extra={
+        "templates/partials/back-cover.html": '<section class="back-cover"><p>本社自制封底 {{ manifest.year }}</p></section>\n'})
+    pdf, _ = typeset(source, pdf_engine="single")
+    assert "本社自制封底 2026" in page_texts(pdf)[-1]
