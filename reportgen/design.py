@@ -107,8 +107,9 @@ def print_css(report: Report) -> list[str]:
                      f"padding-left: calc(22mm + {b}); padding-right: calc(22mm + {b}) }}")
     if options.mirror:
         # The inner margin (by the binding) wider than the outer one.
-        rules.append("@page :left { margin-left: 18mm; margin-right: 24mm }")
-        rules.append("@page :right { margin-left: 24mm; margin-right: 18mm }")
+        # Running heads on the outer side: the report's title on left pages, the chapter's on right ones.
+        rules.append("@page :left { margin-left: 18mm; margin-right: 24mm; @top-right { content: none } }")
+        rules.append("@page :right { margin-left: 24mm; margin-right: 18mm; @top-left { content: none } }")
     if options.recto:
         rules.append(".toc, .progress, .chapter, .colophon { break-before: right }")
         rules.append(".back-cover { break-before: left }")
