@@ -306,6 +306,7 @@ def _metadata(writer, metadata: Metadata) -> None:
         "/CreationDate": metadata.date, "/ModDate": metadata.date,
     })
     writer._root_object[NameObject("/Lang")] = TextStringObject(metadata.language)
+    writer._root_object[NameObject("/PageMode")] = NameObject("/UseOutlines")  # open with the bookmarks shown
 
 
 # --- cache -----------------------------------------------------------------------

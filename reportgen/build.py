@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import html as htmlmod
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -160,9 +161,7 @@ def render_outputs(report, edition, figures, options, diags, progress, review=No
     finish_pdf = None
     if "pdf" in options.formats:
         progress.stage("typesetting PDF")
-        engine = options.pdf_engine
-        if engine == "auto":
-            engine = "single" if review or edition.name == "public" else "book"
+        engine = pdf_engine(report, edition, options.pdf_engine, review, diags)
         finish_pdf = start_pdf(report, edition, figures, diags, cache_folder(options), engine, review, progress)
     if "html" in options.formats:
         from reportgen import site
@@ -196,6 +195,24 @@ def cache_folder(options: BuildOptions) -> Path | None:
     """Where the build keeps what it may reuse (charts, PDF parts): ``OUT/.cache`` for the draft;
     none for the public edition, whose folder is published whole and so holds only what it shows."""
     return None if options.edition == "public" else options.out / ".cache"
+
+
+def pdf_engine(report: Report, edition: Edition, asked: str, review, diags: Diagnostics) -> str:
+    """``book`` or ``single``.  A tagged PDF (the public edition), an archival variant and a
+    print PDF need the one-pass render: binding with pypdf keeps no structure tree and no
+    XMP of the parts, cannot open chapters on right-hand pages, and stamps its page numbers
+    inside the trim box of pages it did not lay out."""
+    manifest = report.manifest
+    needs = ("print:" if manifest.print else "pdf.variant" if manifest.pdf_variant
+             else "the public edition's tagged PDF" if edition.name == "public" else None)
+    if asked == "book" and needs:
+        diags.warning("report.yaml", None,
+                      f"{needs} is typeset in one pass (--pdf-engine single): the book engine binds separately "
+                      "typeset chapters and cannot keep tags, variants or right-hand chapter openings")
+        return "single"
+    if asked == "auto":
+        return "single" if review or needs else "book"
+    return asked
 
 
 def review_copy(report: Report, edition: Edition, section_id: str, diags: Diagnostics):
@@ -299,6 +316,9 @@ def _figure_html(number: int, word: str, spec, svg: str, anchor: str, narrow: st
     whichever fits the figure's width, and the numbers follow as a table."""
     caption = spec.caption or spec.title or ""
     sep = " " if word == "Figure" else "　"
+    if "<title>" not in svg:  # the tagged PDF's /Alt of the chart: its caption, else its number
+        svg = re.sub(r"(<svg\b[^>]*>)", lambda m: f"{m.group(1)}<title>{htmlmod.escape(caption or f'{word} {number}')}"
+                     "</title>", svg, count=1)
     drawings = f'<div class="chart-svg">{svg}</div>\n'
     if narrow:
         drawings = (f'<div class="chart-svg chart-wide">{svg}</div>\n'
@@ -353,15 +373,15 @@ def figure_labels(report: Report, figures: dict[int, Figure]) -> dict[str, Label
 
 
 def section_html(report: Report, view: SectionView, mode: str, edition: str, figures: dict[int, Figure],
-                 label_pages: dict[str, int] | None = None) -> str:
-    """The body HTML of one section for ``mode`` (``html`` page or ``pdf`` chapter), sanitised;
-    ``label_pages`` gives the PDF pages of figures and tables when the typesetter cannot
-    count them (a chapter of the book)."""
-    return clean_fragment(rendered_html(report, view, mode, edition, figures, label_pages))
+                 label_pages: dict[str, int] | None = None, number: str = "") -> str:
+    """The body HTML of one section for ``mode`` (``html`` page or ``pdf`` chapter), sanitised,
+    its title numbered ``number`` (see `chapter_numbers`); ``label_pages`` gives the PDF pages
+    of figures and tables when the typesetter cannot count them (a chapter of the book)."""
+    return clean_fragment(rendered_html(report, view, mode, edition, figures, label_pages, number))
 
 
 def rendered_html(report: Report, view: SectionView, mode: str, edition: str, figures: dict[int, Figure],
-                  label_pages: dict[str, int] | None = None) -> str:
+                  label_pages: dict[str, int] | None = None, number: str = "") -> str:
     """The body HTML exactly as the Markdown renderer wrote it, before the sanitiser."""
     md = _parser(report)
     ctx = RenderContext(
@@ -379,6 +399,7 @@ def rendered_html(report: Report, view: SectionView, mode: str, edition: str, fi
         table_style=report.manifest.table_style,
         labels=figure_labels(report, figures),
         label_pages=label_pages,
+        number=number,
     )
     return render(md, view.tokens, view.section.env, ctx)
 
@@ -398,12 +419,12 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
                    toc_pages: dict[str, int] | None = None, page_numbers: bool = True, colophon: bool = True,
                    review=None, dated: bool = True) -> str:
     """The print HTML: the whole report in one document, or a part of the book."""
-    from reportgen import templates
+    from reportgen import design, templates
 
     figures = figures if figures is not None else draw_figures(report, edition, None)
     if chapters is None:
         chapters = pdf_chapters(report, edition, figures)
-    toc = toc_entries(edition, "pdf", report.manifest)
+    toc = toc_entries(edition, "pdf", report.manifest, chapter_numbers(report, edition))
     lists = figure_lists(report, figures)
     if toc_pages is not None:
         toc = [dict(entry, page=toc_pages.get(entry["target"], "")) for entry in toc]
@@ -418,7 +439,9 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
         words=messages.words(report.manifest.language), css=fonts.for_language(templates.read(report.source, "print.css"),
                                                                 report.manifest.language),
         created=source_date(report) if dated else None, logo=_logo(report), front=front, page_numbers=page_numbers,
-        colophon=colophon, review=review, lists=lists,
+        colophon=colophon, review=review, lists=lists, page_css=design.page_css(report, edition, page_numbers=page_numbers),
+        cover=design.cover(report), draft_mark=design.DRAFT_MARK, back=report.manifest.back_cover,
+        colophon_view=design.colophon(report, edition, source_date(report)) if colophon else None,
     )
 
 
@@ -442,8 +465,9 @@ def pdf_chapters(report: Report, edition: Edition, figures, label_pages: dict[st
     """The chapters of the PDF (those at the indexes in ``only``, when given)."""
     from reportgen import pdf
 
-    return [pdf.Chapter(v.section.id, v.section.title, section_html(report, v, "pdf", edition.name, figures,
-                                                                    label_pages),
+    numbers = chapter_numbers(report, edition)
+    return [pdf.Chapter(v.section.id, v.section.title,
+                        section_html(report, v, "pdf", edition.name, figures, label_pages, numbers[v.section.id]),
                         _own_language(report, v.section))
             for i, v in enumerate(edition.views) if only is None or i in only]
 
@@ -453,15 +477,35 @@ def _own_language(report: Report, section) -> str | None:
     return section.language if section.language and section.language != report.manifest.language else None
 
 
+def chapter_numbers(report: Report, edition: Edition) -> dict[str, str]:
+    """Section id → its chapter number in the PDF, counted over the sections the edition shows."""
+    from reportgen.numbering import label
+
+    return {v.section.id: label(report.manifest.numbering, n) for n, v in enumerate(edition.views, start=1)}
+
+
 def start_pdf(report: Report, edition: Edition, figures, diags: Diagnostics, cache: Path | None,
               engine: str, review=None, progress=None):
     """Start typesetting; return the function that finishes and gives the PDF bytes."""
     from reportgen import pdf
 
     if engine == "single" or cache is None:
-        document = print_document(report, edition, figures, review=review, front=review is None)
-        return lambda: pdf.typeset(document, report.source, diags)
+        document = print_document(report, edition, figures, review=review, front=review is None,
+                                  colophon=review is None)
+        return lambda: pdf.typeset(document, report.source, diags, pdf_output(report, edition))
     return _start_book(report, edition, figures, diags, cache, review, progress)
+
+
+def pdf_output(report: Report, edition: Edition):
+    """Tagged for the public edition (or any edition with a variant); the variant asked for."""
+    from reportgen import pdf
+
+    manifest = report.manifest
+    variant = (manifest.print.variant if manifest.print else None) or manifest.pdf_variant
+    if variant is None and edition.name == "public":
+        variant = "pdf/ua-1"
+    tagged = edition.name == "public" or (variant is not None and not variant.startswith("pdf/x"))
+    return pdf.Output(tagged=tagged, variant=variant, language=manifest.language)
 
 
 def _start_book(report, edition, figures, diags, cache: Path, review, progress=None):
@@ -547,9 +591,12 @@ def _has_content(document: str) -> bool:
     return bool(body.strip())
 
 
-def toc_entries(edition: Edition, mode: str, manifest: Manifest) -> list[dict]:
+def toc_entries(edition: Edition, mode: str, manifest: Manifest, numbers: dict[str, str] | None = None) -> list[dict]:
     """The contents: each part (level 0), then the headings the edition shows down to
-    ``toc_depth``, with their link targets (a part has a page of its own only in the PDF)."""
+    ``toc_depth``, with their link targets (a part has a page of its own only in the PDF);
+    chapter titles carry their ``numbers`` (section id → number)."""
+    from reportgen.numbering import titled
+
     entries = []
     opening = {sid: part for sid, part in chapter_parts(edition, manifest).items() if part.first}
     for view in edition.views:
@@ -564,7 +611,8 @@ def toc_entries(edition: Edition, mode: str, manifest: Manifest) -> list[dict]:
             target = sid if heading.level == 1 else f"{sid}--{heading.anchor}"
             if mode == "html":
                 target = f"{sid}.html" + ("" if heading.level == 1 else f"#{heading.anchor}")
-            entries.append({"level": heading.level, "title": heading.title, "target": target,
+            title = titled((numbers or {}).get(sid, ""), heading.title) if heading.level == 1 else heading.title
+            entries.append({"level": heading.level, "title": title, "target": target,
                             "status": heading.status.value if heading.status else None})
     return entries
 
@@ -642,8 +690,10 @@ def _inputs(report: Report) -> list[Path]:
             spec = token.meta.get("chart") if token.type == "fence" else None
             if spec is not None and spec.source:
                 files.append(source / spec.source)
-    if report.manifest.logo:
-        files.append(source / report.manifest.logo)
+    manifest = report.manifest
+    design_files = (manifest.logo, manifest.cover_image, manifest.back_cover.qr,
+                    manifest.print.output_profile if manifest.print else None)
+    files += [source / rel for rel in design_files if rel]
     if (source / "templates").is_dir():
         files += [p for p in (source / "templates").rglob("*") if p.is_file()]
     return files

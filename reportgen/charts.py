@@ -507,7 +507,7 @@ def chart_svg(spec: ChartSpec, language: str = "zh-CN", narrow: bool = False) ->
              "axes.labelsize": chosen.text}
     with _figure(_figure_height(spec, chosen), chosen.width) as fig, _rc(sizes):
         draw(fig, fig.add_subplot(), spec, chosen)
-        return _svg(fig, title=spec.title or spec.caption or spec.type, key=spec_key(spec, language, narrow),
+        return _svg(fig, title=spec.title or spec.caption or "", key=spec_key(spec, language, narrow),
                     language=language)
 
 

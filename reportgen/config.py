@@ -11,7 +11,7 @@ from pathlib import Path
 
 from reportgen import confine, yamlio
 from reportgen.errors import Diagnostics
-from reportgen.model import DEFAULT_MARKERS, Language, Manifest, Part, Status
+from reportgen.model import DEFAULT_MARKERS, BackCover, Colophon, Language, Manifest, Part, PrintOptions, Status
 
 MANIFEST = "report.yaml"
 
@@ -37,6 +37,13 @@ KEYS = {
               "default: public, static or docs/public, whichever exists",
     "tables": "how tables are ruled: {style: three-line|grid|plain}",
     "lists": "lists after the PDF's contents: [figures, tables] (图目录, 表目录)",
+    "cover_image": "a picture for the cover, a file inside the report",
+    "back_cover": "the back cover: {website:, contact: [lines], qr: image file}",
+    "colophon": "the colophon (版权页): {editor:, edition:, license:, contact:, credits: [lines]}",
+    "numbering": "chapter numbers: chapter-cn (第一章) | cn-list (一、) | decimal (1.) | none",
+    "print": "a PDF for the printer: {bleed: 3mm, marks: crop, recto: true, mirror: true, variant: pdf/x-4, "
+             "output_profile: file.icc}",
+    "pdf": "an archival or accessible PDF: {variant: pdf/a-3b | pdf/ua-1 …}",
 }
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 LANGUAGE_KEYS = ("title", "subtitle", "organisation", "author")
@@ -44,6 +51,11 @@ LANGUAGE_KEYS = ("title", "subtitle", "organisation", "author")
 PUBLIC_FOLDERS = ("public", "static", "docs/public", "docs/.vuepress/public")
 LISTS = ("figures", "tables")
 UNFINISHED = ("omit", "placeholder")
+NUMBERING = ("chapter-cn", "cn-list", "decimal", "none")
+PRINT_VARIANTS = ("pdf/x-1a", "pdf/x-3", "pdf/x-4", "pdf/x-5g")
+PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4u", "pdf/a-1a", "pdf/a-2a",
+                "pdf/a-3a", "pdf/ua-1", "pdf/ua-2")
+MARKS = ("crop", "cross", "crop cross", "cross crop")
 
 
 def load_manifest(source: Path, diags: Diagnostics) -> Manifest | None:
@@ -105,6 +117,12 @@ class _Reader:
             **self.remote(),
             table_style=self.table_style(),
             lists=self.lists(),
+            cover_image=self.file("cover_image", self.text("cover_image")),
+            back_cover=self.back_cover(),
+            colophon=self.colophon(),
+            numbering=self.choice("numbering", NUMBERING, "none"),
+            print=self.print_options(),
+            pdf_variant=self.pdf_variant(),
         )
         fields.update(self.languages())
         return Manifest(**fields) if self.ok else None
@@ -130,20 +148,110 @@ class _Reader:
         return 0
 
     def logo(self) -> str | None:
-        logo = self.text("logo")
-        if logo is None:
+        return self.file("logo", self.text("logo"))
+
+    def file(self, key: str, rel, what: str | None = None) -> str | None:
+        """``rel`` if it names a file inside the report, else None with a problem at ``key``."""
+        what = what or key
+        if rel is None:
             return None
-        full = (self.source / logo).resolve()
+        if not isinstance(rel, str):
+            self.problem(key, f"{what} must be a file path inside the report, got {rel!r}")
+            return None
+        full = (self.source / rel).resolve()
         if not full.is_relative_to(self.source.resolve()):
-            self.problem("logo", f"logo must be a file inside the report folder: {logo}")
+            self.problem(key, f"{what} must be a file inside the report folder: {rel}")
             return None
         if not full.is_file():
-            self.problem("logo", f"logo file not found: {logo}")
+            self.problem(key, f"{what} file not found: {rel}")
             return None
-        if confine.inside(self.source, self.source / logo) is None:
-            self.problem("logo", f"logo cannot be used ({confine.why_not(self.source, self.source / logo)}): {logo}")
+        if confine.inside(self.source, self.source / rel) is None:
+            self.problem(key, f"{what} cannot be used ({confine.why_not(self.source, self.source / rel)}): {rel}")
             return None
-        return logo
+        return rel
+
+    def mapping(self, key: str, allowed: tuple[str, ...]) -> dict:
+        """The mapping under ``key`` (empty when absent), its unknown keys reported."""
+        value = self.data.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.problem(key, f"'{key}' must be a mapping with keys {', '.join(allowed)}")
+            return {}
+        for name in value:
+            if name not in allowed:
+                self.problem(key, f"unknown key '{key}.{name}' (allowed: {', '.join(allowed)})")
+        return value
+
+    def words(self, key: str, value, what: str, many: bool = False):
+        """Text (or, with ``many``, a line or a list of lines) from a nested option."""
+        if value is None:
+            return () if many else None
+        if many and isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
+            return tuple(str(v) for v in value)
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return (str(value),) if many else str(value)
+        self.problem(key, f"{what} must be text{' or a list of lines' if many else ''}, got {value!r}")
+        return () if many else None
+
+    def choice(self, key: str, allowed: tuple[str, ...], default: str, value=None, what: str | None = None) -> str:
+        value = self.data.get(key, default) if value is None else value
+        if value not in allowed:
+            self.problem(key, f"{what or key} must be one of {', '.join(allowed)}, got {value!r}")
+            return default
+        return value
+
+    def back_cover(self) -> BackCover:
+        value = self.mapping("back_cover", ("website", "contact", "qr"))
+        return BackCover(
+            website=self.words("back_cover", value.get("website"), "back_cover.website"),
+            contact=self.words("back_cover", value.get("contact"), "back_cover.contact", many=True),
+            qr=self.file("back_cover", value.get("qr"), "back_cover.qr"),
+        )
+
+    def colophon(self) -> Colophon:
+        value = self.mapping("colophon", ("editor", "edition", "license", "contact", "credits"))
+        text = {name: self.words("colophon", value.get(name), f"colophon.{name}")
+                for name in ("editor", "edition", "license", "contact")}
+        return Colophon(**text, credits=self.words("colophon", value.get("credits"), "colophon.credits", many=True))
+
+    def print_options(self) -> PrintOptions | None:
+        if self.data.get("print") is None:
+            return None
+        value = self.mapping("print", ("bleed", "marks", "recto", "mirror", "variant", "output_profile"))
+        bleed = value.get("bleed")
+        if bleed is not None and not re.fullmatch(r"\d+(\.\d+)?(mm|cm|pt|in|px)|0", str(bleed).strip()):
+            self.problem("print", f"print.bleed must be a length such as 3mm, got {bleed!r}")
+            bleed = None
+        marks = value.get("marks")
+        if marks is not None:
+            marks = self.choice("print", MARKS, None, value=str(marks), what="print.marks")
+        flags = {}
+        for name in ("recto", "mirror"):
+            flags[name] = value.get(name, False)
+            if not isinstance(flags[name], bool):
+                self.problem("print", f"print.{name} must be true or false")
+                flags[name] = False
+        variant = value.get("variant")
+        if variant is not None:
+            variant = self.choice("print", PRINT_VARIANTS, None, value=str(variant).lower(), what="print.variant")
+        profile = self.file("print", value.get("output_profile"), "print.output_profile")
+        if variant and not profile:
+            self.problem("print", f"print.variant {variant} needs the printer's ICC profile for its output intent: "
+                                  "print.output_profile: assets/your-printer.icc (ask the print shop)")
+        return PrintOptions(bleed=str(bleed) if bleed is not None else None, marks=marks, variant=variant,
+                            output_profile=profile, **flags)
+
+    def pdf_variant(self) -> str | None:
+        value = self.mapping("pdf", ("variant",))
+        variant = value.get("variant")
+        if variant is None:
+            return None
+        variant = self.choice("pdf", PDF_VARIANTS, None, value=str(variant).lower(), what="pdf.variant")
+        printing = self.data.get("print")
+        if variant and isinstance(printing, dict) and printing.get("variant"):
+            self.problem("pdf", "pdf.variant and print.variant both given: a PDF has one variant; choose one")
+        return variant
 
     def sections(self) -> tuple[str, ...]:
         value = self.data.get("sections")

@@ -28,6 +28,7 @@ from reportgen.extensions import diagram_placeholder, extensions_plugin
 from reportgen.messages import words
 from reportgen.model import DEFAULT_MARKERS, Heading, Status
 from reportgen.rawhtml import IMAGE_TABLE, raw_html_plugin
+from reportgen.numbering import titled
 
 #: How deep blocks may nest (quotes in lists in quotes…); text deeper than this is
 #: not rendered, and the reader warns at its line.
@@ -583,6 +584,8 @@ class RenderContext:
     label_pages: dict[str, int] | None = None
     """Element id → page in the bound PDF, when known before typesetting (the book
     engine); None lets the typesetter count the pages itself."""
+    number: str = ""
+    """The chapter number printed before the section's title (numbering.py), or ''."""
 
     def anchor_id(self, anchor: str, section_id: str | None = None) -> str:
         """The id an anchor has in this mode: the PDF is one document, so ids carry the section."""
@@ -620,8 +623,9 @@ def _heading_open(self, tokens, idx, options, env) -> str:
         anchor_id = ctx.anchor_id(anchor)
     attrs = f' id="{_attr(anchor_id)}"'
     classes = [f"align-{token.meta['align']}"] if "align" in token.meta else []  # <h1 align="center">
+    number = ctx.number if token.tag == "h1" else ""
     if heading is not None:
-        attrs += f' data-title="{_attr(heading.title)}"'
+        attrs += f' data-title="{_attr(titled(number, heading.title))}"'
         if ctx.edition == "draft" and heading.status is not None:
             classes.append(f"status-{heading.status.value}")
     if classes:
@@ -630,6 +634,8 @@ def _heading_open(self, tokens, idx, options, env) -> str:
     if badge and ctx.mode == "html":
         # Beside the heading, not in it: search results take a heading's whole text as its title.
         return f'<div class="unit-head">{badge}<{token.tag}{attrs}>'
+    if number:
+        badge += f'<span class="chapter-num">{html.escape(number)}</span>'
     return f"<{token.tag}{attrs}>{badge}"
 
 

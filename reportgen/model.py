@@ -201,6 +201,48 @@ class Part:
 
 
 @dataclass(frozen=True)
+class BackCover:
+    """``back_cover:`` in report.yaml: what the last page of the PDF shows."""
+
+    website: str | None = None
+    contact: tuple[str, ...] = ()
+    """Lines of contact details (address, e-mail, phone), printed as given."""
+    qr: str | None = None
+    """A QR code image inside the report, printed as given (reportgen does not draw one)."""
+
+
+@dataclass(frozen=True)
+class Colophon:
+    """``colophon:`` in report.yaml: the 版权页.  The public edition prints only these
+    fields; the draft adds the owners and reviewers named in the sections' front matter."""
+
+    editor: str | None = None
+    edition: str | None = None
+    """e.g. 第一版; the edition and the date of the sources are printed in any case."""
+    license: str | None = None
+    contact: str | None = None
+    credits: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PrintOptions:
+    """``print:`` in report.yaml: a PDF for a print shop instead of the on-screen one."""
+
+    bleed: str | None = None
+    """CSS length of the bleed around the trim box, e.g. 3mm."""
+    marks: str | None = None
+    """CSS ``marks``: crop, cross or "crop cross"."""
+    recto: bool = False
+    """Chapters open on right-hand (odd) pages, after a blank left page where needed."""
+    mirror: bool = False
+    """Inner and outer margins instead of left and right ones."""
+    variant: str | None = None
+    """A PDF/X variant (pdf/x-1a, pdf/x-3, pdf/x-4, pdf/x-5g)."""
+    output_profile: str | None = None
+    """The printer's ICC profile (a file inside the report): the PDF/X output intent."""
+
+
+@dataclass(frozen=True)
 class Manifest:
     """``report.yaml``: what the report is and in which order its sections come."""
 
@@ -253,6 +295,17 @@ class Manifest:
     """How tables are ruled unless a caption says otherwise: three-line, grid or plain."""
     lists: tuple[str, ...] = ()
     """Lists set after the PDF's contents, in this order: ``figures`` (图目录), ``tables`` (表目录)."""
+    # The PDF's document design: cover, back cover, colophon, numbering, print and archive variants.
+    cover_image: str | None = None
+    back_cover: BackCover = field(default_factory=BackCover)
+    colophon: Colophon = field(default_factory=Colophon)
+    numbering: str = "none"
+    """Chapter numbers in headings, contents, bookmarks and running heads: chapter-cn
+    (第一章), cn-list (一、), decimal (1.) or none."""
+    print: PrintOptions | None = None
+    """None: the on-screen PDF."""
+    pdf_variant: str | None = None
+    """An archival or accessible variant of the PDF: pdf/a-3b, pdf/ua-1 …"""
 
 
 @dataclass

@@ -3,7 +3,10 @@
 WeasyPrint gets a URL fetcher that reads only files inside the allowed
 folders (the source and the packaged templates) and never the network, and
 its log is watched so a glyph no font could draw becomes a diagnostic
-instead of a silent blank box.
+instead of a silent blank box.  `Output` says which PDF to write: tagged
+(structure tree, /Alt, /Lang) for the public edition, a PDF/A, PDF/UA or
+PDF/X variant when ``report.yaml`` asks; every PDF opens with its outline
+shown and carries XMP metadata.
 """
 
 from __future__ import annotations
@@ -33,21 +36,66 @@ class Chapter:
     """The chapter's language when it is not the report's (a section not translated yet)."""
 
 
-def typeset(document: str, source: Path, diags: Diagnostics) -> bytes:
+@dataclass(frozen=True)
+class Output:
+    """Which PDF WeasyPrint writes."""
+
+    tagged: bool = False
+    """A structure tree (headings, paragraphs, tables with headers, figures with /Alt)."""
+    variant: str | None = None
+    """A WeasyPrint ``pdf_variant`` (pdf/a-3b, pdf/ua-1, pdf/x-4 …), or None for plain PDF."""
+    language: str = ""
+    """BCP 47 tag, for the XMP metadata (the catalog's /Lang comes from <html lang>)."""
+
+
+def typeset(document: str, source: Path, diags: Diagnostics, output: Output = Output()) -> bytes:
     """PDF bytes for the print ``document`` (HTML), resources read from ``source``."""
     from weasyprint import HTML  # import costs ~1 s; only builds that write a PDF pay it
 
     fetcher = confined_fetcher(source)
     with _WeasyLog(diags) as _:
         html = HTML(string=document, base_url=source.resolve().as_uri() + "/", url_fetcher=fetcher)
+        options = {"pdf_tags": output.tagged, "pdf_variant": output.variant}
+        if output.variant and output.variant.startswith("pdf/x"):
+            options["output_intent"] = "device-cmyk"  # the printer's profile, from @color-profile device-cmyk
         try:
-            pdf = html.write_pdf(pdf_identifier=b"reportgen", optimize_images=False)
+            pdf = html.write_pdf(pdf_identifier=b"reportgen", optimize_images=False,
+                                 finisher=_finisher(output), **options)
         except Exception as exc:  # the sources were checked; this is a last line, not a traceback
             diags.error("report.yaml", None, f"typesetting the PDF failed: {type(exc).__name__}: {exc}")
             return b""
     for url in fetcher.refused:
         diags.warning("report.yaml", None, f"resource outside the report not loaded into the PDF: {url}")
     return pdf
+
+
+def _finisher(output: Output):
+    """Last touches on the PDF before WeasyPrint writes it: open with the outline panel
+    shown, and XMP metadata (title, authors, dates — and the language, which WeasyPrint's
+    own XMP leaves out) in every PDF, not only in the archival variants."""
+    import pydyf
+
+    def finish(document, pdf) -> None:
+        pdf.catalog["PageMode"] = "/UseOutlines"
+        if "Metadata" not in pdf.catalog:
+            document.metadata.include_in_pdf(pdf, "", None, None, compress=False)
+        stream = pdf.objects[int(pdf.catalog["Metadata"].split()[0])]
+        if output.language and isinstance(stream, pydyf.Stream):
+            stream.stream = [_with_language(b"".join(stream.stream), output.language)]
+
+    return finish
+
+
+def _with_language(xmp: bytes, language: str) -> bytes:
+    from xml.sax.saxutils import escape
+
+    description = (
+        '<rdf:Description xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" rdf:about="">'
+        f"<dc:language><rdf:Bag><rdf:li>{escape(language)}</rdf:li></rdf:Bag></dc:language></rdf:Description>"
+    ).encode()
+    closing = xmp.rfind(b"</rdf:RDF>")
+    return xmp if closing < 0 else xmp[:closing] + description + xmp[closing:]
 
 
 def confined_fetcher(source: Path):
@@ -90,6 +138,8 @@ class _WeasyLog(logging.Handler):
 
     NOTDEF = re.compile(r"\.notdef glyph rendered for Unicode string unsupported by fonts: \"?(.*?)\"? \((.*?)\)")
 
+    NO_ALT = re.compile(r'Image "(.*?)" has no required alt description')
+
     def __init__(self, diags: Diagnostics):
         super().__init__(logging.WARNING)
         self.diags = diags
@@ -112,6 +162,10 @@ class _WeasyLog(logging.Handler):
                                "it shows as an empty box in the PDF (install fonts-noto-cjk / fonts-noto-color-emoji)")
         elif "harfbuzz" in message.lower() and "subset" in message.lower():
             self.diags.warning("report.yaml", None, f"WeasyPrint: {message} (install libharfbuzz-subset0)")
+        elif match := self.NO_ALT.search(message):
+            self.diags.warning("report.yaml", None,
+                               f"image {match.group(1)} has no alt text: the tagged PDF tells a screen reader "
+                               "nothing about it; write what it shows in ![…](…)")
         elif message.startswith("Failed to load") and "refused" not in message:
             self.diags.warning("report.yaml", None, f"WeasyPrint: {message}")
         # Other messages (e.g. SVG presentation properties in inline charts read by the
