@@ -206,7 +206,7 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
                    toc_pages: dict[str, int] | None = None, page_numbers: bool = True, colophon: bool = True,
                    review=None, dated: bool = True) -> str:
     """The print HTML: the whole report in one document, or a part of the book."""
-    from reportgen import templates
+    from reportgen import pdf, templates
 
     figures = figures if figures is not None else draw_figures(report, edition, None)
     if chapters is None:
@@ -217,7 +217,7 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
     return templates.render(
         report.source, "pdf.html",
         report=report, manifest=report.manifest, edition=edition.name, chapters=chapters, toc=toc,
-        progress=progress_rows(report), css=templates.read(report.source, "print.css"),
+        progress=progress_rows(report), css=pdf.print_css(templates.read(report.source, "print.css"), report.manifest),
         created=source_date(report) if dated else None, logo=_logo(report), front=front, page_numbers=page_numbers,
         colophon=colophon, review=review,
     )

@@ -29,8 +29,11 @@ KEYS = {
     "editions": "edition options: public: {unfinished: omit|placeholder}",
     "limits": "limits: {max_file_size: bytes or '5MB'}",
     "remote": "remote resources: {fetch: false, budget: seconds}",
+    "punctuation": "full-width punctuation in the PDF: compress (half width where marks meet) or full",
+    "latin_spacing": "space between Han characters and Latin letters or digits, e.g. 0.25em (0 for none)",
 }
 UNFINISHED = ("omit", "placeholder")
+PUNCTUATION = ("compress", "full")
 
 
 def load_manifest(source: Path, diags: Diagnostics) -> Manifest | None:
@@ -86,6 +89,7 @@ class _Reader:
             unfinished=self.unfinished(),
             max_file_size=self.max_file_size(),
             **self.remote(),
+            **self.typography(),
         )
         return Manifest(**fields) if self.ok else None
 
@@ -192,6 +196,21 @@ class _Reader:
             self.error("remote", "remote.budget must be a number of seconds")
             budget = 20
         return {"remote_fetch": fetch, "remote_budget": float(budget)}
+
+
+    def typography(self) -> dict:
+        language = self.text("language") or "zh-CN"
+        default = "compress" if language.lower().startswith("zh") else "full"
+        punctuation = self.data.get("punctuation", default)
+        if punctuation not in PUNCTUATION:
+            self.error("punctuation", f"'punctuation' must be one of {', '.join(PUNCTUATION)}, got {punctuation!r}")
+            punctuation = default
+        spacing = self.data.get("latin_spacing", "0.25em")
+        spacing = f"{spacing}em" if isinstance(spacing, (int, float)) and not isinstance(spacing, bool) else spacing
+        if not isinstance(spacing, str) or not re.fullmatch(r"(0|0?\.\d+|\d+(\.\d+)?)(em|pt|mm)?", spacing.strip()):
+            self.error("latin_spacing", f"'latin_spacing' must be a length such as 0.25em, 2pt or 0, got {spacing!r}")
+            spacing = "0.25em"
+        return {"punctuation": punctuation, "latin_spacing": spacing.strip()}
 
 
 def parse_size(value) -> int | None:

@@ -189,6 +189,10 @@ class Manifest:
     """Seconds that all remote fetches of one build may take together."""
     section_lines: dict[str, int] = field(default_factory=dict)
     """Section path → its line in report.yaml, for diagnostics."""
+    punctuation: str = "compress"
+    """PDF: ``compress`` sets the first of two adjacent full-width marks half width; ``full`` does not."""
+    latin_spacing: str = "0.25em"
+    """PDF: the space between a Han character and a Latin letter or digit (a CSS length)."""
 
 
 @dataclass
