@@ -20,6 +20,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.attrs import attrs_block_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from reportgen.cjk import CLOSING, cjk_friendly_plugin, is_cjk, is_han, print_html, split_last_words, without_stray_spaces
@@ -61,6 +62,8 @@ def make_parser(markers: dict[Status, tuple[str, ...]]) -> MarkdownIt:
     md.validateLink = lambda url: True
     md.use(cjk_friendly_plugin)
     md.use(footnote_plugin, inline=True)
+    md.use(attrs_block_plugin, allowed=("class",))
+    md.core.ruler.after("attr", "block_classes", _block_classes)
     md.core.ruler.push("status_marker", _marker_rule(_marker_table(markers)))
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=slugify)
     md.core.ruler.push("reserved_ids", _avoid_reserved_ids)
@@ -142,6 +145,30 @@ def _avoid_reserved_ids(state: StateCore) -> None:
                 n += 1
             token.attrSet("id", f"{anchor}-h{n}")
             taken.add(f"{anchor}-h{n}")
+
+
+#: Classes an author may give a block with a `{.name}` line before it.
+BLOCK_CLASSES = ("signature",)
+
+
+def _block_classes(state: StateCore) -> None:
+    """Keep only the block classes the stylesheets know (a source must not borrow the
+    layout's own classes); a signature's lines stay lines."""
+    for i, token in enumerate(state.tokens):
+        refused = token.meta.pop("insecure_attrs", None)
+        if refused or (token.attrGet("class") or "").split():
+            classes = (token.attrGet("class") or "").split()
+            kept = [c for c in classes if c in BLOCK_CLASSES]
+            line = token.map[0] if token.map else None  # 1-based: the `{…}` line above the block
+            if refused or len(kept) < len(classes):
+                _problem(state.env, line, "warning",
+                         f"block attributes other than {', '.join('{.' + c + '}' for c in BLOCK_CLASSES)} are ignored")
+            if kept:
+                token.attrSet("class", " ".join(kept))
+            elif "class" in token.attrs:
+                del token.attrs["class"]
+        if token.type == "paragraph_open" and "signature" in (token.attrGet("class") or "").split():
+            state.tokens[i + 1].content = state.tokens[i + 1].content.replace("\n", "  \n")
 
 
 def _check_links(state: StateCore) -> None:
@@ -330,15 +357,26 @@ def _heading_open(self, tokens, idx, options, env) -> str:
     else:
         anchor_id = ctx.anchor_id(anchor)
     attrs = f' id="{_attr(anchor_id)}"'
+    classes = ["heading-empty"] if token.tag != "h1" and _empty_heading(tokens, idx) else []
     if heading is not None:
         attrs += f' data-title="{_attr(heading.title)}"'
         if ctx.edition == "draft" and heading.status is not None:
-            attrs += f' class="status-{heading.status.value}"'
+            classes.insert(0, f"status-{heading.status.value}")
+    if classes:
+        attrs += f' class="{" ".join(classes)}"'
     badge = _badge(heading) if ctx.edition == "draft" else ""
     if badge and ctx.mode == "html":
         # Beside the heading, not in it: search results take a heading's whole text as its title.
         return f'<div class="unit-head">{badge}<{token.tag}{attrs}>'
     return f"<{token.tag}{attrs}>{badge}"
+
+
+def _empty_heading(tokens, idx) -> bool:
+    """Nothing stands under the heading at ``idx``: what follows is a heading of its
+    level or above, or the end of the section."""
+    after = tokens[idx + 3] if idx + 3 < len(tokens) else None
+    return after is None or after.type == "footnote_block_open" or (
+        after.type == "heading_open" and after.tag <= tokens[idx].tag)
 
 
 def _badge(heading: Heading | None) -> str:
