@@ -111,14 +111,23 @@ def weight(ch: str) -> int:
     return 1 if ch in " \u00a0" or is_cjk(ch) or ch in CLOSING or ch in OPENING else 0
 
 
-def gap_units(text: str) -> float:
+def weights(text: str, compress: bool) -> list[int]:
+    """`weight` of each character; a mark set half width takes no extra space, so
+    that two marks that meet stay close on a loose line."""
+    found = [weight(ch) for ch in text]
+    for i in halt_positions(text) if compress else ():
+        found[i] = 0
+    return found
+
+
+def gap_units(text: str, compress: bool = False) -> float:
     """How many shares of justification space Pango letter spacing on the CJK
     characters of ``text`` adds inside it: each spaced character gets half a share
     on each side, nothing at the ends of the text."""
-    weights = [weight(ch) for ch in text]
-    if len(weights) < 2:
+    found = weights(text, compress)
+    if len(found) < 2:
         return 0
-    return sum(weights) - (weights[0] + weights[-1]) / 2
+    return sum(found) - (found[0] + found[-1]) / 2
 
 
 def _compress(style) -> bool:
@@ -165,18 +174,18 @@ def _add_attributes(layout, justify: bool) -> None:
         attr.start_index, attr.end_index = offsets[i], offsets[i + 1]
         pango.pango_attr_list_insert(attrs, attr)
     if spacing:
-        for start, end in _weighted_runs(text):
+        for start, end in _weighted_runs(weights(text, bool(halts))):
             attr = pango.pango_attr_letter_spacing_new(int(spacing * TO_UNITS))
             attr.start_index, attr.end_index = offsets[start], offsets[end]
             pango.pango_attr_list_change(attrs, attr)
     pango.pango_layout_set_attributes(layout.layout, attrs)
 
 
-def _weighted_runs(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each run of characters with weight 1."""
+def _weighted_runs(found: list[int]) -> list[tuple[int, int]]:
+    """(start, end) of each run of characters of weight 1."""
     runs, start = [], None
-    for i, ch in enumerate(text + "\0"):
-        if weight(ch) and ch != "\0":
+    for i, value in enumerate(found + [0]):
+        if value:
             start = i if start is None else start
         elif start is not None:
             runs.append((start, i))
@@ -213,7 +222,7 @@ def _justify_cjk(context, line, extra_width: float) -> bool:
     previous = None
     for leaf, _ in _leaves(line):
         if isinstance(leaf, boxes.TextBox) and leaf.text:
-            units += _boundary(previous, leaf) + gap_units(leaf.text)
+            units += _boundary(previous, leaf) + gap_units(leaf.text, _compress(leaf.style))
             previous = leaf
         else:
             previous = None
@@ -240,7 +249,7 @@ def _spread(context, box, share: float, previous: list, x_advance: float = 0.0) 
         if box.text:
             x_advance += share * _boundary(previous[0], box)
             box.position_x += x_advance
-            units = gap_units(box.text)
+            units = gap_units(box.text, _compress(box.style))
             if units:
                 layout = create_layout(box.text, box.style, context, max_width=None, justification_spacing=0)
                 layout.cjk_spacing = share

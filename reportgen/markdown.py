@@ -489,7 +489,7 @@ def _break_vanishes(tokens, idx, mode: str) -> bool:
 
 
 #: Inline tokens that show no text of their own: the text on either side of them meets.
-_TRANSPARENT = {"strong_open", "strong_close", "em_open", "em_close", "s_open", "s_close", "link_open", "link_close"}
+TRANSPARENT = {"strong_open", "strong_close", "em_open", "em_close", "s_open", "s_close", "link_open", "link_close"}
 
 
 def _neighbour(tokens, idx, step: int, env) -> str:
@@ -509,7 +509,7 @@ def _neighbour(tokens, idx, step: int, env) -> str:
         if token.type == "softbreak":
             if not _break_vanishes(tokens, j, mode):
                 return " "
-        elif token.type not in _TRANSPARENT:
+        elif token.type not in TRANSPARENT:
             return ""
         j += step
     return ""
@@ -578,9 +578,11 @@ def _kept_end(children: list[Token]) -> dict[int, tuple[int | None, bool]]:
     end = split_last_words(last.content)[1]
     if end:
         return {id(last): (sum(map(is_han, end)), True)}
+    if any(ch.isalnum() for ch in last.content):
+        return {}  # it ends with a Latin word, which may stand alone on the last line
     # The last Han characters sit in a link or emphasis, or before a footnote: the kept
-    # run opens in the text before them, so that whole tokens lie inside it.
-    have, depth = sum(map(is_han, last.content)), 0
+    # run opens in the text before them, so that whole tokens lie inside it -- if short.
+    have, depth, length = 0, 0, len(last.content)
     for j in range(len(children) - 2, -1, -1):
         child = children[j]
         depth -= child.nesting
@@ -590,8 +592,8 @@ def _kept_end(children: list[Token]) -> dict[int, tuple[int | None, bool]]:
                 return {}
             return {id(child): (count, False), id(last): (None, True)}
         if child.type in ("text", "code_inline"):
-            have += sum(map(is_han, child.content))
-        elif child.type in ("softbreak", "hardbreak", "image"):
+            have, length = have + sum(map(is_han, child.content)), length + len(child.content)
+        if length > 8 or child.type in ("softbreak", "hardbreak", "image"):
             return {}
     return {}
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import pdfplumber
 
-from reportgen.cjk import CLOSING, OPENING, is_cjk, is_han
+from reportgen.cjk import CLOSING, OPENING, is_han
 
 BODY_SIZE = 10.5
 #: A4 with 20 mm side margins, as print.css sets the page.
@@ -56,14 +56,15 @@ class Line:
         return f"page {self.page}: {self.text!r}"
 
 
-def lines(path, body_only: bool = True) -> list[Line]:
+def lines(path, body_only: bool = True, keep_spaces: bool = False) -> list[Line]:
     """Every line of text: body text (10.5 pt) with anything set on its baseline band
-    (footnote calls), or, with ``body_only`` false, every line of any size."""
+    (footnote calls), or, with ``body_only`` false, every line of any size; spaces
+    left out unless ``keep_spaces``."""
     found = []
     for number, chars in enumerate(page_chars(path), start=1):
         bands: dict[int, list] = {}
         for char in chars:
-            if char["text"].isspace() or (body_only and abs(char["size"] - BODY_SIZE) > 0.05):
+            if (char["text"].isspace() and not keep_spaces) or (body_only and abs(char["size"] - BODY_SIZE) > 0.05):
                 continue
             bands.setdefault(round(char["bottom"]), []).append(char)
         if body_only:
@@ -185,17 +186,6 @@ def invisible_characters(path) -> list[str]:
             for number, chars in enumerate(page_chars(path), start=1) for c in chars if c["text"] in bad]
 
 
-def spaces_beside_cjk(path) -> list[str]:
-    """Space characters in the text layer next to a CJK character."""
-    found = []
-    for number, chars in enumerate(page_chars(path), start=1):
-        for a, b, c in zip(chars, chars[1:], chars[2:]):
-            beside = any(len(x["text"]) == 1 and is_cjk(x["text"]) for x in (a, c))
-            if b["text"] == " " and beside and abs(a["bottom"] - c["bottom"]) < 1:
-                found.append(f"page {number}: {a['text']} {c['text']}")
-    return found
-
-
 def report(path) -> dict[str, list[str]]:
     body, every = lines(path), lines(path, body_only=False)
     return {
@@ -205,7 +195,6 @@ def report(path) -> dict[str, list[str]]:
         "line breaks": prohibited_breaks(every),
         "stranded": stranded_last_lines(body),
         "invisible": invisible_characters(path),
-        "spaces": spaces_beside_cjk(path),
     }
 
 
