@@ -197,17 +197,16 @@ class _Reader:
             budget = 20
         return {"remote_fetch": fetch, "remote_budget": float(budget)}
 
-
     def typography(self) -> dict:
-        language = self.text("language") or "zh-CN"
-        default = "compress" if language.lower().startswith("zh") else "full"
+        language = self.data.get("language")
+        default = "compress" if not isinstance(language, str) or language.lower().startswith("zh") else "full"
         punctuation = self.data.get("punctuation", default)
         if punctuation not in PUNCTUATION:
             self.error("punctuation", f"'punctuation' must be one of {', '.join(PUNCTUATION)}, got {punctuation!r}")
             punctuation = default
         spacing = self.data.get("latin_spacing", "0.25em")
         spacing = f"{spacing}em" if isinstance(spacing, (int, float)) and not isinstance(spacing, bool) else spacing
-        if not isinstance(spacing, str) or not re.fullmatch(r"(0|0?\.\d+|\d+(\.\d+)?)(em|pt|mm)?", spacing.strip()):
+        if not isinstance(spacing, str) or not re.fullmatch(r"0|(\d*\.)?\d+(em|pt|mm)", spacing.strip()):
             self.error("latin_spacing", f"'latin_spacing' must be a length such as 0.25em, 2pt or 0, got {spacing!r}")
             spacing = "0.25em"
         return {"punctuation": punctuation, "latin_spacing": spacing.strip()}
