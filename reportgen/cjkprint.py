@@ -45,6 +45,9 @@ CLOSING = set("）〕］｝》〉」』】〗〙〛”’、，。．：；！�
 #: Full-width marks whose blank half is on the left.
 OPENING = set("（〔［｛《〈「『【〖〘〚“‘")
 AUTOSPACE_CLASSES = ("cjk-l", "cjk-r")
+#: The most space (in em) justification adds between two characters; a line that
+#: would need more is set flush left, as a typesetter would rather than letter-space it.
+MAX_SHARE = 0.5
 
 _installed = False
 
@@ -260,6 +263,8 @@ def _justify_cjk(context, line, extra_width: float) -> bool:
             previous = None
     if units <= 0:
         return False
+    if extra_width / units > MAX_SHARE * line.style["font_size"]:
+        return True  # spread this thin, the line would read as letter-spaced: set it flush left
     _spread(context, line, extra_width / units, [None])
     return True
 

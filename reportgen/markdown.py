@@ -432,6 +432,8 @@ def _link_open(self, tokens, idx, options, env) -> str:
     extra = ' rel="noopener noreferrer"' if kind == "external" else ""
     title = token.attrGet("title")
     extra += f' title="{_attr(title)}"' if title else ""
+    if token.markup == "linkify" and ctx.mode == "pdf":
+        extra += ' class="url"'  # may break anywhere, so a justified line before it is not spread thin
     return f'<a href="{_attr(href)}"{extra}>'
 
 
