@@ -169,3 +169,27 @@ def test_an_unknown_weasyprint_version_is_left_alone_and_set_ragged(monkeypatch)
     from reportgen.pdf import print_css
 
     assert print_css("p { color: red }", Manifest(title="t", year=2026)).rstrip().endswith(cjkprint.FALLBACK_CSS)
+
+
+def test_the_print_markup_spaces_latin_runs_and_keeps_a_paragraph_end(make_source):
+    """What the PDF's stylesheet and typesetter act on: Latin runs beside Han
+    characters marked (typed spaces dropped), marks meeting across a tag set half
+    width, a paragraph's last two Han characters kept together, bare URLs breakable."""
+    from reportgen.build import section_html
+    from reportgen.editions import select
+    from reportgen.errors import Diagnostics
+    from reportgen.reader import load_report
+
+    source = make_source({"01-a.md": (
+        "# 引言\n\n在 SparkCon'26 上，使用 `make` 命令[《指南》](https://e.org)，达到 106 位。\n\n"
+        "请阅读[加入指南](https://e.org)。\n\n联系 media@e.org。\n\n{.cover}\n正文。\n")})
+    diags = Diagnostics()
+    report = load_report(source, diags)
+    html = section_html(report, select(report, "draft", diags).views[0], "pdf", "draft", {})
+    assert '在<span class="cjk-l cjk-r">SparkCon\'26</span>上' in html
+    assert '使用<code class="cjk-l cjk-r">make</code>' in html
+    assert '<span class="cjk-halt">》</span></a>，' in html
+    assert '<span class="cjk-keep">到<span class="cjk-l cjk-r">106</span>位。</span>' in html
+    assert '请阅读<span class="cjk-keep"><a' in html and "</a>。</span>" in html
+    assert 'class="url"' in html
+    assert any(d.message.startswith("block attributes other than {.signature}") and d.line == 9 for d in diags.items)
