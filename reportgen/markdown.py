@@ -582,6 +582,24 @@ def _kept_end(children: list[Token]) -> dict[int, tuple[int | None, bool]]:
         return {id(last): (sum(map(is_han, end)), True)}
     if any(ch.isalnum() for ch in last.content):
         return {}  # it ends with a Latin word, which may stand alone on the last line
+    if last.content.strip("".join(CLOSING)):
+        return _kept_across(children)
+    return _kept_across(children) or _kept_inside(children)
+
+
+def _kept_inside(children: list[Token]) -> dict[int, tuple[int | None, bool]]:
+    """The last two Han characters of a link or emphasis that only closing marks
+    follow (《[…我见我闻](…)》。): kept together there, as no line starts with those marks."""
+    for child in reversed(children[:-1]):
+        if child.type == "text" and sum(map(is_han, child.content)) >= 2:
+            return {id(child): (2, True)}
+        if child.nesting != -1 and not (child.type == "text" and not child.content.strip("".join(CLOSING))):
+            return {}
+    return {}
+
+
+def _kept_across(children: list[Token]) -> dict[int, tuple[int | None, bool]]:
+    last = children[-1]
     # The last Han characters sit in a link or emphasis, or before a footnote: the kept
     # run opens in the text before them, so that whole tokens lie inside it -- if short.
     have, depth, length = 0, 0, len(last.content)

@@ -182,7 +182,8 @@ def test_the_print_markup_spaces_latin_runs_and_keeps_a_paragraph_end(make_sourc
 
     source = make_source({"01-a.md": (
         "# 引言\n\n在 SparkCon'26 上，使用 `make` 命令[《指南》](https://e.org)，达到 106 位。\n\n"
-        "请阅读[加入指南](https://e.org)。\n\n联系 media@e.org。\n\n{.cover}\n正文。\n")})
+        "请阅读[加入指南](https://e.org)。\n\n联系 media@e.org。\n\n{.cover}\n正文。\n\n"
+        "发布《[大会之我见我闻](https://e.org)》。\n")})
     diags = Diagnostics()
     report = load_report(source, diags)
     html = section_html(report, select(report, "draft", diags).views[0], "pdf", "draft", {})
@@ -192,4 +193,5 @@ def test_the_print_markup_spaces_latin_runs_and_keeps_a_paragraph_end(make_sourc
     assert '<span class="cjk-keep">到<span class="cjk-l cjk-r">106</span>位。</span>' in html
     assert '请阅读<span class="cjk-keep"><a' in html and "</a>。</span>" in html
     assert 'class="url"' in html
+    assert '之我见<span class="cjk-keep">我闻</span></a>》。' in html
     assert any(d.message.startswith("block attributes other than {.signature}") and d.line == 9 for d in diags.items)
