@@ -419,7 +419,7 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
                    toc_pages: dict[str, int] | None = None, page_numbers: bool = True, colophon: bool = True,
                    review=None, dated: bool = True) -> str:
     """The print HTML: the whole report in one document, or a part of the book."""
-    from reportgen import design, templates
+    from reportgen import design, pdf, templates
 
     figures = figures if figures is not None else draw_figures(report, edition, None)
     if chapters is None:
@@ -436,8 +436,8 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
         parts=chapter_parts(edition, report.manifest) if review is None else {},
         bookmark_css=bookmark_css(report.manifest),
         progress=progress_rows(report), translated=report.original is not None,
-        words=messages.words(report.manifest.language), css=fonts.for_language(templates.read(report.source, "print.css"),
-                                                                report.manifest.language),
+        words=messages.words(report.manifest.language), css=pdf.print_css(
+            fonts.for_language(templates.read(report.source, "print.css"), report.manifest.language), report.manifest),
         created=source_date(report) if dated else None, logo=_logo(report), front=front, page_numbers=page_numbers,
         colophon=colophon, review=review, lists=lists, page_css=design.page_css(report, edition, page_numbers=page_numbers),
         cover=design.cover(report), draft_mark=design.DRAFT_MARK, back=report.manifest.back_cover,

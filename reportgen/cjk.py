@@ -18,6 +18,8 @@ the emphasis and strikethrough rules.  `_scan_delims` adapts markdown-it-py's
 
 from __future__ import annotations
 
+import html
+import re
 from types import MethodType
 
 from markdown_it import MarkdownIt
@@ -74,3 +76,125 @@ def _scan_delims(self, start: int, canSplitWord: bool) -> Scanned:
     can_open = left and (canSplitWord or not right or last_outside)
     can_close = right and (canSplitWord or not left or next_outside)
     return Scanned(can_open, can_close, pos - start)
+
+
+# --- spacing of Chinese text (both outputs; CJK–Latin spacing in the PDF) ----------------
+
+#: Full-width marks whose blank half is on the right (closing marks, and the comma,
+#: stop, colon… as Simplified Chinese fonts draw them), and those blank on the left.
+CLOSING = frozenset("）〕］｝》〉」』】〗〙〛”’、，。．：；！？")
+OPENING = frozenset("（〔［｛《〈「『【〖〘〚“‘")
+MARKS = CLOSING | OPENING
+
+_SPACES = re.compile(r"[ \t]+")
+_HAN_CHARS = "".join(chr(c) for c in range(0x4E00, 0xA000))
+_LATIN_RUN = re.compile(r"[^\s\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff“”‘’]+"
+                        r"(?:[ \t]+[^\s\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff“”‘’]+)*")
+
+
+def is_han(ch: str) -> bool:
+    """A Han ideograph or kana: the characters CJK–Latin spacing is measured from."""
+    if len(ch) != 1:
+        return False
+    code = ord(ch)
+    return (0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF
+            or 0x3040 <= code <= 0x30FF or 0x20000 <= code <= 0x3FFFF)
+
+
+def _latin(ch: str) -> bool:
+    return len(ch) == 1 and ch.isalnum() and not is_cjk(ch)
+
+
+def stray_spaces(text: str, before: str = "", after: str = "") -> list[tuple[int, int]]:
+    """(start, end) of each run of spaces in ``text`` that a reader should not see:
+    after a full-width mark (``before`` is the character just before ``text``), or
+    between two Han characters of ``text`` -- except between two runs of two or
+    three, which is how a list of Chinese names is written (李彬 梁辰晔)."""
+    found = []
+    for match in _SPACES.finditer(text):
+        left = text[match.start() - 1] if match.start() else before[-1:]
+        right = text[match.end()] if match.end() < len(text) else after[:1]
+        between_han = 0 < match.start() and match.end() < len(text) and is_han(left) and is_han(right) and not _names(text, *match.span())
+        if between_han or (left in MARKS and right):
+            found.append(match.span())
+    return found
+
+
+def _names(text: str, start: int, end: int) -> bool:
+    left = len(text[:start]) - len(text[:start].rstrip(_HAN_CHARS))
+    right = len(text[end:]) - len(text[end:].lstrip(_HAN_CHARS))
+    return 2 <= left <= 3 and 2 <= right <= 3
+
+
+def without_stray_spaces(text: str, before: str = "", after: str = "") -> str:
+    for start, end in reversed(stray_spaces(text, before, after)):
+        text = text[:start] + text[end:]
+    return text
+
+
+def print_html(text: str, before: str = "", after: str = "") -> str:
+    """Escaped HTML of ``text`` for the PDF: stray spaces dropped, each Latin run that
+    meets a Han character wrapped so the stylesheet can space it (``cjk-l``/``cjk-r``)
+    instead of whatever space the author typed, and a full-width mark that meets
+    another across a tag set half width (``cjk-halt``; within one text the
+    typesetter does it). ``before``/``after``: the characters just outside."""
+    text = without_stray_spaces(text, before, after)
+    stripped = text.rstrip(" \t")
+    if stripped != text and is_han((stripped or before)[-1:]) and _latin(after[:1]):
+        text = stripped
+    stripped = text.lstrip(" \t")
+    if stripped != text and _latin(before[-1:]) and is_han((stripped or after)[:1]):
+        text = stripped
+    out, pos = [], 0
+    for match in _LATIN_RUN.finditer(text):
+        start, end = match.span()
+        run = match.group()
+        head = text[pos:start]
+        left = head.rstrip(" \t")[-1:] or (before[-1:] if not head.strip(" \t") and pos == 0 else "")
+        tail_spaces = text[end:len(text) - len(text[end:].lstrip(" \t"))]
+        right = text[end + len(tail_spaces):end + len(tail_spaces) + 1] or (after[:1] if end + len(tail_spaces) == len(text) else "")
+        classes = []
+        if is_han(left) and _latin(run[0]):
+            classes.append("cjk-l")
+            head = head.rstrip(" \t")
+        if is_han(right) and _latin(run[-1]):
+            classes.append("cjk-r")
+            end += len(tail_spaces)
+        out.append(_marks_html(head, before if pos == 0 else "", ""))
+        body = html.escape(run, quote=False)
+        out.append(f'<span class="{" ".join(classes)}">{body}</span>' if classes else body)
+        pos = end
+    out.append(_marks_html(text[pos:], before if pos == 0 else "", after))
+    return "".join(out)
+
+
+def _marks_html(text: str, before: str, after: str) -> str:
+    """Escaped ``text``; the closing marks that end it set half width when a mark
+    follows outside, the opening marks that start it when an opening mark precedes."""
+    first = last = ""
+    if before[-1:] in OPENING:
+        count = len(text) - len(text.lstrip("".join(OPENING)))
+        first, text = _halt(text[:count]), text[count:]
+    if after[:1] in MARKS:
+        count = len(text) - len(text.rstrip("".join(CLOSING)))
+        text, last = (text[:-count], _halt(text[-count:])) if count else (text, "")
+    return first + html.escape(text, quote=False) + last
+
+
+def _halt(marks: str) -> str:
+    return f'<span class="cjk-halt">{html.escape(marks, quote=False)}</span>' if marks else ""
+
+
+#: The end of a paragraph kept on its last line: its last two Han characters with
+#: what stands between them and the punctuation after them, or else its last Han
+#: character and the Latin word before it.
+_HAN = "\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff"
+_LAST_WORDS = (re.compile(rf"[{_HAN}][^{_HAN}]{{0,8}}[{_HAN}][^\w\s]*$"),
+               re.compile(rf"[^\s{_HAN}]+[ \t]*[{_HAN}][^\w\s]*$"))
+
+
+def split_last_words(text: str) -> tuple[str, str]:
+    """(head, end) where ``end`` holds the last two Han characters of ``text`` with the
+    punctuation after them, or ("", "") when the text does not end that way."""
+    match = _LAST_WORDS[0].search(text) or _LAST_WORDS[1].search(text)
+    return (text[:match.start()], match.group()) if match else ("", "")

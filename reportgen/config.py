@@ -44,6 +44,8 @@ KEYS = {
     "print": "a PDF for the printer: {bleed: 3mm, marks: crop, recto: true, mirror: true, variant: pdf/x-4, "
              "output_profile: file.icc}",
     "pdf": "an archival or accessible PDF: {variant: pdf/a-3b | pdf/ua-1 …}",
+    "punctuation": "full-width punctuation in the PDF: compress (half width where marks meet) or full",
+    "latin_spacing": "space between Han characters and Latin letters or digits, e.g. 0.25em (0 for none)",
 }
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 LANGUAGE_KEYS = ("title", "subtitle", "organisation", "author")
@@ -56,6 +58,7 @@ PRINT_VARIANTS = ("pdf/x-1a", "pdf/x-3", "pdf/x-4", "pdf/x-5g")
 PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4u", "pdf/a-1a", "pdf/a-2a",
                 "pdf/a-3a", "pdf/ua-1", "pdf/ua-2")
 MARKS = ("crop", "cross", "crop cross", "cross crop")
+PUNCTUATION = ("compress", "full")
 
 
 def load_manifest(source: Path, diags: Diagnostics) -> Manifest | None:
@@ -123,6 +126,7 @@ class _Reader:
             numbering=self.choice("numbering", NUMBERING, "none"),
             print=self.print_options(),
             pdf_variant=self.pdf_variant(),
+            **self.typography(),
         )
         fields.update(self.languages())
         return Manifest(**fields) if self.ok else None
@@ -427,6 +431,21 @@ class _Reader:
                        "e.g. '{dir}/{lang}/{name}' or '{dir}/{stem}.{lang}.md', inside the report")
             return {}
         return {"translation_path": path}
+
+
+    def typography(self) -> dict:
+        language = self.data.get("language")
+        default = "compress" if not isinstance(language, str) or language.lower().startswith("zh") else "full"
+        punctuation = self.data.get("punctuation", default)
+        if punctuation not in PUNCTUATION:
+            self.error("punctuation", f"'punctuation' must be one of {', '.join(PUNCTUATION)}, got {punctuation!r}")
+            punctuation = default
+        spacing = self.data.get("latin_spacing", "0.25em")
+        spacing = f"{spacing}em" if isinstance(spacing, (int, float)) and not isinstance(spacing, bool) else spacing
+        if not isinstance(spacing, str) or not re.fullmatch(r"0|(\d*\.)?\d+(em|pt|mm)", spacing.strip()):
+            self.error("latin_spacing", f"'latin_spacing' must be a length such as 0.25em, 2pt or 0, got {spacing!r}")
+            spacing = "0.25em"
+        return {"punctuation": punctuation, "latin_spacing": spacing.strip()}
 
 
 def _pattern_fields(pattern: str) -> set[str] | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from reportgen.editions import Edition
+from reportgen.messages import words
 from reportgen.model import Report
 
 DRAFT_MARK = "草稿 · Draft"
@@ -23,7 +24,8 @@ DRAFT_MARK = "草稿 · Draft"
 class ColophonView:
     """The colophon (版权页) as printed: pairs of label and text, in order."""
 
-    rows: tuple[tuple[str, str], ...]
+    rows: tuple[tuple[str, str | tuple[str, ...]], ...]
+    """(label, text): the text is a tuple for a list of names, each kept whole on its line."""
     credits: tuple[str, ...]
 
 
@@ -44,24 +46,27 @@ def colophon(report: Report, edition: Edition, date: str) -> ColophonView:
     matter, which only the draft may show (the public edition names no owners); the
     public edition prints only what ``report.yaml`` ``colophon:`` says."""
     manifest, own = report.manifest, report.manifest.colophon
+    said = words(manifest.language)
     draft = edition.name == "draft"
-    label = own.edition or f"{manifest.year} 年版"
-    rows = [("书名", manifest.title), ("版本", label + (" · 草稿" if draft else "")), ("日期", date[:10])]
+    label = own.edition or said["c_year_edition"].format(year=manifest.year)
+    rows = [(said["c_title"], manifest.title), (said["c_edition"], label + (f" · {said['c_draft']}" if draft else "")),
+            (said["c_date"], date[:10])]
     if manifest.organisation:
-        rows.append(("出品", manifest.organisation))
+        rows.append((said["c_publisher"], manifest.organisation))
     if own.editor:
-        rows.append(("主编", own.editor))
+        rows.append((said["c_editor"], own.editor))
     if draft:
+        # Names as a list: the template keeps each one whole on its line.
         authors = _unique(s.root.owner for s in report.sections)
         reviewers = _unique(r for s in report.sections for r in s.front.reviewers)
         if authors:
-            rows.append(("撰稿", "、".join(authors)))
+            rows.append((said["c_authors"], tuple(authors)))
         if reviewers:
-            rows.append(("审阅", "、".join(reviewers)))
+            rows.append((said["c_reviewers"], tuple(reviewers)))
     if own.license:
-        rows.append(("许可", own.license))
+        rows.append((said["c_license"], own.license))
     if own.contact:
-        rows.append(("联系", own.contact))
+        rows.append((said["c_contact"], own.contact))
     return ColophonView(tuple(rows), own.credits)
 
 

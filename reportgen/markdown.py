@@ -20,10 +20,11 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.attrs import attrs_block_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from reportgen import confine
-from reportgen.cjk import cjk_friendly_plugin, is_cjk
+from reportgen.cjk import CLOSING, cjk_friendly_plugin, is_cjk, is_han, print_html, split_last_words, without_stray_spaces
 from reportgen.extensions import diagram_placeholder, extensions_plugin
 from reportgen.messages import words
 from reportgen.model import DEFAULT_MARKERS, Heading, Status
@@ -81,6 +82,8 @@ def make_parser(markers: dict[Status, tuple[str, ...]]) -> MarkdownIt:
     md.use(footnote_plugin, inline=True)
     md.use(raw_html_plugin, classify_link=_classify_link, classify_image=_classify_image)
     md.use(extensions_plugin)
+    md.use(attrs_block_plugin, allowed=("class",))
+    md.core.ruler.after("attr", "block_classes", _block_classes)
     md.core.ruler.push("status_marker", _marker_rule(_marker_table(markers)))
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=slugify)
     md.core.ruler.push("reserved_ids", _avoid_reserved_ids)
@@ -164,6 +167,30 @@ def _avoid_reserved_ids(state: StateCore) -> None:
                 n += 1
             token.attrSet("id", f"{anchor}-h{n}")
             taken.add(f"{anchor}-h{n}")
+
+
+#: Classes an author may give a block with a `{.name}` line before it.
+BLOCK_CLASSES = ("signature",)
+
+
+def _block_classes(state: StateCore) -> None:
+    """Keep only the block classes the stylesheets know (a source must not borrow the
+    layout's own classes); a signature's lines stay lines."""
+    for i, token in enumerate(state.tokens):
+        refused = token.meta.pop("insecure_attrs", None)
+        if refused or (token.attrGet("class") or "").split():
+            classes = (token.attrGet("class") or "").split()
+            kept = [c for c in classes if c in BLOCK_CLASSES]
+            line = token.map[0] if token.map else None  # 1-based: the `{…}` line above the block
+            if refused or len(kept) < len(classes):
+                _problem(state.env, line, "warning",
+                         f"block attributes other than {', '.join('{.' + c + '}' for c in BLOCK_CLASSES)} are ignored")
+            if kept:
+                token.attrSet("class", " ".join(kept))
+            elif "class" in token.attrs:
+                del token.attrs["class"]
+        if token.type == "paragraph_open" and "signature" in (token.attrGet("class") or "").split():
+            state.tokens[i + 1].content = state.tokens[i + 1].content.replace("\n", "  \n")
 
 
 def _check_links(state: StateCore) -> None:
@@ -605,7 +632,7 @@ class RenderContext:
 
 def render(md: MarkdownIt, tokens: list[Token], env: dict, ctx: RenderContext) -> str:
     """HTML for ``tokens`` (one section) as ``ctx`` says."""
-    render_env = dict(env, ctx=ctx)
+    render_env = dict(env, ctx=ctx, keep=_paragraph_ends(tokens) if ctx.mode == "pdf" else {})
     if ctx.mode == "pdf":
         render_env["pdf_footnotes"] = _footnote_bodies(md, tokens, render_env)
         tokens = _without_footnote_block(tokens)
@@ -623,11 +650,13 @@ def _heading_open(self, tokens, idx, options, env) -> str:
         anchor_id = ctx.anchor_id(anchor)
     attrs = f' id="{_attr(anchor_id)}"'
     classes = [f"align-{token.meta['align']}"] if "align" in token.meta else []  # <h1 align="center">
+    if token.tag != "h1" and _empty_heading(tokens, idx):
+        classes.append("heading-empty")
     number = ctx.number if token.tag == "h1" else ""
     if heading is not None:
         attrs += f' data-title="{_attr(titled(number, heading.title))}"'
         if ctx.edition == "draft" and heading.status is not None:
-            classes.append(f"status-{heading.status.value}")
+            classes.insert(0, f"status-{heading.status.value}")
     if classes:
         attrs += f' class="{" ".join(classes)}"'
     badge = _badge(heading, ctx.markers, ctx.language) if ctx.edition == "draft" else ""
@@ -637,6 +666,14 @@ def _heading_open(self, tokens, idx, options, env) -> str:
     if number:
         badge += f'<span class="chapter-num">{html.escape(number)}</span>'
     return f"<{token.tag}{attrs}>{badge}"
+
+
+def _empty_heading(tokens, idx) -> bool:
+    """Nothing stands under the heading at ``idx``: what follows is a heading of its
+    level or above, or the end of the section."""
+    after = tokens[idx + 3] if idx + 3 < len(tokens) else None
+    return after is None or after.type == "footnote_block_open" or (
+        after.type == "heading_open" and after.tag <= tokens[idx].tag)
 
 
 def _badge(heading: Heading | None, markers: dict[Status, tuple[str, ...]], language: str) -> str:
@@ -696,6 +733,8 @@ def _link_open(self, tokens, idx, options, env) -> str:
     extra = ' rel="noopener noreferrer"' if kind == "external" else ""
     title = token.attrGet("title")
     extra += f' title="{_attr(title)}"' if title else ""
+    if token.markup == "linkify" and ctx.mode == "pdf":
+        extra += ' class="url"'  # may break anywhere, so a justified line before it is not spread thin
     return f'<a href="{_attr(href)}"{extra}>'
 
 
@@ -744,12 +783,159 @@ def _fence(self, tokens, idx, options, env) -> str:
 
 
 def _softbreak(self, tokens, idx, options, env) -> str:
-    """A line break between two CJK characters is no space: Chinese has none between words."""
+    """A line break between two CJK characters is no space: Chinese has none between words.
+    In the PDF, one between a Han character and a Latin word is no space either: the
+    stylesheet spaces them (see `cjk.print_html`)."""
+    return "" if _break_vanishes(tokens, idx, env["ctx"].mode) else "\n"
+
+
+def _break_vanishes(tokens, idx, mode: str) -> bool:
     before = tokens[idx - 1].content[-1:] if idx > 0 and tokens[idx - 1].type == "text" else ""
     after = tokens[idx + 1].content[:1] if idx + 1 < len(tokens) and tokens[idx + 1].type == "text" else ""
     if before and after and is_cjk(before) and is_cjk(after):
-        return ""
-    return "\n"
+        return True
+    return mode == "pdf" and (is_han(before) or is_han(after)) and (before + after).strip().isalnum()
+
+
+#: Inline tokens that show no text of their own: the text on either side of them meets.
+TRANSPARENT = {"strong_open", "strong_close", "em_open", "em_close", "s_open", "s_close", "link_open", "link_close"}
+
+
+def _neighbour(tokens, idx, step: int, env) -> str:
+    """The character shown just before (step -1) or after (step 1) inline token ``idx``."""
+    mode = env["ctx"].mode
+    j = idx + step
+    while 0 <= j < len(tokens):
+        token = tokens[j]
+        if token.type == "text" and token.content and not token.content.strip(" \t"):
+            return " "
+        if token.type in ("text", "code_inline") and token.content:
+            # Spaces between a Han character and what follows it are the author's
+            # spacing, which the PDF sets itself: look past them.
+            side = token.content[-1] if step < 0 else token.content[0]
+            bare = token.content.rstrip(" \t")[-1] if step < 0 else token.content.lstrip(" \t")[0]
+            return bare if token.type == "text" and is_han(bare) else side
+        if token.type == "softbreak":
+            if not _break_vanishes(tokens, j, mode):
+                return " "
+        elif token.type not in TRANSPARENT:
+            return ""
+        j += step
+    return ""
+
+
+def _text(self, tokens, idx, options, env) -> str:
+    """Text with stray spaces dropped; in the PDF, spaced and kept as `cjk.print_html` says,
+    and a paragraph's last words kept together on its last line."""
+    token = tokens[idx]
+    before, after = _neighbour(tokens, idx, -1, env), _neighbour(tokens, idx, 1, env)
+    if env["ctx"].mode != "pdf":
+        return _html_text(tokens, idx, before, after)
+    keep = env["keep"].get(id(token))
+    if keep is None:
+        return print_html(token.content, before, after)
+    opens, closes = keep
+    if opens is None:
+        return print_html(token.content, before, after) + "</span>"
+    head, end = _split_han(token.content, opens)
+    html_end = print_html(end, head.rstrip(" \t")[-1:] or before, after) if end else ""
+    return (print_html(head, before, end[:1] or after) + '<span class="cjk-keep">' + html_end
+            + ("</span>" if closes else ""))
+
+
+def _split_han(text: str, count: int) -> tuple[str, str]:
+    """(head, end): ``end`` starts at the ``count``-th Han character from the end of ``text``
+    (``count`` 0: ``end`` is empty); with the punctuation that follows kept in ``end``."""
+    if count == 0:
+        return text, ""
+    positions = [i for i, ch in enumerate(text) if is_han(ch)]
+    return text[:positions[-count]], text[positions[-count]:]
+
+
+def _html_text(tokens, idx, before: str, after: str) -> str:
+    """HTML edition: a footnote mark is glued (``fn-glue``, no wrap) to the character
+    before it and the punctuation after it, which the mark's rule shows."""
+    content = tokens[idx].content
+    if idx and tokens[idx - 1].type == "footnote_ref" and _glued(tokens, idx - 1):
+        content = content.lstrip("".join(CLOSING))
+    text = without_stray_spaces(content, before, after)
+    if idx + 1 < len(tokens) and tokens[idx + 1].type == "footnote_ref" and _glued(tokens, idx + 1) and text:
+        return html.escape(text[:-1], quote=False) + '<span class="fn-glue">' + html.escape(text[-1], quote=False)
+    return html.escape(text, quote=False)
+
+
+def _glued(tokens, idx) -> bool:
+    """Whether the footnote mark at ``idx`` follows a character it must stay with."""
+    return idx > 0 and tokens[idx - 1].type == "text" and tokens[idx - 1].content[-1:].strip() != ""
+
+
+def _paragraph_ends(tokens: list[Token]) -> dict[int, tuple[int | None, bool]]:
+    """The PDF keeps a paragraph's last two Han characters (and what follows them)
+    on one line: id(text token) → (how many of its last Han characters open the
+    kept run, or None when it only closes it; whether it closes it)."""
+    keep: dict[int, tuple[int | None, bool]] = {}
+    for i, token in enumerate(tokens):
+        if token.type == "inline" and i and tokens[i - 1].type == "paragraph_open" and token.children:
+            keep.update(_kept_end(token.children))
+    return keep
+
+
+def _kept_end(children: list[Token]) -> dict[int, tuple[int | None, bool]]:
+    last = children[-1]
+    if last.type != "text":
+        return {}
+    end = split_last_words(last.content)[1]
+    if end:
+        return {id(last): (sum(map(is_han, end)), True)}
+    if any(ch.isalnum() for ch in last.content):
+        return {}  # it ends with a Latin word, which may stand alone on the last line
+    if last.content.strip("".join(CLOSING)):
+        return _kept_across(children)
+    return _kept_across(children) or _kept_inside(children)
+
+
+def _kept_inside(children: list[Token]) -> dict[int, tuple[int | None, bool]]:
+    """The last two Han characters of a link or emphasis that only closing marks
+    follow (《[…我见我闻](…)》。): kept together there, as no line starts with those marks."""
+    for child in reversed(children[:-1]):
+        if child.type == "text" and sum(map(is_han, child.content)) >= 2:
+            return {id(child): (2, True)}
+        if child.nesting != -1 and not (child.type == "text" and not child.content.strip("".join(CLOSING))):
+            return {}
+    return {}
+
+
+def _kept_across(children: list[Token]) -> dict[int, tuple[int | None, bool]]:
+    last = children[-1]
+    # The last Han characters sit in a link or emphasis, or before a footnote: the kept
+    # run opens in the text before them, so that whole tokens lie inside it -- if short.
+    have, depth, length = 0, 0, len(last.content)
+    for j in range(len(children) - 2, -1, -1):
+        child = children[j]
+        depth -= child.nesting
+        if child.type == "text" and depth == 0:
+            count = max(0, 2 - have)
+            if sum(map(is_han, child.content)) < count:
+                return {}
+            return {id(child): (count, False), id(last): (None, True)}
+        if child.type in ("text", "code_inline"):
+            have, length = have + sum(map(is_han, child.content)), length + len(child.content)
+        if length > 8 or child.type in ("softbreak", "hardbreak", "image"):
+            return {}
+    return {}
+
+
+def _code_inline(self, tokens, idx, options, env) -> str:
+    """Inline code; in the PDF spaced from Han characters like a Latin word."""
+    token = tokens[idx]
+    classes = []
+    if env["ctx"].mode == "pdf":
+        if is_han(_neighbour(tokens, idx, -1, env)):
+            classes.append("cjk-l")
+        if is_han(_neighbour(tokens, idx, 1, env)):
+            classes.append("cjk-r")
+    cls = f' class="{" ".join(classes)}"' if classes else ""
+    return f"<code{cls}>{html.escape(token.content, quote=False)}</code>"
 
 
 def _table_open(self, tokens, idx, options, env) -> str:
@@ -814,7 +1000,13 @@ def _footnote_ref(self, tokens, idx, options, env) -> str:
         return f'<span class="footnote">{body}</span>'
     sub = tokens[idx].meta.get("subId", 0)
     ref_id = f"fnref{n}" + (f"-{sub}" if sub else "")
-    return f'<sup class="footnote-ref"><a href="#fn{n}" id="{ref_id}">[{n}]</a></sup>'
+    mark = f'<sup class="footnote-ref"><a href="#fn{n}" id="{ref_id}">[{n}]</a></sup>'
+    if _glued(tokens, idx):
+        # The glue opened before the mark closes after the punctuation that follows it.
+        following = tokens[idx + 1].content if idx + 1 < len(tokens) and tokens[idx + 1].type == "text" else ""
+        marks = len(following) - len(following.lstrip("".join(CLOSING)))
+        return mark + html.escape(following[:marks]) + "</span>"
+    return mark
 
 
 def _footnote_open(self, tokens, idx, options, env) -> str:
@@ -881,6 +1073,8 @@ _RENDER_RULES = {
     "image": _image,
     "fence": _fence,
     "softbreak": _softbreak,
+    "text": _text,
+    "code_inline": _code_inline,
     "table_open": _table_open,
     "table_close": _table_close,
     "footnote_ref": _footnote_ref,

@@ -306,6 +306,10 @@ class Manifest:
     """None: the on-screen PDF."""
     pdf_variant: str | None = None
     """An archival or accessible variant of the PDF: pdf/a-3b, pdf/ua-1 …"""
+    punctuation: str = "compress"
+    """PDF: ``compress`` sets the first of two adjacent full-width marks half width; ``full`` does not."""
+    latin_spacing: str = "0.25em"
+    """PDF: the space between a Han character and a Latin letter or digit (a CSS length)."""
 
 
 @dataclass

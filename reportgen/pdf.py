@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from reportgen import confine
+from reportgen import cjkprint, confine
 from reportgen.errors import Diagnostics
 
 LOGGER = logging.getLogger("weasyprint")
@@ -34,6 +34,17 @@ class Chapter:
     html: str
     lang: str | None = None
     """The chapter's language when it is not the report's (a section not translated yet)."""
+
+
+def print_css(css: str, manifest) -> str:
+    """The print stylesheet with the report's typography settings from report.yaml,
+    which the Chinese typesetting extension (`cjkprint`) reads."""
+    halt = '"halt"' if manifest.punctuation == "compress" else "normal"
+    settings = (f"/* {cjkprint.REVISION} */\n"
+                f":root {{ --cjk-punctuation: {manifest.punctuation}; --cjk-latin-spacing: {manifest.latin_spacing};"
+                f" --cjk-halt: {halt}; }}\n")
+    fallback = "" if cjkprint.supported() else "\n" + cjkprint.FALLBACK_CSS
+    return settings + css + fallback
 
 
 @dataclass(frozen=True)
@@ -99,8 +110,14 @@ def _with_language(xmp: bytes, language: str) -> bytes:
 
 
 def confined_fetcher(source: Path):
-    """A WeasyPrint URL fetcher that serves files inside ``source`` and nothing else."""
+    """A WeasyPrint URL fetcher that serves files inside ``source`` and nothing else.
+
+    Both PDF engines make their fetcher here just before WeasyPrint reads a
+    document, so this is also where the Chinese typesetting extension is put in
+    place (once per process, book workers included)."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    cjkprint.install()
 
     roots = (source.resolve(), Path(__file__).parent.joinpath("templates").resolve())
 

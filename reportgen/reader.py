@@ -16,9 +16,10 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from reportgen import confine, yamlio
+from reportgen.cjk import stray_spaces
 from reportgen.config import load_manifest
 from reportgen.errors import Diagnostics
-from reportgen.markdown import LABEL_ID, MAX_NESTING, make_parser, slugify, word_count
+from reportgen.markdown import LABEL_ID, MAX_NESTING, TRANSPARENT, make_parser, slugify, word_count
 from reportgen.model import STATUS_WORDS, FrontMatter, Heading, Manifest, Report, Section, Status
 
 FRONT_MATTER_KEYS = ("title", "status", "owner", "reviewers", "due", "id", "owners", "extra", "translator", "source")
@@ -96,6 +97,7 @@ def read_section(source: Path, rel: str, manifest: Manifest, md: MarkdownIt, dia
                           "(a placeholder is shown; remote: {fetch: true} in report.yaml fetches it)")
     _read_charts(tokens, source, rel, body_line, diags)
     _check_nesting(tokens, rel, body_line, diags)
+    _check_spaces(tokens, rel, body_line, diags)
     sid = front.id or section_id(rel)
     root = build_tree(tokens, front, rel, body_line, _file_title(rel), diags)
     section = Section(
@@ -152,6 +154,29 @@ def _check_nesting(tokens: list[Token], rel: str, body_line: int, diags: Diagnos
     if deep is not None:
         diags.warning(rel, _file_line(body_line, deep.map[0] + 1),
                       f"lists or quotes nested more than {MAX_NESTING - 2} deep; the text below this depth is not shown")
+
+
+def _check_spaces(tokens: list[Token], rel: str, body_line: int, diags: Diagnostics) -> None:
+    """Warn at each stray space in Chinese text (between Han characters, after a
+    full-width mark): the outputs drop it, the source should not have it."""
+    for token in tokens:
+        if token.type != "inline" or not token.map or not token.children:
+            continue
+        line, before = token.map[0] + 1, ""
+        for child in token.children:
+            if child.type in ("softbreak", "hardbreak"):
+                line, before = line + 1, ""
+                continue
+            if child.type == "text":
+                for start, end in stray_spaces(child.content, before):
+                    where = child.content[max(0, start - 4):end + 4]
+                    diags.warning(rel, _file_line(body_line, line),
+                                  f"stray space in Chinese text: '{where}' (the PDF and HTML leave it out; "
+                                  "delete it in the source)")
+            if child.type in ("text", "code_inline"):
+                before = child.content[-1:]
+            elif child.type not in TRANSPARENT:
+                before = ""
 
 
 def decode(raw: bytes, rel: str, diags: Diagnostics) -> str | None:
