@@ -251,33 +251,56 @@ def _start_book(report, edition, figures, diags, cache: Path, review, progress=N
     from reportgen import book
 
     chapters = pdf_chapters(report, edition, figures)
+    views = edition.views
+
+    def document(indices: list[int]) -> str:
+        """One document of several units: 0 is the front matter, 1… the chapters."""
+        return print_document(report, edition, figures, chapters=[chapters[i - 1] for i in indices if i],
+                              front=0 in indices, toc_pages=_placeholder_pages(edition) if 0 in indices else None,
+                              page_numbers=False, colophon=False, review=review if 1 in indices else None,
+                              dated=False)
+
     # Parts carry no date (binding sets it), so touching a file does not invalidate them.
-    parts_html = [print_document(report, edition, figures, chapters=[c], front=False, page_numbers=False,
-                                 colophon=False, review=review if i == 0 else None, dated=False)
-                  for i, c in enumerate(chapters)]
+    jobs = [book.job(_front(report, edition, figures, {}), report.source, "contents")]
+    for i, (chapter, view) in enumerate(zip(chapters, views)):
+        html = print_document(report, edition, figures, chapters=[chapter], front=False, page_numbers=False,
+                              colophon=False, review=review if i == 0 else None, dated=False)
+        jobs.append(book.job(html, report.source, chapter.title, anchor=chapter.id, path=view.section.path))
     colophon = print_document(report, edition, figures, chapters=[], front=False, page_numbers=False, dated=False)
     if "<body" in colophon and _has_content(colophon):
-        parts_html.append(colophon)
-    names = [c.title for c in chapters] + ["colophon"]
-    jobs = [book.job(html, report.source, name) for html, name in zip(parts_html, names)]
-    placeholder = book.job(_front(report, edition, figures, {}), report.source, "contents")
-    waiting = book.start([placeholder] + jobs, cache / "pdf", progress=progress)
-    return lambda: _finish_book(report, edition, figures, diags, cache, waiting())
+        jobs.append(book.job(colophon, report.source, "colophon"))
+    typesetter = book.Book(cache / "pdf", progress=progress)
+    waiting = typesetter.start(jobs, document)
+    return lambda: _finish_book(report, edition, figures, diags, typesetter, waiting)
 
 
-def _finish_book(report, edition, figures, diags, cache: Path, typeset) -> bytes:
-    """With the chapters typeset: the front matter with real page numbers, then binding."""
-    from reportgen import book
+def _finish_book(report, edition, figures, diags, typesetter, waiting) -> bytes:
+    """With the chapters typeset: the front matter with real page numbers, the page
+    numbers themselves, then binding."""
+    from reportgen import book, templates
 
-    front_pages, parts = typeset[0][0].pages, typeset[1:]
-    for _ in range(3):  # the contents' length decides where chapters start; settles at once in practice
-        pages = _anchor_pages(parts, front_pages)
-        front_job = book.job(_front(report, edition, figures, pages), report.source)
-        front = book.typeset_all([front_job], cache / "pdf")[0]
-        if front[0].pages == front_pages:
-            break
-        front_pages = front[0].pages
-    for part, _ in [front] + parts:
+    try:
+        typeset = waiting()
+        if typeset is not None:
+            placeholder, parts = typeset[0], typeset[1:]
+            front_pages = placeholder.pages
+            css = templates.read(report.source, "print.css")
+            for _ in range(3):  # the contents' length decides where chapters start; settles at once in practice
+                pages = _anchor_pages(parts, front_pages)
+                total = front_pages + sum(part.pages for part in parts)
+                typeset = typesetter.typeset([book.job(_front(report, edition, figures, pages), report.source),
+                                              book.job(book.numbers_html(css, front_pages, total), report.source)])
+                if typeset is None or typeset[0].pages == front_pages:
+                    break
+                front_pages = typeset[0].pages
+    finally:
+        typesetter.close()
+    for failure in typesetter.failures:
+        diags.error(failure.job.path, None, f"typesetting {failure.job.name or 'the PDF'} failed: {failure.message}")
+    if typeset is None:
+        return b""
+    front, numbers = typeset
+    for part in [placeholder, front] + parts:
         for message in part.messages:
             diags.warning("report.yaml", None, message)
     meta = book.Metadata(
@@ -285,12 +308,16 @@ def _finish_book(report, edition, figures, diags, cache: Path, typeset) -> bytes
         subject=report.manifest.subtitle or "", language=report.manifest.language,
         date="D:" + source_date(report).replace("-", "").replace(":", "").replace("T", ""),
     )
-    return book.bind_cached([front] + parts, meta, numbered_from=2, cache=cache / "pdf")
+    return book.bind_cached([front] + parts, meta, numbers, cache=typesetter.cache)
+
+
+def _placeholder_pages(edition) -> dict[str, int]:
+    return {entry["target"]: 888 for entry in toc_entries(edition, "pdf")}
 
 
 def _front(report, edition, figures, pages: dict[str, int]) -> str:
     """Cover, progress list and contents; page numbers given (placeholders when unknown)."""
-    toc_pages = {entry["target"]: pages.get(entry["target"], 888) for entry in toc_entries(edition, "pdf")}
+    toc_pages = {target: pages.get(target, placeholder) for target, placeholder in _placeholder_pages(edition).items()}
     return print_document(report, edition, figures, chapters=[], toc_pages=toc_pages, page_numbers=False,
                           colophon=False, dated=False)
 
@@ -298,7 +325,7 @@ def _front(report, edition, figures, pages: dict[str, int]) -> str:
 def _anchor_pages(parts, front_pages: int) -> dict[str, int]:
     """Anchor → 1-based page number in the bound book."""
     pages, start = {}, front_pages
-    for part, _ in parts:
+    for part in parts:
         for name, (index, _x, _y) in part.anchors.items():
             pages.setdefault(name, start + index + 1)
         start += part.pages
