@@ -139,6 +139,17 @@ class Book:
 
         return wait
 
+    def remembered(self, name: str) -> int | None:
+        """A number `remember` kept from the last build (the front matter's length)."""
+        try:
+            return int((self.cache / f"{name}.txt").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def remember(self, name: str, value: int) -> None:
+        if self.remembered(name) != value:
+            output.write_text(self.cache / f"{name}.txt", str(value))
+
     def typeset(self, jobs: list[Job]) -> list[Part] | None:
         return self.start(jobs)()
 

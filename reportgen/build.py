@@ -254,14 +254,13 @@ def _start_book(report, edition, figures, diags, cache: Path, review, progress=N
     views = edition.views
 
     def document(indices: list[int]) -> str:
-        """One document of several units: 0 is the front matter, 1… the chapters."""
-        return print_document(report, edition, figures, chapters=[chapters[i - 1] for i in indices if i],
-                              front=0 in indices, toc_pages=_placeholder_pages(edition) if 0 in indices else None,
-                              page_numbers=False, colophon=False, review=review if 1 in indices else None,
+        """One document holding the chapters at ``indices``."""
+        return print_document(report, edition, figures, chapters=[chapters[i] for i in indices], front=False,
+                              page_numbers=False, colophon=False, review=review if 0 in indices else None,
                               dated=False)
 
     # Parts carry no date (binding sets it), so touching a file does not invalidate them.
-    jobs = [book.job(_front(report, edition, figures, {}), report.source, "contents")]
+    jobs = []
     for i, (chapter, view) in enumerate(zip(chapters, views)):
         html = print_document(report, edition, figures, chapters=[chapter], front=False, page_numbers=False,
                               colophon=False, review=review if i == 0 else None, dated=False)
@@ -280,11 +279,11 @@ def _finish_book(report, edition, figures, diags, typesetter, waiting) -> bytes:
     from reportgen import book, templates
 
     try:
-        typeset = waiting()
-        if typeset is not None:
-            placeholder, parts = typeset[0], typeset[1:]
-            front_pages = placeholder.pages
+        parts = waiting()
+        typeset = None
+        if parts is not None:
             css = templates.read(report.source, "print.css")
+            front_pages = typesetter.remembered("front-pages") or _front_pages_guess(edition)
             for _ in range(3):  # the contents' length decides where chapters start; settles at once in practice
                 pages = _anchor_pages(parts, front_pages)
                 total = front_pages + sum(part.pages for part in parts)
@@ -293,6 +292,7 @@ def _finish_book(report, edition, figures, diags, typesetter, waiting) -> bytes:
                 if typeset is None or typeset[0].pages == front_pages:
                     break
                 front_pages = typeset[0].pages
+            typesetter.remember("front-pages", front_pages)
     finally:
         typesetter.close()
     for failure in typesetter.failures:
@@ -300,7 +300,7 @@ def _finish_book(report, edition, figures, diags, typesetter, waiting) -> bytes:
     if typeset is None:
         return b""
     front, numbers = typeset
-    for part in [placeholder, front] + parts:
+    for part in [front] + parts:
         for message in part.messages:
             diags.warning("report.yaml", None, message)
     meta = book.Metadata(
@@ -311,13 +311,16 @@ def _finish_book(report, edition, figures, diags, typesetter, waiting) -> bytes:
     return book.bind_cached([front] + parts, meta, numbers, cache=typesetter.cache)
 
 
-def _placeholder_pages(edition) -> dict[str, int]:
-    return {entry["target"]: 888 for entry in toc_entries(edition, "pdf")}
+def _front_pages_guess(edition) -> int:
+    """Pages of cover, progress list and contents, guessed before they are typeset (a
+    wrong guess costs one more typesetting of the front matter, never a wrong number)."""
+    rows = len(edition.views) if edition.name == "draft" else 0
+    return 1 + -(-rows // 30) + max(1, -(-len(toc_entries(edition, "pdf")) // 44))
 
 
 def _front(report, edition, figures, pages: dict[str, int]) -> str:
-    """Cover, progress list and contents; page numbers given (placeholders when unknown)."""
-    toc_pages = {target: pages.get(target, placeholder) for target, placeholder in _placeholder_pages(edition).items()}
+    """Cover, progress list and contents, with the page numbers given."""
+    toc_pages = {entry["target"]: pages.get(entry["target"], "") for entry in toc_entries(edition, "pdf")}
     return print_document(report, edition, figures, chapters=[], toc_pages=toc_pages, page_numbers=False,
                           colophon=False, dated=False)
 
