@@ -164,7 +164,9 @@ class Book:
         return Document(_key(html), html, units[0].source, units)
 
     def _submit(self, documents: list[Document]):
-        if len(documents) < 2 and self.pool is None:
+        """Futures of ``documents`` on the workers (forked now, before the caller starts
+        threads of its own), or None to typeset in this process (nothing to do)."""
+        if not documents or (self.pool is None and self.workers < 2):
             return None
         if self.pool is None:
             import multiprocessing

@@ -76,6 +76,8 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
     figures = draw_figures(report, edition, options.out / ".cache" / "charts")
     pending = render_outputs(report, edition, figures, options, diags, progress, review)
     if diags.failed(options.strict):
+        for unwritten in pending:  # the site being staged goes; nothing was written
+            getattr(unwritten, "discard", lambda: None)()
         return result
     progress.stage("writing outputs")
     result.written = [commit() for commit in pending]
