@@ -335,6 +335,8 @@ LABELS = {
     "status": "reportgen status",
 }
 """Short names of the steps, as the tables show them (docs/benchmarks.md explains each)."""
+SHORT = {"single": "single", "full": "cold", "peer": "MkDocs"}
+"""What the ratio column calls the step a ratio is taken against."""
 
 
 @dataclass
@@ -545,7 +547,7 @@ def rows(results: dict[int, SizeResult]) -> list[tuple[str, ...]]:
                 continue
             base_step = {"full": "single", "nochange": "full", "edit_full": "full", "peer_own": "peer"}.get(step)
             base = result.median(base_step) if base_step else None
-            ratio = f"{median / base:.2f}× {LABELS[base_step].split(',')[0]}" if median and base else ""
+            ratio = f"{median / base:.2f}× {SHORT[base_step]}" if median and base else ""
             peak = result.peak(step)
             pages = result.pages.get(step)
             pdf = result.pdf_mb.get(step)
