@@ -114,11 +114,13 @@ class Book:
         self.pool = None
         self.failures: list[Failure] = []
 
-    def start(self, jobs: list[Job], compose=None):
+    def start(self, jobs: list[Job], compose=None, fork: bool = True):
         """Begin typesetting ``jobs``; return the function that waits for their parts.
 
         ``compose(indices)`` gives the HTML of one document holding the jobs at
-        those indices; without it every job is its own document."""
+        those indices; without it every job is its own document.  Workers are forked
+        only if ``fork`` (before the caller starts threads); else the ones already
+        running are used, or this process."""
         results, todo = {}, []
         for index, item in enumerate(jobs):
             cached = _read_cache(self.cache, item.key)
@@ -127,7 +129,7 @@ class Book:
             elif item.key not in {jobs[i].key for i in todo}:
                 todo.append(index)
         documents = [self._document(jobs, group, compose) for group in _groups(jobs, todo, self.workers, compose)]
-        futures = self._submit(documents)
+        futures = self._submit(documents, fork)
 
         def wait() -> list[Part] | None:
             for document, done in self._collect(documents, futures):
@@ -150,8 +152,16 @@ class Book:
         if self.remembered(name) != value:
             output.write_text(self.cache / f"{name}.txt", str(value))
 
+    def prune(self, kept: list[Part]) -> None:
+        """Delete the typeset documents no part of ``kept`` comes from, so the cache does
+        not grow with every edit (a part whose document is gone is typeset again)."""
+        used = {part.pdf for part in kept}
+        for path in self.cache.glob("doc-*.pdf"):
+            if path.name not in used:
+                path.unlink(missing_ok=True)
+
     def typeset(self, jobs: list[Job]) -> list[Part] | None:
-        return self.start(jobs)()
+        return self.start(jobs, fork=False)()
 
     def close(self) -> None:
         if self.pool is not None:
@@ -163,10 +173,9 @@ class Book:
         html = units[0].html if len(units) == 1 else compose(group)
         return Document(_key(html), html, units[0].source, units)
 
-    def _submit(self, documents: list[Document]):
-        """Futures of ``documents`` on the workers (forked now, before the caller starts
-        threads of its own), or None to typeset in this process (nothing to do)."""
-        if not documents or (self.pool is None and self.workers < 2):
+    def _submit(self, documents: list[Document], fork: bool):
+        """Futures of ``documents`` on the workers, or None to typeset in this process."""
+        if not documents or (self.pool is None and (self.workers < 2 or not fork)):
             return None
         if self.pool is None:
             import multiprocessing

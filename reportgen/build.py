@@ -310,7 +310,9 @@ def _finish_book(report, edition, figures, diags, typesetter, waiting) -> bytes:
         subject=report.manifest.subtitle or "", language=report.manifest.language,
         date="D:" + source_date(report).replace("-", "").replace(":", "").replace("T", ""),
     )
-    return book.bind_cached([front] + parts, meta, numbers, cache=typesetter.cache)
+    pdf = book.bind_cached([front] + parts, meta, numbers, cache=typesetter.cache)
+    typesetter.prune([front, numbers] + parts)
+    return pdf
 
 
 def _front_pages_guess(edition) -> int:

@@ -98,7 +98,7 @@ def build_command(source: Path, out: Path | None, formats, edition: str, strict:
     digest = stamp.fingerprint(source, out, settings)
     unchanged = stamp.replay(out, digest)
     if unchanged is not None:  # nothing the outputs follow from changed: say what the last build said
-        _unchanged(unchanged, quiet)
+        _unchanged(unchanged, out, quiet)
         return
     from reportgen.build import BuildOptions, build
     from reportgen.progress import Progress
@@ -125,13 +125,13 @@ def _fetches_remote(source: Path) -> bool:
     return isinstance(remote, dict) and bool(remote.get("fetch"))
 
 
-def _unchanged(record: dict, quiet: bool) -> None:
+def _unchanged(record: dict, out: Path, quiet: bool) -> None:
     for line in record.get("diagnostics", []):
         click.echo(line, err=True)
     _omitted(record.get("omitted", []), quiet)
     if not quiet:
         for path, _size, _mtime in record.get("written", []):
-            click.echo(f"up to date: {path}", err=True)
+            click.echo(f"up to date: {out / path}", err=True)
 
 
 @main.command("check")

@@ -90,7 +90,7 @@ def replay(out: Path, digest: str) -> dict | None:
         return None
     for path, size, mtime in record.get("written", []):
         try:
-            stat = Path(path).stat()
+            stat = (out / path).stat()
         except OSError:
             return None
         if (stat.st_size, stat.st_mtime_ns) != (size, mtime):
@@ -99,13 +99,14 @@ def replay(out: Path, digest: str) -> dict | None:
 
 
 def record(out: Path, digest: str, diagnostics: list[str], written: list[Path], omitted: list[str]) -> None:
-    """Keep what a successful build gave, for `replay`."""
+    """Keep what a successful build gave, for `replay`.  Paths are kept relative to
+    ``out``: nothing of the machine's folders goes into an output."""
     from reportgen import output
 
     entries = []
     for path in written:
         stat = path.stat()
-        entries.append([str(path), stat.st_size, stat.st_mtime_ns])
+        entries.append([path.resolve().relative_to(out.resolve()).as_posix(), stat.st_size, stat.st_mtime_ns])
     data = {"fingerprint": digest, "diagnostics": diagnostics, "written": entries, "omitted": omitted}
     output.write_text(out / ".cache" / NAME, json.dumps(data, ensure_ascii=False))
 
