@@ -89,12 +89,13 @@ def _formats(ctx, param, value: str) -> tuple[str, ...]:
 def build_command(source: Path, out: Path | None, formats, edition: str, strict: bool, pdf_engine: str,
                   only: str | None, quiet: bool) -> None:
     """Build the report in SOURCE (default: the current folder)."""
-    from reportgen import stamp
+    from reportgen import output, stamp
 
     _require_source(source)
     out = out or source / "build"
     settings = dict(source=str(source.resolve()), out=str(out.resolve()), formats=formats, edition=edition,
                     strict=strict, pdf_engine=pdf_engine, only=only, version=__version__)
+    output.clean_stale(out)  # what a killed build left goes, whether or not anything is rebuilt
     digest = stamp.fingerprint(source, out, settings)
     unchanged = stamp.replay(out, digest)
     if unchanged is not None:  # nothing the outputs follow from changed: say what the last build said
