@@ -5,12 +5,17 @@ makes copies of it scaled 10× and 50× (every section repeated with its own
 file name, ``id``, title and chart titles), and for each size measures, as
 separate processes run the way a user runs them:
 
-- ``bare``: WeasyPrint's ``write_pdf`` of the assembled print HTML
-  (``reportgen.build.print_document``) in a fresh process — the reference;
 - ``full``: ``reportgen build`` (PDF, HTML, dashboard) into an empty out folder;
-- ``no change``: the same build again;
+- ``single``: the same with ``--pdf-engine single``, the one-pass render;
+- ``no change``: the default build again;
 - ``edit → HTML``: one section gets a new paragraph, then ``--format html``;
-- ``edit → all``: one section gets a new paragraph, then the full build.
+- ``edit → all``: one section gets a new paragraph, then the full build;
+- ``edit → HTML, warm``: in one long-running process, as ``reportgen serve``.
+
+At 1× it also times the peer — MkDocs-Material with mkdocs-with-pdf, set up
+from PyPI in ``bench/.peer-venv`` on first use — against a cold reportgen
+build of the same Markdown (the sample without its chart blocks, which MkDocs
+cannot draw), and the start-up of ``reportgen --help`` and ``reportgen status``.
 
 The commands compared with each other run alternately within one run (one
 round runs each once; rounds repeat), so a slower minute of the machine
@@ -48,9 +53,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE_PARTS = ("report.yaml", "sections", "assets", "templates")
 """What of the sample a copy takes: the manifest and the folders sections read from."""
 
-SIZES = (1, 10, 50)
-ROUNDS = {1: 5, 10: 3, 50: 1}
-"""Rounds per size by default; the 50× report costs minutes per round."""
+SIZES = (1, 10)
+FULL_SIZES = (1, 10, 50)
+ROUNDS = {1: 3, 10: 1, 50: 1}
+"""Rounds per size by default; the 50× report costs minutes per build, so only ``--full`` runs it."""
+
+PEER_VENV = Path(__file__).resolve().parent / ".peer-venv"
+PEER_PACKAGES = ("mkdocs", "mkdocs-material", "mkdocs-with-pdf", "weasyprint")
+"""The peer a user would otherwise pick, installed from PyPI into its own environment."""
 
 SAMPLE_EVERY = 0.05
 """Seconds between two samples of a process tree's memory."""
@@ -58,40 +68,18 @@ SAMPLE_EVERY = 0.05
 MB = 1_000_000
 
 TARGETS = {
-    "full_vs_bare": 1.0,
-    "nochange_vs_full": 0.1,
+    "full_vs_peer": 0.6,
+    "full_vs_single": 1.0,
+    "full_vs_single_10x": 0.8,
+    "edit_full_vs_full": 0.25,
+    "nochange_vs_full": 0.05,
     "edit_html_seconds": 0.5,
-    "edit_pdf_vs_full": 0.4,
-    "per_page_scaling": 1.2,
+    "preview_html_seconds": 0.25,
     "peak_memory_mb": 1500,
+    "help_seconds": 0.3,
+    "status_seconds": 0.6,
 }
-"""The limits of issue 6, item 4."""
-
-# Run in a fresh interpreter: the reference render, with nothing of reportgen loaded.
-BARE = """
-import sys
-from weasyprint import HTML
-html, base, target = sys.argv[1:4]
-with open(html, encoding="utf-8") as handle:
-    document = handle.read()
-HTML(string=document, base_url=base).write_pdf(target)
-"""
-
-# Writes the print HTML the core would typeset in one pass (not measured).
-PRINT_DOCUMENT = """
-import sys
-from pathlib import Path
-from reportgen import build
-from reportgen.editions import select
-from reportgen.errors import Diagnostics
-from reportgen.reader import load_report
-
-source, target = Path(sys.argv[1]), Path(sys.argv[2])
-diags = Diagnostics()
-report = load_report(source, diags)
-edition = select(report, "draft", diags, False)
-target.write_text(build.print_document(report, edition), encoding="utf-8")
-"""
+"""The limits of issue 16."""
 
 # One warm process, as ``reportgen serve`` is: edit, rebuild the HTML edition, time only the rebuild.
 PREVIEW = """
@@ -289,19 +277,66 @@ def _tail(log: Path, lines: int = 15) -> str:
     return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
 
+# --- the peer: MkDocs-Material + mkdocs-with-pdf ----------------------------------------------
+
+
+def without_charts(source: Path) -> None:
+    """Drop every ```chart block from the sections of ``source`` (MkDocs cannot draw them)."""
+    for path in (source / "sections").glob("*.md"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(re.sub(r"^```chart\n.*?^```\n?", "", text, flags=re.S | re.M), encoding="utf-8")
+
+
+def peer_mkdocs(source: Path, dest: Path) -> Path:
+    """An mkdocs.yml beside (not inside) ``source`` that builds its sections, in manifest order."""
+    manifest = yaml.safe_load((source / "report.yaml").read_text(encoding="utf-8"))
+    config = {
+        "site_name": manifest["title"], "docs_dir": str(source), "site_dir": str(dest / "site"),
+        "nav": list(manifest["sections"]), "theme": {"name": "material", "language": "zh"},
+        "plugins": ["search", {"with-pdf": {"output_path": "pdf/report.pdf", "cover_title": manifest["title"],
+                                            "author": manifest.get("organisation", "")}}],
+        "exclude_docs": "build/\ntemplates/\n",
+    }
+    dest.mkdir(parents=True, exist_ok=True)
+    path = dest / "mkdocs.yml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def peer_ready(say) -> Path | None:
+    """The peer's ``mkdocs`` executable, installing it into `PEER_VENV` first if needed."""
+    mkdocs = PEER_VENV / "bin" / "mkdocs"
+    if mkdocs.is_file():
+        return mkdocs
+    say(f"setting up the peer in {PEER_VENV}: pip install {' '.join(PEER_PACKAGES)}")
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
+        subprocess.run([str(PEER_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", *PEER_PACKAGES],
+                       check=True)
+    except (OSError, subprocess.CalledProcessError) as error:
+        say(f"bench: the peer could not be set up ({error}); its target is not measured")
+        return None
+    return mkdocs if mkdocs.is_file() else None
+
+
 # --- one size ---------------------------------------------------------------------------------
 
-STEPS = ("bare", "full", "nochange", "edit_html", "edit_full", "html_cold", "preview_html")
+STEPS = ("full", "single", "nochange", "edit_html", "edit_full", "preview_html", "peer_own", "peer", "help", "status")
 LABELS = {
-    "bare": "bare write_pdf (reference)",
-    "full": "full build",
+    "full": "full build, cold",
+    "single": "full build, cold, --pdf-engine single",
     "nochange": "rebuild, no change",
     "edit_html": "edit → --format html",
     "edit_full": "edit → full build",
-    "html_cold": "--format html, empty out",
     "preview_html": "edit → HTML, warm (serve)",
+    "peer_own": "full build, cold, without charts",
+    "peer": "MkDocs-Material + with-pdf, same Markdown",
+    "help": "reportgen --help",
+    "status": "reportgen status",
 }
 """Short names of the steps, as the tables show them (docs/benchmarks.md explains each)."""
+SHORT = {"single": "single", "full": "cold", "peer": "MkDocs"}
+"""What the ratio column calls the step a ratio is taken against."""
 
 
 @dataclass
@@ -312,7 +347,7 @@ class SizeResult:
     sections: int
     samples: dict[str, list[Sample]] = field(default_factory=dict)
     pages: dict[str, int | None] = field(default_factory=dict)
-    """Pages of the PDF of ``full`` and of ``bare``."""
+    """Pages of the PDF of ``full`` and of ``single``."""
     pdf_mb: dict[str, float] = field(default_factory=dict)
     site_mb: float | None = None
     preview: list[float] = field(default_factory=list)
@@ -337,11 +372,12 @@ class SizeResult:
 class Bench:
     """Runs every step of one size in rounds and collects the samples."""
 
-    def __init__(self, work: Path, scale: int, rounds: int, say):
+    def __init__(self, work: Path, scale: int, rounds: int, say, peer: Path | None = None):
         self.work = work / f"x{scale}"
         self.scale = scale
         self.rounds = rounds
         self.say = say
+        self.peer = peer
         self.source = make_copy(ROOT, scale, self.work / "src")
         self.out = self.work / "out"
         self.out_html = self.work / "out-html"
@@ -351,22 +387,33 @@ class Bench:
         self.result = SizeResult(scale, len(listed))
 
     def run(self) -> SizeResult:
-        self._step("html_cold", self._reportgen(self.out_html, "html"), fresh=self.out_html)
+        if self.peer is not None:
+            self.plain = make_copy(ROOT, 1, self.work / "plain")
+            without_charts(self.plain)
+            self.peer_config = peer_mkdocs(self.plain, self.work / "peer")
+        self._step("edit_html", self._reportgen(self.out_html, "html"), fresh=self.out_html)  # warms the OS caches
+        self.result.samples.pop("edit_html")
         for number in range(1, self.rounds + 1):
-            # Alternate which of the two compared renders goes first.
-            order = ("bare", "full") if number % 2 else ("full", "bare")
-            for step in order:
-                self._bare() if step == "bare" else self._full()
+            # Alternate which of the compared builds goes first.
+            pairs = [("full", "single")] + ([("peer_own", "peer")] if self.peer is not None else [])
+            for pair in pairs:
+                for step in (pair if number % 2 else pair[::-1]):
+                    self._cold(step)
             self._step("nochange", self._reportgen(self.out))
             self._edit()
             self._step("edit_html", self._reportgen(self.out_html, "html"))
             self._edit()
             self._step("edit_full", self._reportgen(self.out))
+            if self.scale == 1:
+                for _ in range(3):
+                    self._step("help", [str(Path(sys.executable).with_name("reportgen")), "--help"])
+                    self._step("status", [str(Path(sys.executable).with_name("reportgen")), "status", str(self.source)])
         self._preview()
         return self.result
 
-    def _reportgen(self, out: Path, formats: str | None = None) -> list[str]:
-        command = [sys.executable, "-m", "reportgen", "build", str(self.source), "--out", str(out)]
+    def _reportgen(self, out: Path, formats: str | None = None, source: Path | None = None) -> list[str]:
+        command = [str(Path(sys.executable).with_name("reportgen")), "build", str(source or self.source),
+                   "--out", str(out), "--quiet"]
         return command + (["--format", formats] if formats else [])
 
     def _step(self, step: str, command: list[str], fresh: Path | None = None) -> Sample:
@@ -379,22 +426,22 @@ class Bench:
         self.say(f"  {self.scale:>2}×  {LABELS[step]:<46} {state}")
         return sample
 
-    def _full(self) -> None:
-        if self._step("full", self._reportgen(self.out), fresh=self.out).ok:
-            self._record("full", self.out / "report.pdf")
-            site = self.out / "html"
-            self.result.site_mb = sum(p.stat().st_size for p in site.rglob("*") if p.is_file()) / MB
-
-    def _bare(self) -> None:
-        """The reference: the print HTML of the source as it is now, typeset in one fresh process."""
-        document, target = self.work / "print.html", self.work / "bare.pdf"
-        done = subprocess.run([sys.executable, "-c", PRINT_DOCUMENT, str(self.source), str(document)],
-                              capture_output=True, text=True)
-        if done.returncode != 0:
-            raise SystemExit(f"bench: could not assemble the print HTML of the {self.scale}× copy:\n{done.stderr}")
-        base = self.source.resolve().as_uri() + "/"
-        if self._step("bare", [sys.executable, "-c", BARE, str(document), base, str(target)]).ok:
-            self._record("bare", target)
+    def _cold(self, step: str) -> None:
+        if step == "peer":
+            self._step("peer", [str(self.peer), "build", "--quiet", "-f", str(self.peer_config)],
+                       fresh=self.work / "peer" / "site")
+            return
+        if step == "peer_own":
+            self._step("peer_own", self._reportgen(self.work / "out-plain", source=self.plain),
+                       fresh=self.work / "out-plain")
+            return
+        out = self.out if step == "full" else self.work / "out-single"
+        command = self._reportgen(out) + (["--pdf-engine", "single"] if step == "single" else [])
+        if self._step(step, command, fresh=out).ok:
+            self._record(step, out / "report.pdf")
+            if step == "full":
+                site = self.out / "html"
+                self.result.site_mb = sum(p.stat().st_size for p in site.rglob("*") if p.is_file()) / MB
 
     def _record(self, step: str, pdf: Path) -> None:
         self.result.pages[step] = page_count(pdf)
@@ -436,19 +483,25 @@ class Verdict:
 
 def verdicts(results: dict[int, SizeResult]) -> list[Verdict]:
     one = results.get(1)
-    largest = results[max(results)] if results else None
-    out = []
-    full, bare = (one.median("full"), one.median("bare")) if one else (None, None)
-    out.append(_ratio("full build of the sample vs bare WeasyPrint render", full, bare, TARGETS["full_vs_bare"]))
-    nochange = one.median("nochange") if one else None
-    out.append(_ratio("rebuild with no change vs full build", nochange, full, TARGETS["nochange_vs_full"]))
-    html = one.median("edit_html") if one else None
-    out.append(Verdict("one-section edit: HTML edition (CLI process)", _s(html), f"≤ {TARGETS['edit_html_seconds']} s",
-                       None if html is None else html <= TARGETS["edit_html_seconds"]))
-    edit = one.median("edit_full") if one else None
-    out.append(_ratio("one-section edit: full build (PDF) vs full build", edit, full, TARGETS["edit_pdf_vs_full"]))
-    out.append(_scaling(one, largest))
+    med = (lambda step: one.median(step)) if one else (lambda step: None)
+    full = med("full")
+    out = [_ratio("1. cold full build vs MkDocs-Material + with-pdf (sample without charts)", med("peer_own"),
+                  med("peer"), TARGETS["full_vs_peer"])]
+    for scale, result in sorted(results.items()):
+        out.append(_ratio(f"2. default engine vs --pdf-engine single, cold full build, {scale}×",
+                          result.median("full"), result.median("single"), TARGETS["full_vs_single"]))
+    ten = results.get(10)
+    out.append(_ratio("2. … at 10×", ten.median("full") if ten else None, ten.median("single") if ten else None,
+                      TARGETS["full_vs_single_10x"]))
+    out.append(_ratio("3. one-section edit → full build vs cold full build", med("edit_full"), full,
+                      TARGETS["edit_full_vs_full"]))
+    out.append(_ratio("3. rebuild with no change vs cold full build", med("nochange"), full, TARGETS["nochange_vs_full"]))
+    out.append(_seconds("3. one-section edit → HTML edition (CLI process)", med("edit_html"), TARGETS["edit_html_seconds"]))
+    out.append(_seconds("3. one-section edit → HTML edition, warm (serve)", med("preview_html"),
+                        TARGETS["preview_html_seconds"]))
     out.append(_memory(results))
+    out.append(_seconds("5. reportgen --help (process)", med("help"), TARGETS["help_seconds"]))
+    out.append(_seconds("5. reportgen status on the sample (process)", med("status"), TARGETS["status_seconds"]))
     return out
 
 
@@ -459,31 +512,19 @@ def _ratio(name: str, value: float | None, base: float | None, limit: float) -> 
     return Verdict(name, f"{ratio:.2f}× ({value:.2f} s / {base:.2f} s)", f"≤ {limit}×", ratio <= limit)
 
 
-def _scaling(one: SizeResult | None, big: SizeResult | None) -> Verdict:
-    name = "time per page at 50× vs at 1× (full build)"
-    if big is not None and big.scale == 1:
-        name = "time per page at 50× vs at 1× (full build; 50× not run)"
-    elif big is not None and big.scale != 50:
-        name = f"time per page at {big.scale}× vs at 1× (full build; 50× not run)"
-    if not one or not big or big.scale == 1:
-        return Verdict(name, "not measured", f"≤ {TARGETS['per_page_scaling']}×", None)
-    per = [r.median("full") / r.pages["full"] if r.median("full") and r.pages.get("full") else None for r in (one, big)]
-    if None in per:
-        return Verdict(name, "not measured", f"≤ {TARGETS['per_page_scaling']}×", None)
-    ratio = per[1] / per[0]
-    return Verdict(name, f"{ratio:.2f}× ({per[1] * 1000:.0f} ms / {per[0] * 1000:.0f} ms per page)",
-                   f"≤ {TARGETS['per_page_scaling']}×", ratio <= TARGETS["per_page_scaling"])
+def _seconds(name: str, value: float | None, limit: float) -> Verdict:
+    return Verdict(name, _s(value), f"≤ {limit} s", None if value is None else value <= limit)
 
 
 def _memory(results: dict[int, SizeResult]) -> Verdict:
     limit = f"≤ {TARGETS['peak_memory_mb'] / 1000:.1f} GB"
+    name = "4. peak memory of a build at 50×"
     if 50 not in results:
-        return Verdict("peak memory of a build at 50×", "not measured (50× not run)", limit, None)
+        return Verdict(name, "not measured (50× not run; --full runs it)", limit, None)
     peaks = [p for step in ("full", "nochange", "edit_full") if (p := results[50].peak(step)) is not None]
     if not peaks:
-        return Verdict("peak memory of a build at 50×", "not measured", limit, None)
-    return Verdict("peak memory of a build at 50×", f"{max(peaks):,.0f} MB", limit,
-                   max(peaks) <= TARGETS["peak_memory_mb"])
+        return Verdict(name, "not measured", limit, None)
+    return Verdict(name, f"{max(peaks):,.0f} MB", limit, max(peaks) <= TARGETS["peak_memory_mb"])
 
 
 def _s(value: float | None) -> str:
@@ -498,15 +539,15 @@ COLUMNS = ("size", "step", "runs", "median s", "ratio", "peak MB", "pages", "PDF
 def rows(results: dict[int, SizeResult]) -> list[tuple[str, ...]]:
     table = []
     for scale, result in sorted(results.items()):
-        full, bare = result.median("full"), result.median("bare")
         size = f"{scale}×, {result.sections} sections"
         for step in STEPS:
             median = result.median(step)
             runs = len(result.preview) if step == "preview_html" else len(result.samples.get(step, []))
             if not runs:
                 continue
-            base = bare if step == "full" else full if step in ("nochange", "edit_full") else None
-            ratio = f"{median / base:.2f}× {'bare' if step == 'full' else 'full'}" if median and base else ""
+            base_step = {"full": "single", "nochange": "full", "edit_full": "full", "peer_own": "peer"}.get(step)
+            base = result.median(base_step) if base_step else None
+            ratio = f"{median / base:.2f}× {SHORT[base_step]}" if median and base else ""
             peak = result.peak(step)
             pages = result.pages.get(step)
             pdf = result.pdf_mb.get(step)
@@ -534,7 +575,7 @@ def print_tables(results: dict[int, SizeResult], verdict: list[Verdict], machine
             table.add_section()
         table.add_row(*row)
     console.print(table)
-    targets = Table(title="targets (issue 6)")
+    targets = Table(title="targets (issue 16)")
     for name in ("target", "measured", "limit", "result"):
         targets.add_column(name)
     for v in verdict:
@@ -620,13 +661,16 @@ def _revision() -> str:
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Time reportgen builds of the sample report and copies scaled 10× and 50×.")
-    parser.add_argument("--quick", action="store_true", help="1× and 10× only, one round each (for development)")
-    parser.add_argument("--sizes", default=None, help="comma-separated scales, e.g. 1,10 [default: 1,10,50]")
-    parser.add_argument("--rounds", type=int, default=None, help="rounds for every size [default: 1×: 5, 10×: 3, 50×: 1]")
+    parser.add_argument("--quick", action="store_true", help="1× only, one round (for development)")
+    parser.add_argument("--full", action="store_true", help="also 50× (2,000 pages; a quarter of an hour or more)")
+    parser.add_argument("--sizes", default=None, help="comma-separated scales, e.g. 1,10 [default: 1,10; --full: 1,10,50]")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds for every size [default: 1×: 3, else 1]")
+    parser.add_argument("--no-peer", action="store_true", help="do not time MkDocs-Material + with-pdf")
     parser.add_argument("--markdown", type=Path, help="also write the tables as Markdown to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder with the copies and outputs")
     args = parser.parse_args(argv)
-    args.sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([1, 10] if args.quick else list(SIZES))
+    default = [1] if args.quick else list(FULL_SIZES if args.full else SIZES)
+    args.sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else default
     if any(s < 1 for s in args.sizes):
         parser.error("--sizes: every scale must be 1 or more")
     return args
@@ -643,10 +687,11 @@ def main(argv: list[str] | None = None) -> int:
     say(f"machine: {info['summary']}")
     work = Path(tempfile.mkdtemp(prefix="reportgen-bench-"))
     results: dict[int, SizeResult] = {}
+    peer = None if args.no_peer or 1 not in args.sizes else peer_ready(say)
     try:
         for scale in args.sizes:
             say(f"{scale}× the sample: {rounds[scale]} round(s)")
-            results[scale] = Bench(work, scale, rounds[scale], say).run()
+            results[scale] = Bench(work, scale, rounds[scale], say, peer if scale == 1 else None).run()
     finally:
         if args.keep:
             say(f"kept {work}")

@@ -1,13 +1,19 @@
-"""The PDF as a book: chapters typeset one by one, in parallel and cached, then bound.
+"""The PDF as a book: chapters typeset in parallel and cached, then bound.
 
-A one-pass render lays out the whole report again for every edit.  Here each
-top-level section is its own WeasyPrint document (sections start on a new
-page anyway), typeset in worker processes on all cores and cached by its
-input.  The front matter (cover, progress list, contents) is typeset last,
-with page numbers that are now known.  Binding (pypdf) then adds what spans
-documents: links between chapters, the bookmark tree, page numbers and the
-metadata.  Chapters carry no page numbers of their own, so an edit that
-changes one chapter's length re-typesets only that chapter.
+A one-pass render lays out the whole report again for every edit.  Here the
+top-level sections (units) are typeset in worker processes on all cores and
+each unit is cached by its input.  A cold build puts many units into one
+WeasyPrint document — about one per core, smaller ones for a long report so
+that no worker holds too many pages — because every separate document pays
+styles, fonts, subsetting and writing again; each unit starts on a new page,
+so the document's pages are cut back into units and a unit edited later is
+typeset on its own.  The front matter (cover, progress list, contents) is
+typeset last, with page numbers that are now known, and so are the page
+numbers themselves: one document of empty pages whose margin boxes carry
+the report's own page counter, laid over the bound pages.  Binding (pypdf)
+then adds what spans documents: links between units, the bookmark tree and
+the metadata.  Units carry no page numbers of their own, so an edit that
+changes one unit's length re-typesets only that unit.
 """
 
 from __future__ import annotations
@@ -24,13 +30,18 @@ from reportgen import output
 from reportgen.pdffonts import share_fonts
 
 #: Bump when the way parts are typeset or bound changes, to drop old caches.
-BOOK_VERSION = "3"
+BOOK_VERSION = "4"
 PX_TO_PT = 0.75
+
+#: Characters of HTML one document may hold when units are grouped: keeps a
+#: worker's layout (about 0.6 MB per page) small at 2,000 pages, and costs one
+#: more document's fixed cost per ~100 pages.
+MAX_DOCUMENT_CHARS = 400_000
 
 
 @dataclass
 class Part:
-    """One typeset document and what binding needs to know about it."""
+    """One typeset unit and what binding needs to know about it."""
 
     pages: int
     anchors: dict[str, list[float]] = field(default_factory=dict)
@@ -41,108 +52,312 @@ class Part:
     """Flattened outline: [level, label, page index, x, y]."""
     messages: list[str] = field(default_factory=list)
     """Diagnostic messages (warnings) the typesetter gave."""
+    pdf: str = ""
+    """File name (in the cache) of the typeset document holding this part's pages."""
+    first: int = 0
+    """Index of the part's first page in that document."""
 
 
 @dataclass(frozen=True)
 class Job:
-    """A document to typeset: its HTML and where its resources may come from."""
+    """A unit to typeset: its own document's HTML and where its resources may come from."""
 
     key: str
     html: str
     source: str
     name: str = ""
-    """What the progress display calls it (a section title)."""
+    """What the progress display and diagnostics call it (a section title)."""
+    anchor: str = ""
+    """An anchor on the unit's first page, so it can follow other units in one document
+    ("": it can only begin a document)."""
+    path: str = "report.yaml"
+    """The source file a failure is reported against."""
 
 
-def job(html: str, source: Path, name: str = "") -> Job:
-    digest = hashlib.sha256(f"{BOOK_VERSION}\0{_weasyprint_version()}\0".encode() + html.encode()).hexdigest()
-    return Job(digest, html, str(source.resolve()), name)
+@dataclass(frozen=True)
+class Document:
+    """What a worker typesets: one WeasyPrint document holding one or more units."""
+
+    key: str
+    html: str
+    source: str
+    units: tuple[Job, ...]
 
 
-def typeset_all(jobs: list[Job], cache: Path, workers: int | None = None) -> list[tuple[Part, bytes]]:
-    """Typeset each job (cached ones are read back), in parallel where it pays."""
-    return start(jobs, cache, workers)()
+@dataclass(frozen=True)
+class Failure:
+    """A unit the worker could not typeset, and why."""
+
+    job: Job
+    message: str
 
 
-def start(jobs: list[Job], cache: Path, workers: int | None = None, progress=None):
-    """Begin typesetting ``jobs``; return the function that waits for the results.
+def job(html: str, source: Path, name: str = "", anchor: str = "", path: str = "report.yaml") -> Job:
+    return Job(_key(html), html, str(source.resolve()), name, anchor, path)
 
-    Worker processes are forked here, in the calling thread, before the caller
-    goes on with other work (the HTML edition) while they typeset."""
-    results: dict[str, tuple[Part, bytes]] = {}
-    todo: list[Job] = []
-    for item in jobs:
-        cached = _read_cache(cache, item.key)
-        if cached is not None:
-            results[item.key] = cached
-        elif item.key not in {t.key for t in todo}:
-            todo.append(item)
-    workers = min(workers or os.cpu_count() or 1, len(todo))
-    pool = futures = None
-    if workers > 1:
-        import multiprocessing
 
-        import weasyprint  # noqa: F401 - imported once here, inherited by the forked workers
+def _key(html: str) -> str:
+    return hashlib.sha256(f"{BOOK_VERSION}\0{_weasyprint_version()}\0".encode() + html.encode()).hexdigest()
 
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-        futures = [pool.submit(_typeset, item) for item in todo]
 
-    def finish() -> list[tuple[Part, bytes]]:
+class Book:
+    """Typesetting in flight: worker processes, forked at once, and the cache they fill.
+
+    ``start`` submits the units; ``wait`` gives them back in order; ``typeset``
+    runs further single documents (the front matter, the page numbers) on the
+    same warm workers; ``close`` ends the workers."""
+
+    def __init__(self, cache: Path, workers: int | None = None, progress=None):
+        self.cache = cache
+        self.workers = workers or _cores()
+        self.progress = progress
+        self.pool = None
+        self.failures: list[Failure] = []
+
+    def start(self, jobs: list[Job], compose=None, fork: bool = True):
+        """Begin typesetting ``jobs``; return the function that waits for their parts.
+
+        ``compose(indices)`` gives the HTML of one document holding the jobs at
+        those indices; without it every job is its own document.  Workers are forked
+        only if ``fork`` (before the caller starts threads); else the ones already
+        running are used, or this process."""
+        results, todo = {}, []
+        for index, item in enumerate(jobs):
+            cached = _read_cache(self.cache, item.key)
+            if cached is not None:
+                results[item.key] = cached
+            elif item.key not in {jobs[i].key for i in todo}:
+                todo.append(index)
+        documents = [self._document(jobs, group, compose) for group in _groups(jobs, todo, self.workers, compose)]
+        futures = self._submit(documents, fork)
+
+        def wait() -> list[Part] | None:
+            for document, done in self._collect(documents, futures):
+                for part in self._store(document, done):
+                    results[part[0]] = part[1]
+            if self.failures:
+                return None
+            return [results[item.key] for item in jobs]
+
+        return wait
+
+    def remembered(self, name: str) -> int | None:
+        """A number `remember` kept from the last build (the front matter's length)."""
         try:
-            done = _collect(todo, futures, progress)
-        finally:
-            if pool is not None:
-                pool.shutdown()
-        for item, (part, pdf) in zip(todo, done):
-            _write_cache(cache, item.key, part, pdf)
-            results[item.key] = (part, pdf)
-        return [results[item.key] for item in jobs]
+            return int((self.cache / f"{name}.txt").read_text())
+        except (OSError, ValueError):
+            return None
 
-    return finish
+    def remember(self, name: str, value: int) -> None:
+        if self.remembered(name) != value:
+            output.write_text(self.cache / f"{name}.txt", str(value))
+
+    def prune(self, kept: list[Part]) -> None:
+        """Delete the typeset documents no part of ``kept`` comes from, so the cache does
+        not grow with every edit (a part whose document is gone is typeset again)."""
+        used = {part.pdf for part in kept}
+        for path in self.cache.glob("doc-*.pdf"):
+            if path.name not in used:
+                path.unlink(missing_ok=True)
+
+    def typeset(self, jobs: list[Job]) -> list[Part] | None:
+        return self.start(jobs, fork=False)()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
+
+    def _document(self, jobs: list[Job], group: list[int], compose) -> Document:
+        units = tuple(jobs[i] for i in group)
+        html = units[0].html if len(units) == 1 else compose(group)
+        return Document(_key(html), html, units[0].source, units)
+
+    def _submit(self, documents: list[Document], fork: bool):
+        """Futures of ``documents`` on the workers, or None to typeset in this process."""
+        if not documents or (self.pool is None and (self.workers < 2 or not fork)):
+            return None
+        if self.pool is None:
+            import multiprocessing
+
+            import weasyprint  # noqa: F401 - imported once here, inherited by the forked workers
+
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+        return [self.pool.submit(_typeset, document) for document in documents]
+
+    def _collect(self, documents: list[Document], futures):
+        """(document, worker result) as each is done, telling ``progress``."""
+        total = len(documents)
+        if futures is None:
+            for count, document in enumerate(documents, start=1):
+                yield document, _typeset(document)
+                self._tell(count, total, document)
+            return
+        names = dict(zip(futures, documents))
+        for count, future in enumerate(as_completed(futures), start=1):
+            document = names[future]
+            try:
+                done = future.result()
+            except Exception:  # a worker process died (killed, out of memory): the pool is broken
+                done = _isolated(document)
+            self._tell(count, total, document)
+            yield document, done
+        if self.pool is not None and getattr(self.pool, "_broken", False):
+            self.pool.shutdown()
+            self.pool = None
+
+    def _tell(self, count: int, total: int, document: Document) -> None:
+        if self.progress is not None:
+            names = [unit.name for unit in document.units if unit.name]
+            label = names[0] + (f" … {names[-1]}" if len(names) > 1 else "") if names else ""
+            self.progress.section(count, total, label)
+
+    def _store(self, document: Document, done) -> list[tuple[str, Part]]:
+        """Write a worker's document and its parts into the cache; note failures."""
+        if isinstance(done, list):
+            self.failures += done
+            return []
+        pdfs, parts = done
+        stored = []
+        for name, pdf in pdfs.items():
+            output.write_bytes(self.cache / name, pdf)
+        for key, part in parts:
+            _write_cache(self.cache, key, part)
+            stored.append((key, part))
+        return stored
 
 
-def _collect(todo: list[Job], futures, progress) -> list[tuple[Part, bytes]]:
-    """Results in the order of ``todo``, telling ``progress`` as each part is done."""
-    if futures is None:
-        results = []
-        for count, item in enumerate(todo, start=1):
-            results.append(_typeset(item))
-            if progress is not None:
-                progress.section(count, len(todo), item.name)
-        return results
-    names = {future: item.name for future, item in zip(futures, todo)}
-    for count, future in enumerate(as_completed(futures), start=1):
-        if progress is not None:
-            progress.section(count, len(todo), names[future])
-    return [future.result() for future in futures]
+def _isolated(document: Document):
+    """``document`` again, after its worker died: each unit in a process of its own,
+    so the unit that kills its process is the one named."""
+    import multiprocessing
+
+    results = []
+    for unit in document.units:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+            try:
+                results.append(pool.submit(_typeset, _alone(unit)).result())
+            except Exception as error:
+                results.append([Failure(unit, f"the typesetting process ended unexpectedly ({type(error).__name__})")])
+    return _merged(results)
 
 
-def _typeset(item: Job) -> tuple[Part, bytes]:
-    """Worker: lay out and paint one document, noting its anchors, links and outline."""
-    from weasyprint import HTML
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
+
+def _groups(jobs: list[Job], todo: list[int], workers: int, compose) -> list[list[int]]:
+    """Split the jobs to typeset into documents: runs of neighbours of about equal size.
+
+    Few jobs (an edit) are typeset one document each, so each stays cacheable
+    on its own at no extra cost; many (a cold build) go into about one
+    document per core, more when they would make a document too long."""
+    if compose is None or len(todo) <= workers:
+        return [[i] for i in todo]
+    sizes = [len(jobs[i].html) for i in todo]
+    count = min(len(todo), max(workers, -(-sum(sizes) // MAX_DOCUMENT_CHARS)))
+    target = sum(sizes) / count
+    groups: list[list[int]] = [[]]
+    filled = 0.0
+    for index, size in zip(todo, sizes):
+        starts_own = not jobs[index].anchor  # it can only be first in a document
+        if groups[-1] and (starts_own or filled + size / 2 > target * len(groups)):
+            groups.append([])
+        groups[-1].append(index)
+        filled += size
+    return groups
+
+
+def _typeset(document: Document):
+    """Worker: typeset ``document`` and cut it into its units' parts.
+
+    Returns ({file name: PDF bytes}, [(unit key, Part)]), or a list of
+    `Failure` when a unit cannot be typeset.  A document of several units
+    that fails, or whose units do not each begin on a page of their own
+    (a template without page breaks between sections), is typeset again
+    unit by unit."""
+    try:
+        result = _typeset_document(document)
+    except Exception as error:
+        if len(document.units) == 1:
+            return [Failure(document.units[0], f"{type(error).__name__}: {error}")]
+        result = None
+    if result is not None:
+        return result
+    return _merged([_typeset(_alone(unit)) for unit in document.units])
+
+
+def _alone(unit: Job) -> Document:
+    return Document(unit.key, unit.html, unit.source, (unit,))
+
+
+def _merged(results: list):
+    """Worker results of several documents as one; any failure makes it a failure."""
+    pdfs, parts, failures = {}, [], []
+    for done in results:
+        if isinstance(done, list):
+            failures += done
+        else:
+            pdfs.update(done[0])
+            parts += done[1]
+    return failures or (pdfs, parts)
+
+
+def _typeset_document(document: Document):
     from reportgen.errors import Diagnostics
     from reportgen.pdf import _WeasyLog, confined_fetcher
 
-    source = Path(item.source)
+    source = Path(document.source)
     diags = Diagnostics()
     fetcher = confined_fetcher(source)
     with _WeasyLog(diags):
-        html = HTML(string=item.html, base_url=source.as_uri() + "/", url_fetcher=fetcher)
-        document = html.render(font_config=_font_config())
-        part = _describe(document)
-        pdf = document.write_pdf(pdf_identifier=b"reportgen")
-    part.messages = [d.message for d in diags.items] + [
+        rendered = _render(document.html, source, fetcher)
+        starts = _starts(rendered, document.units)
+        if starts is None:
+            return None
+        parts = _describe(rendered, starts)
+        pdf = rendered.write_pdf(pdf_identifier=b"reportgen")
+    messages = [d.message for d in diags.items] + [
         f"resource outside the report not loaded into the PDF: {url}" for url in fetcher.refused]
-    return part, pdf
+    name = f"doc-{document.key}.pdf"
+    for part, first in zip(parts, starts):
+        # WeasyPrint's log does not say which unit a message is about: each unit keeps
+        # them all (the build shows each once), so none is lost when a unit is cached.
+        part.pdf, part.first, part.messages = name, first, messages
+    return {name: pdf}, [(unit.key, part) for unit, part in zip(document.units, parts)]
+
+
+def _render(html: str, source: Path, fetcher):
+    """WeasyPrint's layout of ``html`` (a seam for tests that make a worker fail)."""
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=source.as_uri() + "/", url_fetcher=fetcher).render(font_config=_font_config())
+
+
+def _starts(document, units: tuple[Job, ...]) -> list[int] | None:
+    """Index of each unit's first page, or None when the units do not each begin a page."""
+    starts = [0]
+    where = {}
+    for index, page in enumerate(document.pages):
+        for name in page.anchors:
+            where.setdefault(name, index)
+    for unit in units[1:]:
+        page = where.get(unit.anchor)
+        if page is None or page <= starts[-1]:
+            return None
+        starts.append(page)
+    return starts
 
 
 _FONT_CONFIG = None
 
 
 def _font_config():
-    """One font configuration per process: parts typeset in the same worker share it,
-    which saves reading the fonts' descriptions again for every part."""
+    """One font configuration per process: documents typeset in the same worker share it,
+    which saves reading the fonts' descriptions again for every document."""
     global _FONT_CONFIG
     if _FONT_CONFIG is None:
         from weasyprint.text.fonts import FontConfiguration
@@ -151,27 +366,41 @@ def _font_config():
     return _FONT_CONFIG
 
 
-def _describe(document) -> Part:
-    part = Part(pages=len(document.pages))
-    own = set()
-    for index, page in enumerate(document.pages):
+def _describe(document, starts: list[int]) -> list[Part]:
+    """One Part per unit (pages ``starts[i]`` up to the next start).  Links that leave
+    their unit are taken out of the document and kept for binding, which draws them."""
+    pages = document.pages
+    ends = starts[1:] + [len(pages)]
+    unit_of = [u for u, (a, b) in enumerate(zip(starts, ends)) for _ in range(a, b)]
+    parts = [Part(pages=b - a) for a, b in zip(starts, ends)]
+    owner: dict[str, int] = {}
+    for index, page in enumerate(pages):
+        unit = unit_of[index]
         height = page.height
         for name, point in page.anchors.items():
-            own.add(name)
-            part.anchors.setdefault(name, [index, point[0] * PX_TO_PT, (height - point[1]) * PX_TO_PT])
-    for index, page in enumerate(document.pages):
+            owner.setdefault(name, unit)
+            parts[unit].anchors.setdefault(name, [index - starts[unit], point[0] * PX_TO_PT,
+                                                  (height - point[1]) * PX_TO_PT])
+    for index, page in enumerate(pages):
+        unit = unit_of[index]
         height = page.height
-        for kind, target, rect, _ in page.links:
-            if kind == "internal" and target not in own:
+        kept = []
+        for link in page.links:
+            kind, target, rect, _ = link
+            if kind == "internal" and owner.get(target) != unit:
                 x, y, w, h = rect
                 box = [x * PX_TO_PT, (height - y - h) * PX_TO_PT, (x + w) * PX_TO_PT, (height - y) * PX_TO_PT]
-                part.links.append([index, box, target])
-    # The levels as the CSS gave them, not WeasyPrint's tree of this part alone: a section
-    # inside a part starts at level 2, below the part's bookmark in an earlier part.
-    part.bookmarks = [[level, label, index, x * PX_TO_PT, (page.height - y) * PX_TO_PT]
-                      for index, page in enumerate(document.pages)
-                      for level, label, (x, y), _state in page.bookmarks]
-    return part
+                parts[unit].links.append([index - starts[unit], box, target])
+            else:
+                kept.append(link)
+        page.links[:] = kept
+    # The levels as the CSS gave them, not WeasyPrint's tree of this document alone: a section
+    # inside a part starts at level 2, below the part's bookmark in an earlier document.
+    for index, page in enumerate(pages):
+        unit = unit_of[index]
+        for level, label, (x, y), _state in page.bookmarks:
+            parts[unit].bookmarks.append([level, label, index - starts[unit], x * PX_TO_PT, (page.height - y) * PX_TO_PT])
+    return parts
 
 
 # --- binding ---------------------------------------------------------------------
@@ -187,11 +416,11 @@ class Metadata:
     """PDF date string, D:YYYYMMDDHHmmSSZ."""
 
 
-def bind_cached(parts: list[tuple[Part, bytes]], metadata: Metadata, numbered_from: int, cache: Path) -> bytes:
+def bind_cached(parts: list[Part], metadata: Metadata, numbers: Part | None, cache: Path) -> bytes:
     """`bind`, skipped when the same parts were bound with the same metadata before."""
-    digest = hashlib.sha256(repr((BOOK_VERSION, asdict(metadata), numbered_from)).encode())
-    for _, pdf in parts:
-        digest.update(hashlib.sha256(pdf).digest())
+    digest = hashlib.sha256(repr((BOOK_VERSION, asdict(metadata))).encode())
+    for part in parts + ([numbers] if numbers else []):
+        digest.update(repr((part.pdf, part.first, part.pages)).encode())
     path = cache / f"book-{digest.hexdigest()}.pdf"
     try:
         return path.read_bytes()
@@ -199,25 +428,28 @@ def bind_cached(parts: list[tuple[Part, bytes]], metadata: Metadata, numbered_fr
         pass
     for old in cache.glob("book-*.pdf"):  # only the latest bound book is worth keeping
         old.unlink(missing_ok=True)
-    pdf = bind(parts, metadata, numbered_from)
+    pdf = bind(parts, metadata, numbers, cache)
     output.write_bytes(path, pdf)
     return pdf
 
 
-def bind(parts: list[tuple[Part, bytes]], metadata: Metadata, numbered_from: int) -> bytes:
+def bind(parts: list[Part], metadata: Metadata, numbers: Part | None, cache: Path) -> bytes:
     """One PDF from the typeset parts: links across parts, outline, page numbers, metadata."""
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
+    readers: dict[str, PdfReader] = {}
     starts, anchors = [], {}
-    for part, pdf in parts:
+    for part in parts:
         starts.append(len(writer.pages))
-        writer.append(PdfReader(io.BytesIO(pdf)), import_outline=False)
+        reader = readers.get(part.pdf) or readers.setdefault(part.pdf, PdfReader(cache / part.pdf))
+        writer.append(reader, pages=(part.first, part.first + part.pages), import_outline=False)
         for name, (index, x, y) in part.anchors.items():
             anchors.setdefault(name, (starts[-1] + index, x, y))
     _link_parts(writer, parts, starts, anchors)
     _outline(writer, parts, starts)
-    _number_pages(writer, numbered_from)
+    if numbers is not None:
+        _number_pages(writer, PdfReader(cache / numbers.pdf))
     share_fonts(writer)
     _metadata(writer, metadata)
     buffer = io.BytesIO()
@@ -229,7 +461,7 @@ def _link_parts(writer, parts, starts, anchors) -> None:
     from pypdf.annotations import Link
     from pypdf.generic import Fit
 
-    for (part, _), start in zip(parts, starts):
+    for part, start in zip(parts, starts):
         for index, box, target in part.links:
             if target not in anchors:
                 continue
@@ -241,7 +473,7 @@ def _outline(writer, parts, starts) -> None:
     from pypdf.generic import Fit
 
     parents: list = [None]  # parents[n]: the last outline item at level n
-    for (part, _), start in zip(parts, starts):
+    for part, start in zip(parts, starts):
         for level, label, index, x, y in part.bookmarks:
             del parents[level:]
             while len(parents) < level:  # a skipped level hangs below the last item
@@ -251,29 +483,52 @@ def _outline(writer, parts, starts) -> None:
             parents.append(item)
 
 
-def _number_pages(writer, numbered_from: int) -> None:
-    """Page numbers at the foot of every page from ``numbered_from`` (1-based) on.
+#: The page-number document is made for a page count rounded up to this, so an edit
+#: that adds or removes a page or two finds it in the cache (at ~8 ms a page).
+NUMBERS_STEP = 32
 
-    Drawn in the standard Helvetica, which every PDF reader has, so stamping
-    costs nothing and needs no font subset."""
-    from pypdf.generic import ContentStream, DictionaryObject, NameObject
 
-    font = DictionaryObject({
-        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
-        NameObject("/BaseFont"): NameObject("/Helvetica"), NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
-    })
-    font_ref = writer._add_object(font)
-    for number, page in enumerate(writer.pages, start=1):
-        if number < numbered_from:
-            continue
-        width = float(page.mediabox.width)
-        text = str(number)
-        x = width / 2 - 0.556 * 9 * len(text) / 2
-        resources = page.setdefault(NameObject("/Resources"), DictionaryObject()).get_object()
-        fonts = resources.setdefault(NameObject("/Font"), DictionaryObject()).get_object()
-        fonts[NameObject("/RGPageNumber")] = font_ref
+def numbers_html(css: str, front_pages: int, total: int, tail: int = 0) -> str:
+    """The page-number document: empty pages — the cover, the front matter's named
+    pages, plain ones, the ``tail`` pages of colophon and back cover (named like them,
+    so unnumbered), then plain ones up to ``total`` rounded up — whose margin boxes draw
+    only the report's own page counter (running strings are empty, backgrounds are off).
+    Binding uses as many of its pages as the book has."""
+    pages = ['<div style="page: cover"></div>'] + ['<div style="page: front"></div>'] * max(front_pages - 1, 0)
+    pages += ["<div></div>"] * max(total - tail - front_pages, 0) + ['<div style="page: colophon"></div>'] * tail
+    pages += ["<div></div>"] * max(-(-total // NUMBERS_STEP) * NUMBERS_STEP - max(total, front_pages), 0)
+    return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><style>" + css + "</style>"
+            "<style>@page { background: none; border: none; box-shadow: none }"
+            " html, body { background: none } body > div { break-after: page; height: 1px }</style>"
+            "</head><body>" + "".join(pages) + "</body></html>")
+
+
+def _number_pages(writer, numbers) -> None:
+    """Lay each page of the page-number document over the bound page of the same number.
+
+    Each becomes a form XObject of its own, so its resources (the report's own
+    font, as the one-pass render embeds it) stay apart from the page's; the
+    shared font program is then merged with the parts' by `share_fonts`."""
+    from pypdf.generic import ArrayObject, ContentStream, DictionaryObject, FloatObject, NameObject
+
+    for number, (page, over) in enumerate(zip(writer.pages, numbers.pages), start=1):
+        form = ContentStream(None, None)
+        form.set_data(over.get_contents().get_data() if over.get_contents() is not None else b"")
+        form.update({
+            NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
+            NameObject("/BBox"): ArrayObject(FloatObject(v) for v in over.mediabox),
+            NameObject("/Resources"): over["/Resources"].clone(writer),
+        })
+        name = NameObject(f"/RGPage{number}")
+        resources = page.get("/Resources")
+        resources = DictionaryObject(resources.get_object()) if resources is not None else DictionaryObject()
+        xobjects = resources.get("/XObject")
+        xobjects = DictionaryObject(xobjects.get_object()) if xobjects is not None else DictionaryObject()
+        xobjects[name] = writer._add_object(form)
+        resources[NameObject("/XObject")] = xobjects
+        page[NameObject("/Resources")] = resources  # the page's own: WeasyPrint shares one between pages
         stream = ContentStream(None, None)
-        stream.set_data(f"q 0.333 0.333 0.333 rg BT /RGPageNumber 9 Tf {x:.2f} 34.00 Td ({text}) Tj ET Q".encode())
+        stream.set_data(f"q {name} Do Q".encode())
         _append_content(writer, page, stream)
 
 
@@ -312,16 +567,16 @@ def _metadata(writer, metadata: Metadata) -> None:
 # --- cache -----------------------------------------------------------------------
 
 
-def _read_cache(cache: Path, key: str) -> tuple[Part, bytes] | None:
-    meta, pdf = cache / f"{key}.json", cache / f"{key}.pdf"
+def _read_cache(cache: Path, key: str) -> Part | None:
+    """The cached part of ``key``, if both its description and its document are there."""
     try:
-        return Part(**json.loads(meta.read_text(encoding="utf-8"))), pdf.read_bytes()
+        part = Part(**json.loads((cache / f"{key}.json").read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError):
         return None
+    return part if (cache / part.pdf).is_file() else None
 
 
-def _write_cache(cache: Path, key: str, part: Part, pdf: bytes) -> None:
-    output.write_bytes(cache / f"{key}.pdf", pdf)
+def _write_cache(cache: Path, key: str, part: Part) -> None:
     output.write_text(cache / f"{key}.json", json.dumps(asdict(part), ensure_ascii=False))
 
 

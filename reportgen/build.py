@@ -91,7 +91,7 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
         return result
     alternates = {p.options.language or p.report.manifest.language: {v.section.page for v in p.edition.views}
                   for p in passes} if len(report.manifest.languages) > 1 else {}
-    pending = []
+    groups: list[list] = []
     for p in passes:
         progress.stage("drawing charts")
         cache = cache_folder(p.options)
@@ -99,14 +99,20 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
                                site="html" in p.options.formats)
         check_references(p.report, p.edition, figures, diags)
         try:
-            pending += render_outputs(p.report, p.edition, figures, p.options, diags, progress, p.review, alternates)
+            groups.append(render_outputs(p.report, p.edition, figures, p.options, diags, progress, p.review,
+                                         alternates))
         except templates.TemplateError as error:  # a source's template is its input like any other
             diags.error(error.path, error.line, error.detail)
-            return result
         if diags.failed(options.strict):
-            return result
+            break
+    if diags.failed(options.strict):
+        for unwritten in (item for group in groups for item in group):  # staged sites go; nothing was written
+            getattr(unwritten, "discard", lambda: None)()
+        return result
     progress.stage("writing outputs")
-    result.written = [commit() for commit in pending]
+    # The other languages' sites are staged inside the source language's html/ folder:
+    # they go into place first, so the source site, put in place last, keeps them.
+    result.written = [commit() for group in reversed(groups) for commit in group]
     return result
 
 
@@ -516,47 +522,73 @@ def _start_book(report, edition, figures, diags, cache: Path, review, progress=N
     # tables again once the pages are known (both cached by their HTML).
     chapters = pdf_chapters(report, edition, figures, label_pages={})
     citing = {i for i, c in enumerate(chapters) if 'class="xref"' in c.html}
+    views = edition.views
 
     def part_html(chapter, i: int) -> str:
         # Parts carry no date (binding sets it), so touching a file does not invalidate them.
         return print_document(report, edition, figures, chapters=[chapter], front=False, page_numbers=False,
                               colophon=False, review=review if i == 0 else None, dated=False)
 
+    def document(indices: list[int]) -> str:
+        """One document holding the chapters at ``indices``."""
+        return print_document(report, edition, figures, chapters=[chapters[i] for i in indices], front=False,
+                              page_numbers=False, colophon=False, review=review if 0 in indices else None,
+                              dated=False)
+
     def with_pages(pages: dict[str, int]) -> dict[int, book.Job]:
         again = pdf_chapters(report, edition, figures, label_pages=pages, only=citing)
-        return {i: book.job(part_html(c, i), report.source, c.title) for i, c in zip(sorted(citing), again)}
+        return {i: book.job(part_html(c, i), report.source, c.title, anchor=c.id, path=views[i].section.path)
+                for i, c in zip(sorted(citing), again)}
 
-    parts_html = [part_html(c, i) for i, c in enumerate(chapters)]
+    jobs = [book.job(part_html(chapter, i), report.source, chapter.title, anchor=chapter.id,
+                     path=view.section.path) for i, (chapter, view) in enumerate(zip(chapters, views))]
     colophon = print_document(report, edition, figures, chapters=[], front=False, page_numbers=False, dated=False)
-    if "<body" in colophon and _has_content(colophon):
-        parts_html.append(colophon)
-    names = [c.title for c in chapters] + ["colophon"]
-    jobs = [book.job(html, report.source, name) for html, name in zip(parts_html, names)]
-    placeholder = book.job(_front(report, edition, figures, {}), report.source, "contents")
-    waiting = book.start([placeholder] + jobs, cache / "pdf", progress=progress)
-    return lambda: _finish_book(report, edition, figures, diags, cache, waiting(), with_pages)
+    closing = "<body" in colophon and _has_content(colophon)
+    if closing:
+        jobs.append(book.job(colophon, report.source, "colophon"))
+    typesetter = book.Book(cache / "pdf", progress=progress)
+    waiting = typesetter.start(jobs, document)
+    return lambda: _finish_book(report, edition, figures, diags, typesetter, waiting, with_pages, closing)
 
 
-def _finish_book(report, edition, figures, diags, cache: Path, typeset, with_pages) -> bytes:
-    """With the chapters typeset: the chapters citing figures or tables and the front
-    matter again with real page numbers, then binding."""
-    from reportgen import book
+def _finish_book(report, edition, figures, diags, typesetter, waiting, with_pages, closing: bool) -> bytes:
+    """With the chapters typeset: the chapters citing figures or tables again with the
+    real page numbers, the front matter, the page numbers themselves, then binding."""
+    from reportgen import book, templates
 
-    front_pages, parts = typeset[0][0].pages, typeset[1:]
-    for _ in range(3):  # the contents' length decides where chapters start; settles at once in practice
-        pages = _anchor_pages(parts, front_pages)
-        redo = with_pages(pages)
-        lengths = [parts[i][0].pages for i in redo]
-        for i, result in zip(redo, book.typeset_all(list(redo.values()), cache / "pdf")):
-            parts[i] = result
-        moved = lengths != [parts[i][0].pages for i in redo]
-        pages = _anchor_pages(parts, front_pages)
-        front_job = book.job(_front(report, edition, figures, pages), report.source)
-        front = book.typeset_all([front_job], cache / "pdf")[0]
-        if front[0].pages == front_pages and not moved:
-            break
-        front_pages = front[0].pages
-    for part, _ in [front] + parts:
+    try:
+        parts = waiting()
+        typeset = None
+        if parts is not None:
+            css = templates.read(report.source, "print.css")
+            front_pages = typesetter.remembered("front-pages") or _front_pages_guess(edition, report.manifest)
+            for _ in range(3):  # the contents' length decides where chapters start; settles at once in practice
+                redo = with_pages(_anchor_pages(parts, front_pages))
+                lengths = [parts[i].pages for i in redo]
+                again = typesetter.typeset(list(redo.values())) if redo else []
+                if again is None:
+                    break
+                for i, part in zip(redo, again):
+                    parts[i] = part
+                moved = lengths != [parts[i].pages for i in redo]
+                pages = _anchor_pages(parts, front_pages)
+                total = front_pages + sum(part.pages for part in parts)
+                tail = parts[-1].pages if closing else 0  # colophon and back cover carry no number
+                typeset = typesetter.typeset([book.job(_front(report, edition, figures, pages), report.source),
+                                              book.job(book.numbers_html(css, front_pages, total, tail),
+                                                       report.source)])
+                if typeset is None or (typeset[0].pages == front_pages and not moved):
+                    break
+                front_pages = typeset[0].pages
+            typesetter.remember("front-pages", front_pages)
+    finally:
+        typesetter.close()
+    for failure in typesetter.failures:
+        diags.error(failure.job.path, None, f"typesetting {failure.job.name or 'the PDF'} failed: {failure.message}")
+    if typeset is None:
+        return b""
+    front, numbers = typeset
+    for part in [front] + parts:
         for message in part.messages:
             diags.warning("report.yaml", None, message)
     meta = book.Metadata(
@@ -564,14 +596,23 @@ def _finish_book(report, edition, figures, diags, cache: Path, typeset, with_pag
         subject=report.manifest.subtitle or "", language=report.manifest.language,
         date="D:" + source_date(report).replace("-", "").replace(":", "").replace("T", ""),
     )
-    return book.bind_cached([front] + parts, meta, numbered_from=2, cache=cache / "pdf")
+    pdf = book.bind_cached([front] + parts, meta, numbers, cache=typesetter.cache)
+    typesetter.prune([front, numbers] + parts)
+    return pdf
+
+
+def _front_pages_guess(edition, manifest: Manifest) -> int:
+    """Pages of cover, progress list and contents, guessed before they are typeset (a
+    wrong guess costs one more typesetting of the front matter, never a wrong number)."""
+    rows = len(edition.views) if edition.name == "draft" else 0
+    return 1 + -(-rows // 30) + max(1, -(-len(toc_entries(edition, "pdf", manifest)) // 44))
 
 
 def _front(report, edition, figures, pages: dict[str, int]) -> str:
-    """Cover, progress list and contents; page numbers given (placeholders when unknown)."""
+    """Cover, progress list and contents, with the page numbers given."""
     targets = [entry["target"] for entry in toc_entries(edition, "pdf", report.manifest)]
     targets += [fig.anchor for fig in figures.values()]
-    toc_pages = {target: pages.get(target, 888) for target in targets}
+    toc_pages = {target: pages.get(target, "") for target in targets}
     return print_document(report, edition, figures, chapters=[], toc_pages=toc_pages, page_numbers=False,
                           colophon=False, dated=False)
 
@@ -579,7 +620,7 @@ def _front(report, edition, figures, pages: dict[str, int]) -> str:
 def _anchor_pages(parts, front_pages: int) -> dict[str, int]:
     """Anchor → 1-based page number in the bound book."""
     pages, start = {}, front_pages
-    for part, _ in parts:
+    for part in parts:
         for name, (index, _x, _y) in part.anchors.items():
             pages.setdefault(name, start + index + 1)
         start += part.pages

@@ -7,19 +7,62 @@ a usage error.  A user's mistake never ends in a traceback.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import click
 
 from reportgen import __version__
-from reportgen.build import FORMATS, BuildOptions, BuildResult, build
 from reportgen.errors import Diagnostics, ReportError
-from reportgen.progress import Progress
 
 SOURCE = click.argument("source", default=".", type=click.Path(file_okay=False, path_type=Path))
 
+#: The outputs of a build (reportgen.build.FORMATS, kept here so the command line starts
+#: without importing the pipeline; a test checks the two agree).
+FORMATS = ("pdf", "html", "dashboard")
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: Commands that live beside their own stage: name → (module, attribute, one-line help).
+#: Each module is imported only when its command runs, so ``--help`` and ``status``
+#: start fast; a test checks each line against the command's own help.
+LAZY = {
+    "import": ("reportgen.importer", "import_command",
+               "Import a Markdown document (one section per top-level heading) or Hugo/Jekyll posts into a report."),
+    "init": ("reportgen.scaffold", "init_command",
+             "Start a report source in DIR: a small working example, or next year's from --from."),
+    "new": ("reportgen.scaffold", "new_command", "Add a section called TITLE: a new file marked ✍️ editing, listed in report.yaml."),
+    "serve": ("reportgen.serve", "serve_command", "Preview the report in SOURCE in a browser; pages update on every save."),
+    "status": ("reportgen.status", "status_command",
+               "Show what is done, what waits for review, who owns what and what is late."),
+    "translate": ("reportgen.translate", "translate_group",
+                  "Translations of the sections: start one, record that it is current, show what changed."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module only when that command runs."""
+
+    def list_commands(self, ctx) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY])
+
+    def get_command(self, ctx, name: str):
+        if name in LAZY:
+            module, attribute, _ = LAZY[name]
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx, formatter) -> None:
+        limit = formatter.width - 6 - max(len(name) for name in self.list_commands(ctx))
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in LAZY:
+                rows.append((name, click.Command(name, help=LAZY[name][2]).get_short_help_str(limit)))
+            else:
+                rows.append((name, super().get_command(ctx, name).get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reportgen")
 def main() -> None:
     """Compile a collaboratively written yearly report into a PDF, an HTML edition and a dashboard."""
@@ -50,12 +93,52 @@ def _formats(ctx, param, value: str) -> tuple[str, ...]:
 def build_command(source: Path, out: Path | None, formats, edition: str, strict: bool, pdf_engine: str,
                   only: str | None, lang: str | None, quiet: bool) -> None:
     """Build the report in SOURCE (default: the current folder)."""
+    from reportgen import output, stamp
+
     _require_source(source)
-    options = BuildOptions(source=source, out=out or source / "build", formats=formats, edition=edition,
+    out = out or source / "build"
+    settings = dict(source=str(source.resolve()), out=str(out.resolve()), formats=formats, edition=edition,
+                    strict=strict, pdf_engine=pdf_engine, only=only, lang=lang, version=__version__)
+    output.clean_stale(out)  # what a killed build left goes, whether or not anything is rebuilt
+    # The public edition's folder is published whole: no record of the build is kept in it.
+    stamped = edition != "public"
+    digest = stamp.fingerprint(source, out, settings) if stamped else ""
+    unchanged = stamp.replay(out, digest) if stamped else None
+    if unchanged is not None:  # nothing the outputs follow from changed: say what the last build said
+        _unchanged(unchanged, out, quiet)
+        return
+    from reportgen.build import BuildOptions, build
+    from reportgen.progress import Progress
+
+    options = BuildOptions(source=source, out=out, formats=formats, edition=edition,
                            strict=strict, pdf_engine=pdf_engine, only=only, lang=lang)
     with Progress(quiet) as progress:
         result = build(options, progress)
+    if stamped and result.ok and not result.diagnostics.failed(strict) and not _fetches_remote(source):
+        stamp.record(out, digest, [str(d) for d in result.diagnostics.items], result.written, result.omitted)
+    else:
+        stamp.forget(out)
     _finish(result, strict, quiet)
+
+
+def _fetches_remote(source: Path) -> bool:
+    """True when the manifest asks for remote resources, whose content may change any time."""
+    import yaml
+
+    try:
+        remote = (yaml.safe_load((source / "report.yaml").read_text(encoding="utf-8")) or {}).get("remote")
+    except (OSError, yaml.YAMLError, AttributeError):
+        return True
+    return isinstance(remote, dict) and bool(remote.get("fetch"))
+
+
+def _unchanged(record: dict, out: Path, quiet: bool) -> None:
+    for line in record.get("diagnostics", []):
+        click.echo(line, err=True)
+    _omitted(record.get("omitted", []), quiet)
+    if not quiet:
+        for path, _size, _mtime in record.get("written", []):
+            click.echo(f"up to date: {out / path}", err=True)
 
 
 @main.command("check")
@@ -89,12 +172,9 @@ def _report(diags: Diagnostics) -> None:
         click.echo(str(diagnostic), err=True)
 
 
-def _finish(result: BuildResult, strict: bool, quiet: bool) -> None:
+def _finish(result, strict: bool, quiet: bool) -> None:
     _report(result.diagnostics)
-    if result.omitted and not quiet:
-        click.echo(f"public edition: left out {len(result.omitted)} unfinished unit(s):", err=True)
-        for line in result.omitted:
-            click.echo(f"  {line}", err=True)
+    _omitted(result.omitted, quiet)
     if result.diagnostics.failed(strict):
         errors, warnings = len(result.diagnostics.errors), len(result.diagnostics.warnings)
         click.echo(f"build failed: {errors} error(s), {warnings} warning(s); previous outputs left as they were",
@@ -105,16 +185,8 @@ def _finish(result: BuildResult, strict: bool, quiet: bool) -> None:
             click.echo(f"wrote {path}", err=True)
 
 
-# --- commands that live beside their own stage ------------------------------------------
-# Each module defines one click command; register it here with a single line.
-from reportgen import status  # noqa: E402
-main.add_command(status.status_command)
-from reportgen import importer  # noqa: E402
-main.add_command(importer.import_command)
-from reportgen import scaffold  # noqa: E402
-main.add_command(scaffold.new_command)
-main.add_command(scaffold.init_command)
-from reportgen import serve  # noqa: E402
-main.add_command(serve.serve_command)
-from reportgen import translate  # noqa: E402
-main.add_command(translate.translate_group)
+def _omitted(lines: list[str], quiet: bool) -> None:
+    if lines and not quiet:
+        click.echo(f"public edition: left out {len(lines)} unfinished unit(s):", err=True)
+        for line in lines:
+            click.echo(f"  {line}", err=True)

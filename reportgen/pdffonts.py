@@ -50,9 +50,8 @@ def _faces(writer) -> dict[str, list]:
     """Face name (without the subset tag) → [(font descriptor, program key, CID font)]."""
     faces: dict[str, list] = {}
     seen: set[int] = set()
-    for page in writer.pages:
-        resources = page.get("/Resources")
-        fonts = resources.get_object().get("/Font") if resources is not None else None
+    for resources in _resources(writer):
+        fonts = resources.get("/Font")
         for font in (fonts.get_object().values() if fonts is not None else []):
             font = font.get_object()
             if font.get("/Subtype") != "/Type0" or id(font) in seen:
@@ -65,6 +64,21 @@ def _faces(writer) -> dict[str, list]:
                 face = str(font["/BaseFont"]).split("+", 1)[-1]
                 faces.setdefault(face, []).append((descriptor, key, cid_font))
     return faces
+
+
+def _resources(writer):
+    """Every page's resources, and those of the forms drawn on it (the page numbers)."""
+    for page in writer.pages:
+        resources = page.get("/Resources")
+        if resources is None:
+            continue
+        resources = resources.get_object()
+        yield resources
+        xobjects = resources.get("/XObject")
+        for xobject in (xobjects.get_object().values() if xobjects is not None else []):
+            xobject = xobject.get_object()
+            if xobject.get("/Subtype") == "/Form" and "/Resources" in xobject:
+                yield xobject["/Resources"].get_object()
 
 
 def _glyphs(members) -> set[int]:

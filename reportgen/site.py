@@ -1,9 +1,10 @@
 """The HTML edition: an index page, one page per top-level section, a search page.
 
-`render_site` renders every page in memory; the function it returns writes
-them into a staged folder, has Pagefind index that folder (`search.py`) and
-only then moves it into ``OUT/html`` whole, so readers never see a
-half-updated site or a site whose search index describes another version.
+`render_site` renders every page in memory and starts writing them into a
+staged folder and having Pagefind index it (`search.py`) while the PDF is
+typeset; the callable it returns moves the folder into ``OUT/html`` whole,
+so readers never see a half-updated site or a site whose search index
+describes another version.
 
 Every link the site makes is relative and every file it needs is inside it,
 so the site works opened from disk and served from any sub-path.  Only files
@@ -141,7 +142,7 @@ def render_site(report: Report, edition: Edition, figures, options, diags: Diagn
     for name in STATIC:
         site.pages[name] = templates.read(report.source, name)
     _clean_svgs(report.source, site, diags)
-    return lambda: write_site(report, site, options.site_path, diags)
+    return StagedSite(report, site, options.site_path, diags)
 
 
 def language_links(report: Report, here: str | None, alternates: dict[str, set[str]]) -> list[dict]:
@@ -264,23 +265,56 @@ def _asset(report: Report, rel: str | None, site: Site) -> str | None:
     return None
 
 
-def write_site(report: Report, site: Site, final: Path, diags: Diagnostics) -> Path:
-    """Write the site into a staged folder, index it for search, move it to ``final``
-    (``OUT/html``, or ``OUT/html/LANG`` for an edition in another language)."""
-    with output.staged_dir(final) as stage:
-        for rel, text in site.pages.items():
-            (stage / rel).write_text(text, encoding="utf-8")
-        for rel in sorted(site.assets):
-            _copy_file(report.source, rel, site, stage / SITE_FILES, diags)
+class StagedSite:
+    """The site being written into a staged folder and indexed by Pagefind in a thread
+    of its own, while the PDF is still typeset.  Calling it waits for that, copies in
+    the PDF of this run and moves the site into ``final`` (``OUT/html``, or ``OUT/html/LANG``
+    for an edition in another language); `discard` drops it."""
+
+    def __init__(self, report: Report, site: Site, final: Path, diags: Diagnostics):
+        import threading
+
+        self.report, self.site, self.diags = report, site, diags
+        self.stage = output.Stage(final)
+        self.found = Diagnostics()  # the thread's own: merged when the site is put in place
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._write, args=(report,), daemon=True)
+        self.thread.start()
+
+    def _write(self, report: Report) -> None:
+        try:
+            write_pages(report, self.site, self.stage.path, self.found, place=self.stage.final.as_posix())
+        except BaseException as error:  # raised again in the build's own thread
+            self.error = error
+
+    def __call__(self) -> Path:
+        self.thread.join()
+        if self.error is not None:
+            self.stage.discard()
+            raise self.error
+        self.diags.extend(self.found)
         # Only the PDF of this very run: an older one may be another edition.
-        if site.pdf is not None and site.pdf.is_file():
-            shutil.copyfile(site.pdf, stage / "report.pdf")
-        # Pagefind indexes only the section text (data-pagefind-body); with no section
-        # at all it would index the index page instead, so there is nothing to run.
-        if site.searchable:
-            search.index_site(stage, report.manifest.language, diags, place=final.as_posix())
-        _keep_other_languages(report, final, stage)
-    return final / "index.html"
+        if self.site.pdf is not None and self.site.pdf.is_file():
+            shutil.copyfile(self.site.pdf, self.stage.path / "report.pdf")
+        _keep_other_languages(self.report, self.stage.final, self.stage.path)
+        self.stage.commit()
+        return self.stage.final / "index.html"
+
+    def discard(self) -> None:
+        self.thread.join()
+        self.stage.discard()
+
+
+def write_pages(report: Report, site: Site, stage: Path, diags: Diagnostics, place: str) -> None:
+    """Write the site's pages (static files among them), the source's files it uses and its search index into ``stage``."""
+    for rel, text in site.pages.items():
+        (stage / rel).write_text(text, encoding="utf-8")
+    for rel in sorted(site.assets):
+        _copy_file(report.source, rel, site, stage / SITE_FILES, diags)
+    # Pagefind indexes only the section text (data-pagefind-body); with no section
+    # at all it would index the index page instead, so there is nothing to run.
+    if site.searchable:
+        search.index_site(stage, report.manifest.language, diags, place=place)
 
 
 def _keep_other_languages(report: Report, final: Path, stage: Path) -> None:

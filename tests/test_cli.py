@@ -76,3 +76,37 @@ def test_python_dash_m_runs_the_same_cli(make_source):
     done = subprocess.run([sys.executable, "-m", "reportgen", "check", str(source)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "ok: no errors" in done.stderr
+
+
+def test_help_lists_every_command_with_its_own_summary():
+    from reportgen import build, cli
+
+    result = run("--help")
+    assert result.exit_code == 0
+    for name, (module, attribute, summary) in cli.LAZY.items():
+        command = getattr(__import__(module, fromlist=[attribute]), attribute)
+        assert command.name == name and (command.help or "").startswith(summary), name
+        assert name in result.output
+    assert cli.FORMATS == build.FORMATS
+
+
+def test_a_rebuild_with_nothing_changed_writes_nothing_and_repeats_the_warnings(make_source):
+    source = make_source({**GOOD, "c.md": "# 空白\n"})
+    first = run("build", source, "--format", "html,dashboard")
+    assert first.exit_code == 0, first.output
+    page = source / "build" / "html" / "a.html"
+    before = page.stat().st_mtime_ns
+    warnings = [line for line in first.output.splitlines() if ": warning: " in line]
+    assert warnings
+    again = run("build", source, "--format", "html,dashboard")
+    assert again.exit_code == 0
+    assert [line for line in again.output.splitlines() if ": warning: " in line] == warnings
+    assert "up to date:" in again.output and page.stat().st_mtime_ns == before
+    # a changed source, other options, or a missing output: built again
+    (source / "sections" / "a.md").write_text("# ✅引言\n\n改过的正文。\n", encoding="utf-8")
+    assert "wrote" in run("build", source, "--format", "html,dashboard").output
+    assert "改过的正文" in page.read_text(encoding="utf-8")
+    assert "wrote" in run("build", source, "--format", "html").output
+    (source / "build" / "dashboard" / "index.html").unlink()
+    assert "wrote" in run("build", source, "--format", "html,dashboard").output
+    assert (source / "build" / "dashboard" / "index.html").is_file()

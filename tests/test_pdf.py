@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pdfplumber
 import pypdf
@@ -42,13 +43,20 @@ SECTIONS = {
 }
 
 
-@pytest.fixture(scope="module", params=["book", "single"])
+@pytest.fixture(scope="module", params=["book", "book-edited", "single"])
 def built(request, make_module_source):
-    """The same source typeset both ways: the cached book of chapters must pass
-    every check the one-pass render passes."""
+    """The same source typeset every way: the cached book of chapters must pass
+    every check the one-pass render passes, both cold (chapters grouped into a
+    few documents) and after an edit (the edited chapter typeset on its own, the
+    others cut from the documents of the first build)."""
     source = make_module_source(SECTIONS, extra={"assets/photo.png": PNG}, name=f"src-{request.param}")
     out = source / "build"
-    result = build(BuildOptions(source=source, out=out, formats=("pdf",), pdf_engine=request.param))
+    engine = request.param.split("-")[0]
+    result = build(BuildOptions(source=source, out=out, formats=("pdf",), pdf_engine=engine))
+    if request.param == "book-edited":
+        with (source / "sections" / "02-finance.md").open("a", encoding="utf-8") as handle:
+            handle.write("\n## 补充说明\n\n" + "年末又收到一笔捐赠，已计入结余。" * 40 + "\n")
+        result = build(BuildOptions(source=source, out=out, formats=("pdf",), pdf_engine=engine))
     assert result.ok, [str(d) for d in result.diagnostics.items]
     return source, out / "report.pdf", result
 
@@ -127,6 +135,31 @@ def test_embedded_fonts_include_a_cjk_sc_face_and_the_emoji_font(built):
     assert any(is_sc_face(f) for f in fonts), fonts
     assert not any("cjkjp" in f.replace("-", "").lower() for f in fonts), fonts
     assert any("Emoji" in f for f in fonts), fonts
+
+
+def test_every_font_is_embedded(built):
+    _, pdf, _ = built
+    listing = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    rows = [line.split() for line in listing.splitlines()[2:]]
+    assert rows
+    not_embedded = [row[0] for row in rows if row[-5] != "yes"]  # columns: … emb sub uni object ID
+    assert not not_embedded, listing
+
+
+def test_page_numbers_at_the_foot_of_every_page_but_the_cover_in_the_reports_face(built):
+    _, pdf, _ = built
+    with pdfplumber.open(pdf) as doc:
+        for number, page in enumerate(doc.pages, start=1):
+            # The foot's middle: the draft mark stands at its left, and the cover's band reaches it.
+            foot = [c for c in page.chars if c["top"] > page.height - 60 and abs((c["x0"] + c["x1"]) / 2 - page.width / 2) < 60]
+            closing = number == len(doc.pages) or "版权信息" in (page.extract_text() or "")
+            if number == 1 or closing:
+                assert not any(c["text"].isdigit() for c in foot), "cover, colophon and back cover carry no number"
+                continue
+            assert "".join(c["text"] for c in foot) == str(number)
+            assert all(is_sc_face(c["fontname"]) and "Bold" not in c["fontname"] for c in foot), foot[0]["fontname"]
+            middle = (foot[0]["x0"] + foot[-1]["x1"]) / 2
+            assert abs(middle - page.width / 2) < 3
 
 
 def test_footnote_is_set_at_the_foot_of_the_page_of_its_call(built):
@@ -213,3 +246,37 @@ def test_book_pdf_shares_fonts_so_it_is_not_much_larger_than_one_pass(make_sourc
         assert build(BuildOptions(source=source, out=out, formats=("pdf",), pdf_engine=engine)).ok
         sizes[engine] = (out / "report.pdf").stat().st_size
     assert sizes["book"] <= 1.5 * sizes["single"], sizes
+
+
+@pytest.mark.parametrize("how", ["raises", "process dies"])
+def test_a_section_that_cannot_be_typeset_is_one_diagnostic_naming_it(make_source, monkeypatch, how):
+    """Whatever goes wrong inside a typesetting worker ends as `path: error: …` for the
+    section concerned and exit status 1, never a traceback or a half-written PDF."""
+    import os
+
+    from click.testing import CliRunner
+
+    from reportgen import book
+    from reportgen.cli import main
+
+    sections = dict(SECTIONS, **{"02-finance.md": SECTIONS["02-finance.md"] + "\n无法排版的段落。\n"})
+    source = make_source(sections, extra={"assets/photo.png": PNG})
+    real = book._render
+
+    def failing(html, base, fetcher):
+        if "无法排版" in html:
+            if how == "raises":
+                raise RuntimeError("layout broke")
+            os._exit(3)  # as if the kernel killed the worker
+        return real(html, base, fetcher)
+
+    monkeypatch.setattr(book, "_render", failing)
+    result = CliRunner().invoke(main, ["build", str(source), "--format", "pdf", "--pdf-engine", "book", "-q"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert errors and all(line.startswith("sections/") for line in errors), result.stderr
+    assert any(line.startswith("sections/02-finance.md: error: typesetting 财务报告 failed: ") for line in errors)
+    if how == "raises":
+        assert errors == ["sections/02-finance.md: error: typesetting 财务报告 failed: RuntimeError: layout broke"]
+    assert not (source / "build" / "report.pdf").exists()
