@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime
 import html as htmlmod
 import os
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -57,11 +59,24 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
     progress = progress or SilentProgress()
     diags = Diagnostics()
     result = BuildResult(diags)
-    output.clean_stale(options.out)
+    refusal = unsafe_out(options.source, options.out)
+    if refusal:
+        diags.error(str(options.out), None, refusal)
+        return result
+    try:
+        with _output_folder(options.out) as folder:
+            _build(options, progress, diags, result, folder)
+    except OSError as error:  # an unwritable folder, a full disk: the user's to fix, not a crash
+        diags.error(_os_place(error, options.out), None, f"cannot write the outputs: {error.strerror or error}")
+        result.written = []
+    return result
+
+
+def _build(options: BuildOptions, progress, diags: Diagnostics, result: BuildResult, folder) -> None:
     progress.stage("reading sources")
     report = load_report(options.source, diags)
     if report is None or diags.errors:
-        return result
+        return
     remote.fetch_remote(report, diags)
     edition = select(report, options.edition, diags, options.strict)
     result.omitted = [f"{s.path}:{h.line}: {h.title}" for s, h in edition.omitted]
@@ -71,19 +86,94 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
         options = replace(options, out=options.out / "review" / options.only,
                           formats=tuple(f for f in options.formats if f != "dashboard"))
     if diags.failed(options.strict):
-        return result
+        return
+    if options.only:
+        with _output_folder(options.out) as inner:
+            _render_and_write(report, edition, options, diags, progress, review, result, inner)
+    else:
+        _render_and_write(report, edition, options, diags, progress, review, result, folder)
+
+
+def _render_and_write(report, edition, options, diags, progress, review, result, folder) -> None:
+    if not _claim_cache(folder, diags):
+        return
     progress.stage("drawing charts")
-    figures = draw_figures(report, edition, options.out / ".cache" / "charts")
+    figures = draw_figures(report, edition, options.out / output.CACHE / "charts")
     pending = render_outputs(report, edition, figures, options, diags, progress, review)
     if diags.failed(options.strict):
-        return result
+        return
+    if not _claim_outputs(folder, pending, diags):
+        return
     progress.stage("writing outputs")
-    result.written = [commit() for commit in pending]
-    return result
+    result.written = [item(folder) for item in pending]
+    folder.settle()
+
+
+@contextmanager
+def _output_folder(out: Path):
+    """The output folder, locked for this build, with what a killed build left tidied."""
+    folder = output.OutputFolder(out)
+    folder.acquire(on_wait=lambda text: print(text, file=sys.stderr, flush=True))
+    try:
+        folder.clean_stale()
+        yield folder
+    finally:
+        folder.release()
+
+
+def _claim_cache(folder, diags: Diagnostics) -> bool:
+    in_the_way = folder.conflicts([output.CACHE])
+    if in_the_way:
+        _not_ours(folder, in_the_way, diags)
+        return False
+    folder.claim(trees=[output.CACHE])
+    return True
+
+
+def _claim_outputs(folder, pending, diags: Diagnostics) -> bool:
+    """Record every output path before writing it; refuse paths that hold what the build did not write."""
+    paths = [p for item in pending for p in item.paths]
+    trees = [t for item in pending for t in item.trees]
+    in_the_way = folder.conflicts(paths + trees)
+    if in_the_way:
+        _not_ours(folder, in_the_way, diags)
+        return False
+    folder.claim(paths, trees)
+    return True
+
+
+def _not_ours(folder, paths: list[str], diags: Diagnostics) -> None:
+    for rel in paths:
+        diags.error(str(folder.out / rel), None,
+                    f"is in the way of an output and was not written by reportgen (it is not listed in "
+                    f"{output.MANIFEST}); nothing was changed: move it away or build into another --out")
+
+
+def unsafe_out(source: Path, out: Path) -> str | None:
+    """Why ``out`` must not be an output folder, or None: outputs never mix with a source or a home."""
+    try:
+        src, dest = source.resolve(), out.resolve()
+    except (OSError, RuntimeError) as error:
+        return f"--out cannot be used: {error}"
+    if dest == src:
+        return "--out is the report source itself; choose an output folder such as SOURCE/build"
+    if src.is_relative_to(dest):
+        return f"--out is a folder that holds the report source ({src}); choose an output folder inside it or elsewhere"
+    if dest == Path(dest.anchor):
+        return "--out is the root of the file system; choose an output folder such as SOURCE/build"
+    if dest == Path.home().resolve():
+        return "--out is the home folder; choose an output folder such as SOURCE/build"
+    if (dest / "report.yaml").is_file():
+        return "--out holds a report.yaml: it is a report source, not an output folder"
+    return None
+
+
+def _os_place(error: OSError, out: Path) -> str:
+    return str(error.filename) if error.filename else str(out)
 
 
 def render_outputs(report, edition, figures, options, diags, progress, review=None) -> list:
-    """Render each format; return the callables that put each output in place."""
+    """Render each format; return what each output will write (`output.Pending`), in order."""
     pending = []
     finish_pdf = None
     if "pdf" in options.formats:
@@ -91,7 +181,7 @@ def render_outputs(report, edition, figures, options, diags, progress, review=No
         engine = options.pdf_engine
         if engine == "auto":
             engine = "single" if review or edition.name == "public" else "book"
-        finish_pdf = start_pdf(report, edition, figures, diags, options.out / ".cache", engine, review, progress)
+        finish_pdf = start_pdf(report, edition, figures, diags, options.out / output.CACHE, engine, review, progress)
     if "html" in options.formats:
         from reportgen import site
 
@@ -101,11 +191,13 @@ def render_outputs(report, edition, figures, options, diags, progress, review=No
         from reportgen import dashboard
 
         progress.stage("drawing dashboard")
-        pending.append(dashboard.render_dashboard(report, options, diags))
+        write_dashboard = dashboard.render_dashboard(report, options, diags)
+        pending.append(output.Pending(("dashboard/index.html",), (), lambda folder: write_dashboard()))
     if finish_pdf is not None:  # last: the HTML edition and dashboard render while the workers typeset
         progress.stage("binding PDF")
         pdf = finish_pdf()
-        pending.insert(0, lambda: _write(options.out / "report.pdf", pdf))
+        pending.insert(0, output.Pending(("report.pdf",), (),
+                                         lambda folder: _write(options.out / "report.pdf", pdf)))
     return pending
 
 

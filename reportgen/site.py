@@ -1,6 +1,6 @@
 """The HTML edition: an index page, one page per top-level section, a search page.
 
-`render_site` renders every page in memory; the function it returns writes
+`render_site` renders every page in memory; the `output.Pending` it returns writes
 them into a staged folder, has Pagefind index that folder (`search.py`) and
 only then moves it into ``OUT/html`` whole, so readers never see a
 half-updated site or a site whose search index describes another version.
@@ -124,7 +124,11 @@ def render_site(report: Report, edition: Edition, figures, options, diags: Diagn
         site.pages[view.section.page] = _section_page(report, edition, view, figures, neighbours, site, common)
     site.pages["search.html"] = templates.render(report.source, "search.html", page_id="search", prev=None,
                                                  next=None, local_toc=[], searchable=site.searchable, **common)
-    return lambda: write_site(report, site, options.out, diags)
+    paths = ["html", *(f"html/{rel}" for rel in [*site.pages, *STATIC, *site.assets])]
+    if site.pdf is not None:
+        paths.append("html/report.pdf")
+    return output.Pending(tuple(paths), ("html/pagefind",),
+                          lambda folder: write_site(report, site, options.out, diags, folder))
 
 
 def ui_strings(language: str) -> dict[str, str]:
@@ -198,10 +202,12 @@ def _asset(report: Report, rel: str | None, site: Site) -> str | None:
     return None
 
 
-def write_site(report: Report, site: Site, out: Path, diags: Diagnostics) -> Path:
-    """Write the site into a staged folder, index it for search, move it to ``out/html``."""
+def write_site(report: Report, site: Site, out: Path, diags: Diagnostics, folder=None) -> Path:
+    """Write the site into a staged folder, index it for search, move it to ``out/html``.
+
+    Files the user put into ``out/html`` themselves (not in ``folder``'s record) go along into the new site."""
     final = out / "html"
-    with output.staged_dir(final) as stage:
+    with output.staged_dir(final, keep=folder.foreign("html") if folder else ()) as stage:
         for rel, text in site.pages.items():
             (stage / rel).write_text(text, encoding="utf-8")
         for name in STATIC:
