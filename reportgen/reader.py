@@ -83,7 +83,7 @@ def read_section(source: Path, rel: str, manifest: Manifest, md: MarkdownIt, dia
         for line, url, _token in env.get("remote_images", []):
             diags.warning(rel, _file_line(body_line, line), f"remote image not fetched: {url} "
                           "(a placeholder is shown; remote: {fetch: true} in report.yaml fetches it)")
-    _read_charts(tokens, source, rel, body_line, diags)
+    _read_charts(tokens, source, rel, body_line, diags, manifest)
     _check_nesting(tokens, rel, body_line, diags)
     sid = front.id or Path(rel).stem
     root = build_tree(tokens, front, rel, body_line, Path(rel).stem, diags)
@@ -95,15 +95,17 @@ def read_section(source: Path, rel: str, manifest: Manifest, md: MarkdownIt, dia
     return section
 
 
-def _read_charts(tokens: list[Token], source: Path, rel: str, body_line: int, diags: Diagnostics) -> None:
+def _read_charts(tokens: list[Token], source: Path, rel: str, body_line: int, diags: Diagnostics,
+                 manifest: Manifest) -> None:
     """Read every ```chart block's spec now, so `check` finds its mistakes without drawing."""
-    from reportgen.charts import ChartError, parse_chart
+    from reportgen.charts import ChartError, DataLimits, parse_chart
 
+    limits = DataLimits(manifest.max_chart_rows, manifest.max_chart_data)
     for token in tokens:
         if token.type == "fence" and token.info.strip().split(" ")[0] == "chart":
             line = _file_line(body_line, token.map[0] + 1)
             try:
-                token.meta["chart"] = parse_chart(token.content, source)
+                token.meta["chart"] = parse_chart(token.content, source, limits)
             except ChartError as exc:
                 diags.error(rel, line + (exc.line or 0), f"chart: {exc.message}")
 

@@ -107,6 +107,21 @@ def key_lines(text: str) -> dict[str, int]:
     return lines
 
 
+def subkey_lines(text: str) -> dict[str, int]:
+    """``key.subkey`` → 1-based line, for the keys of each mapping under a top-level key."""
+    lines: dict[str, int] = {}
+    try:
+        node = yaml.compose(text.translate(_EXTRA_BREAKS), Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return lines
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value in node.value:
+            if isinstance(value, yaml.MappingNode):
+                for sub, _ in value.value:
+                    lines.setdefault(f"{key_node.value}.{sub.value}", sub.start_mark.line + 1)
+    return lines
+
+
 def item_lines(text: str, key: str) -> list[int]:
     """1-based lines of the items of the top-level list under ``key``."""
     try:

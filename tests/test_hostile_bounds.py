@@ -1,0 +1,162 @@
+"""Bounded work on hostile sizes: what a build does grows with the source, never faster,
+and every numeric setting is checked before it can make a build hang.
+
+The size cases compare the work at n and 4n (operations counted, output bytes
+measured), so they stay fast and never depend on the machine's speed.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reportgen.cli import main
+from reportgen.errors import Diagnostic, Diagnostics
+from reportgen.reader import load_report
+
+
+def cli(*args) -> tuple[int, str]:
+    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def write(source: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (source / rel).parent.mkdir(parents=True, exist_ok=True)
+        (source / rel).write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return source
+
+
+MANIFEST = """
+    title: 测试报告
+    year: 2026
+    sections:
+      - sections/a.md
+    """
+
+
+# --- diagnostics ----------------------------------------------------------------------------
+
+
+def comparisons_while_loading(tmp_path: Path, links: int, monkeypatch) -> tuple[int, int]:
+    """(diagnostics, comparisons between diagnostics) for a section with ``links`` broken links."""
+    body = "# 甲\n\n" + "".join(f"见[第{i}项](missing-{i}.md)。\n\n" for i in range(links))
+    source = write(tmp_path / f"n{links}", {"report.yaml": MANIFEST, "sections/a.md": body})
+    count = [0]
+    real = Diagnostic.__eq__
+
+    def counting(self, other):
+        count[0] += 1
+        return real(self, other)
+
+    monkeypatch.setattr(Diagnostic, "__eq__", counting)
+    diags = Diagnostics()
+    load_report(source, diags)
+    monkeypatch.setattr(Diagnostic, "__eq__", real)
+    return len(diags.items), count[0]
+
+
+def test_recording_diagnostics_is_linear(tmp_path, monkeypatch):
+    """20,000 broken links once took 26 s: each new diagnostic was compared with every one before."""
+    small, small_work = comparisons_while_loading(tmp_path, 300, monkeypatch)
+    big, big_work = comparisons_while_loading(tmp_path, 1200, monkeypatch)
+    assert small >= 300 and big >= 1200
+    assert big_work <= 4 * small_work + 50, (small_work, big_work)
+
+
+def test_a_repeated_diagnostic_is_still_recorded_once():
+    diags = Diagnostics()
+    for _ in range(3):
+        diags.warning("a.md", 3, "same")
+    diags.warning("a.md", 4, "same")
+    assert [str(d) for d in diags.items] == ["a.md:3: warning: same", "a.md:4: warning: same"]
+
+
+# --- numbers in report.yaml -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("block, key", [
+    ("remote:\n  fetch: true\n  budget: .nan\n", "remote.budget"),
+    ("remote:\n  fetch: true\n  budget: .inf\n", "remote.budget"),
+    ("remote:\n  budget: -3\n", "remote.budget"),
+    ("remote:\n  budget: 1e12\n", "remote.budget"),
+    ("limits:\n  max_file_size: .nan\n", "limits.max_file_size"),
+    ("limits:\n  max_file_size: .inf\n", "limits.max_file_size"),
+    ("limits:\n  max_file_size: -1\n", "limits.max_file_size"),
+    ("limits:\n  max_file_size: 99999999GB\n", "limits.max_file_size"),
+    ("limits:\n  max_chart_rows: .nan\n", "limits.max_chart_rows"),
+    ("limits:\n  max_chart_rows: 0\n", "limits.max_chart_rows"),
+    ("limits:\n  max_chart_rows: 100000000000000000000000\n", "limits.max_chart_rows"),
+    ("limits:\n  max_chart_data: -5KB\n", "limits.max_chart_data"),
+    ("limits:\n  max_rows: 10\n", "limits.max_rows"),
+    ("year: .inf\n", "year"),
+])
+def test_every_number_in_report_yaml_is_checked(tmp_path, block, key):
+    """NaN, infinity, negative and huge values are an error at their own line, never a hang or a traceback."""
+    text = textwrap.dedent(MANIFEST).lstrip("\n").replace("year: 2026\n", "") + ("" if key == "year" else "year: 2026\n")
+    text += "# a comment line, so the line number is not the last one\n" + block
+    source = write(tmp_path / "src", {"report.yaml": text, "sections/a.md": "# ✅ 甲\n\n正文。\n"})
+    lines = text.splitlines()
+    leaf = key.split(".")[-1]
+    line = next(i for i, l in enumerate(lines, start=1) if l.strip().startswith(f"{leaf}:"))
+    for command in ("check", "build"):
+        args = [command, source] + (["--out", tmp_path / "out", "--format", "html"] if command == "build" else [])
+        code, text_out = cli(*args)
+        assert code == 1, text_out
+        assert re.search(rf"^report\.yaml:{line}: error: .*{re.escape(key)}", text_out, re.M), text_out
+    assert not (tmp_path / "out" / "html").exists()
+
+
+def test_limits_in_range_are_used(tmp_path):
+    text = textwrap.dedent(MANIFEST) + "limits:\n  max_file_size: 20\nremote:\n  budget: 0.5\n"
+    source = write(tmp_path / "src", {"report.yaml": text, "sections/a.md": "# ✅ 甲\n\n正文比二十个字节要长得多。\n"})
+    code, out = cli("check", source)
+    assert code == 1 and "over the limit of 20 (limits.max_file_size" in out
+
+
+# --- chart data -------------------------------------------------------------------------------------
+
+
+def chart_source(tmp_path: Path, rows: int, limits: str = "") -> Path:
+    csv = "年份,收入\n" + "".join(f"{2000 + i},{i}\n" for i in range(rows))
+    section = "# ✅ 甲\n\n正文。\n\n```chart\ntype: line\ndata: assets/big.csv\nx: 年份\ny: 收入\n```\n"
+    return write(tmp_path / f"src{rows}", {"report.yaml": textwrap.dedent(MANIFEST) + limits,
+                                           "sections/a.md": section, "assets/big.csv": csv})
+
+
+def test_chart_data_over_the_default_row_limit_is_an_error(tmp_path):
+    source = chart_source(tmp_path, 10_001)
+    code, out = cli("build", source, "--out", tmp_path / "out", "--format", "html")
+    assert code == 1
+    assert "sections/a.md:7: error: chart: chart data has 10,001 rows, over the limit of 10,000 " \
+           "(limits.max_chart_rows in report.yaml)" in out
+    assert not (tmp_path / "out" / "html").exists()
+
+
+def test_chart_data_limits_are_set_in_report_yaml(tmp_path):
+    source = chart_source(tmp_path, 50, "limits:\n  max_chart_rows: 20\n")
+    code, out = cli("check", source)
+    assert code == 1 and "chart data has 50 rows, over the limit of 20" in out
+    source = chart_source(tmp_path, 400, "limits:\n  max_chart_data: 1KB\n")
+    code, out = cli("check", source)
+    assert code == 1
+    assert re.search(r"sections/a\.md:7: error: chart: data file 'assets/big\.csv' is [\d,]+ bytes, over the "
+                     r"limit of 1,024 \(limits\.max_chart_data in report\.yaml\)", out), out
+    source = chart_source(tmp_path, 30, "limits:\n  max_chart_rows: 30\n")
+    code, out = cli("check", source)
+    assert code == 0, out
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "-9223372036854775809", "1.0e300", "'12345678901234567890'"])
+def test_a_chart_value_too_large_to_draw_is_an_error_at_its_row(tmp_path, value):
+    section = (f"# ✅ 甲\n\n```chart\ntype: bar\nx: 年\ny: 数\ndata:\n  - {{年: 2024, 数: 1}}\n"
+               f"  - {{年: 2025, 数: {value}}}\n```\n")
+    source = write(tmp_path / "src", {"report.yaml": MANIFEST, "sections/a.md": section})
+    code, out = cli("build", source, "--out", tmp_path / "out", "--format", "html,pdf")
+    assert code == 1
+    assert re.search(r"^sections/a\.md:9: error: chart: data row 2: column '数' holds .*, too large to draw", out,
+                     re.M), out
