@@ -38,6 +38,14 @@ PAGE_IDS = frozenset({
 #: Headings (levels 2–3) a section needs before its page gets an in-page contents list.
 LOCAL_TOC_MIN = 3
 
+#: Sections up to which every page's sidebar lists every section.
+NAV_ALL = 60
+
+#: Beyond `NAV_ALL`, how many sections before and after the current one the sidebar lists (the
+#: index page has the full contents): a sidebar of every section on every page would make the
+#: site grow with the square of the section count (2,000 sections: 533 MB).
+NAV_AROUND = 10
+
 #: Characters of the first section's opening paragraph shown on the index page.
 LEAD_CHARS = 220
 
@@ -50,6 +58,7 @@ UI = {
         "prev": "上一节", "next": "下一节", "pager": "翻页", "read_on": "继续阅读",
         "start": "开始阅读", "draft": "草稿 · Draft — 含编写状态与负责人，不可公开发布",
         "logo": "标志",
+        "nav_more": "另有 {n} 节 · 全部目录",
         "search_title": "搜索结果",
         "search_idle": "在上方输入词语，搜索全文。",
         "search_loading": "正在搜索…",
@@ -69,6 +78,7 @@ UI = {
         "prev": "Previous", "next": "Next", "pager": "Previous and next section", "read_on": "Read on",
         "start": "Start reading", "draft": "Draft · shows progress and owners, not for publication",
         "logo": "logo",
+        "nav_more": "{n} more sections · full contents",
         "search_title": "Search results",
         "search_idle": "Type a word above to search the whole report.",
         "search_loading": "Searching…",
@@ -118,17 +128,30 @@ def render_site(report: Report, edition: Edition, figures, options, diags: Diagn
     common = dict(report=report, manifest=report.manifest, edition=edition.name, nav=nav,
                   has_pdf=site.pdf is not None, ui=ui_strings(report.manifest.language),
                   logo=_asset(report, report.manifest.logo, site))
-    site.pages["index.html"] = _index_page(report, edition, nav, common)
+    site.pages["index.html"] = _index_page(report, edition, nav, {**common, **nav_window(nav, None)})
     for i, view in enumerate(edition.views):
         neighbours = (nav[i - 1] if i > 0 else None, nav[i + 1] if i + 1 < len(nav) else None)
-        site.pages[view.section.page] = _section_page(report, edition, view, figures, neighbours, site, common)
+        site.pages[view.section.page] = _section_page(report, edition, view, figures, neighbours, site,
+                                                      {**common, **nav_window(nav, i)})
     site.pages["search.html"] = templates.render(report.source, "search.html", page_id="search", prev=None,
-                                                 next=None, local_toc=[], searchable=site.searchable, **common)
+                                                 next=None, local_toc=[], searchable=site.searchable,
+                                                 **{**common, **nav_window(nav, None)})
     paths = ["html", *(f"html/{rel}" for rel in [*site.pages, *STATIC, *site.assets])]
     if site.pdf is not None:
         paths.append("html/report.pdf")
     return output.Pending(tuple(paths), ("html/pagefind",),
                           lambda folder: write_site(report, site, options.out, diags, folder))
+
+
+def nav_window(nav: list[NavItem], current: int | None) -> dict:
+    """The sidebar of one page: every section of a small report; of a large one, the sections
+    around the ``current`` one (the first ones on other pages) and how many are not listed."""
+    if len(nav) <= NAV_ALL:
+        return {"nav": nav, "nav_before": 0, "nav_after": 0}
+    centre = current or 0
+    start = max(0, min(centre - NAV_AROUND, len(nav) - 2 * NAV_AROUND - 1))
+    end = start + 2 * NAV_AROUND + 1
+    return {"nav": nav[start:end], "nav_before": start, "nav_after": len(nav) - end}
 
 
 def ui_strings(language: str) -> dict[str, str]:

@@ -204,3 +204,36 @@ def test_import_is_linear_in_footnotes_and_headings(tmp_path, kind):
     if kind == "footnotes":
         section = (tmp_path / "out-400" / "sections" / "008-section.md").read_text(encoding="utf-8")
         assert "句子7[^7]" in section and "[^7]: 注释7" in section and "注释8" not in section
+
+
+# --- the HTML edition ---------------------------------------------------------------------------------
+
+
+def html_bytes(tmp_path: Path, sections: int) -> tuple[int, str]:
+    """Bytes of every page of a built site of ``sections`` sections, and one section page."""
+    from reportgen.build import BuildOptions, build
+
+    source = tmp_path / f"src{sections}"
+    names = [f"{i:05d}.md" for i in range(sections)]
+    manifest = "title: 报告\nyear: 2026\nsections:\n" + "".join(f"  - sections/{n}\n" for n in names)
+    write(source, {"report.yaml": manifest,
+                   **{f"sections/{n}": f"# ✅ 第{i}节标题\n\n## 背景\n\n正文{i}。\n" for i, n in enumerate(names)}})
+    out = tmp_path / f"out{sections}"
+    result = build(BuildOptions(source=source, out=out, formats=("html",)))
+    assert result.ok, [str(d) for d in result.diagnostics.items]
+    pages = list((out / "html").glob("*.html"))
+    assert len(pages) == sections + 2
+    return sum(p.stat().st_size for p in pages), (out / "html" / f"{sections // 2:05d}.html").read_text("utf-8")
+
+
+def test_the_site_grows_linearly_with_the_number_of_sections(tmp_path, monkeypatch):
+    """Every page listed every section in its sidebar: 2,000 sections made 533 MB."""
+    from reportgen import search
+
+    monkeypatch.setattr(search, "pagefind_binary", lambda: (None, False))  # the index is Pagefind's business
+    small, _ = html_bytes(tmp_path, 100)
+    big, middle = html_bytes(tmp_path, 400)
+    assert big <= 4.4 * small, (small, big)
+    # A page still leads to its neighbours and to the full contents.
+    assert 'href="00199.html"' in middle and 'href="00201.html"' in middle
+    assert "另有 190 节 · 全部目录" in middle and 'href="index.html#rg-toc-title"' in middle
