@@ -275,12 +275,21 @@ def section_html(report: Report, view: SectionView, mode: str, edition: str, fig
         mode=mode,
         edition=edition,
         section_id=view.section.id,
-        pages={s.path: s.id for s in report.sections},
+        pages=_pages(report),
         headings={id(view.section.tokens[h.token_range[0]]): h for h in view.headings},
         figures={key: fig.html for key, fig in figures.items()},
         language=report.manifest.language,
     )
     return clean_fragment(render(md, view.tokens, view.section.env, ctx))
+
+
+def _pages(report: Report) -> dict[str, str]:
+    """Section path → id, made once per report (once per section made 10,000 sections quadratic)."""
+    cached = getattr(report, "_pages", None)
+    if cached is None:
+        cached = {s.path: s.id for s in report.sections}
+        report._pages = cached
+    return cached
 
 
 def _parser(report: Report):
