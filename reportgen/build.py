@@ -67,7 +67,9 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
         with _output_folder(options.out) as folder:
             _build(options, progress, diags, result, folder)
     except OSError as error:  # an unwritable folder, a full disk: the user's to fix, not a crash
-        diags.error(_os_place(error, options.out), None, f"cannot write the outputs: {error.strerror or error}")
+        place = _os_place(error, options.out)
+        doing = "cannot write the outputs" if _inside(Path(place), options.out) else "cannot read"
+        diags.error(place, None, f"{doing}: {error.strerror or error}")
         result.written = []
     return result
 
@@ -166,6 +168,13 @@ def unsafe_out(source: Path, out: Path) -> str | None:
     if (dest / "report.yaml").is_file():
         return "--out holds a report.yaml: it is a report source, not an output folder"
     return None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.absolute().is_relative_to(folder.absolute())
+    except (OSError, ValueError):
+        return False
 
 
 def _os_place(error: OSError, out: Path) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from reportgen import yamlio
+from reportgen import paths, yamlio
 from reportgen.errors import Diagnostics
 from reportgen.model import DEFAULT_MARKERS, Manifest, Status
 
@@ -123,6 +123,9 @@ class _Reader:
         logo = self.text("logo")
         if logo is None:
             return None
+        if (wrong := paths.problem(logo)) is not None:
+            self.problem("logo", f"logo path {wrong}: {paths.shown(logo)}")
+            return None
         full = (self.source / logo).resolve()
         if not full.is_relative_to(self.source.resolve()):
             self.problem("logo", f"logo must be a file inside the report folder: {logo}")
@@ -143,16 +146,25 @@ class _Reader:
         if not isinstance(value, list) or not value:
             self.error("sections", "'sections' must be a list of section files, e.g. - sections/01-intro.md")
             return ()
-        paths = []
+        listed = []
         for item in value:
             if not isinstance(item, str) or not item.endswith(".md"):
                 self.error("sections", f"a section must be a .md file path, got {item!r}")
                 continue
-            if item in paths:
+            if item in listed:
                 self.error("sections", f"section listed twice: {item}")
                 continue
-            paths.append(item.replace("\\", "/"))
-        return tuple(paths)
+            if (wrong := paths.problem(item)) is not None:
+                self.diags.error(MANIFEST, self.section_line(item), f"section path {wrong}: {paths.shown(item)}")
+                self.ok = False
+                continue
+            listed.append(item.replace("\\", "/"))
+        return tuple(listed)
+
+    def section_line(self, item: str) -> int | None:
+        listed = self.data.get("sections")
+        lines = {i: n for i, n in zip(listed, self.items) if isinstance(i, str)} if isinstance(listed, list) else {}
+        return lines.get(item) or self.lines.get("sections")
 
     def markers(self) -> dict[Status, tuple[str, ...]]:
         value = self.data.get("markers")

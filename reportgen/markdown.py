@@ -22,6 +22,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from reportgen import paths
 from reportgen.cjk import cjk_friendly_plugin, is_cjk
 from reportgen.model import Heading, Status
 
@@ -183,6 +184,10 @@ def _classify_link(token: Token, line: int | None, env: dict) -> None:
         _problem(env, line, "warning", f"absolute path not allowed, link dropped: {href}")
         return
     path, anchor = unquote(parts.path), unquote(parts.fragment)
+    if (wrong := paths.problem(path)) is not None:
+        token.meta["link"] = "unsafe"
+        _problem(env, line, "error", f"link path {wrong}, link dropped: {paths.shown(href)}")
+        return
     if not path:
         token.meta.update(link="anchor", anchor=anchor, line=line)
         env.setdefault("links", []).append(token)
@@ -230,6 +235,10 @@ def _classify_image(token: Token, line: int | None, env: dict) -> None:
     if scheme or parts.netloc or src.startswith(("/", "\\")):
         token.meta["image"] = "refused"
         _problem(env, line, "error", f"image must be a file inside the report: {src}")
+        return
+    if (wrong := paths.problem(unquote(parts.path))) is not None:
+        token.meta["image"] = "refused"
+        _problem(env, line, "error", f"image path {wrong}: {paths.shown(src)}")
         return
     target = _inside(env, unquote(parts.path))
     if target is None:

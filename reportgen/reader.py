@@ -15,7 +15,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from reportgen import yamlio
+from reportgen import paths, yamlio
 from reportgen.config import load_manifest
 from reportgen.errors import Diagnostics
 from reportgen.markdown import MAX_NESTING, make_parser, slugify, word_count
@@ -23,6 +23,8 @@ from reportgen.model import STATUS_WORDS, FrontMatter, Heading, Manifest, Report
 
 FRONT_MATTER_KEYS = ("title", "status", "owner", "reviewers", "due", "id", "owners", "extra")
 SECTION_ID = re.compile(r"^[\w][\w.-]*$")
+MAX_ID = 200
+"""Bytes a section id may have: it names ``ID.html`` and temporary files beside it, within 255."""
 RESERVED_IDS = {"index", "search", "assets", "pagefind", "report"}
 
 
@@ -237,6 +239,9 @@ class _FrontMatterReader:
         if value is not None and not SECTION_ID.match(value):
             self.error("id", f"id {value!r} may hold only letters, digits, '-', '_' and '.'")
             return None
+        if value is not None and (wrong := _id_problem(value)) is not None:
+            self.error("id", f"id {paths.shown(value)!r} cannot name the section's page: {wrong}")
+            return None
         return value
 
     def owners(self) -> dict[str, str]:
@@ -379,9 +384,19 @@ def _check_units(section: Section, manifest: Manifest, diags: Diagnostics) -> No
         diags.warning(section.path, section.root.line, "section is empty; a 'pending' placeholder is shown")
 
 
+def _id_problem(section_id: str) -> str | None:
+    """Why ``section_id`` cannot name files (its page, its review folder), or None."""
+    if len(section_id.encode("utf-8")) > MAX_ID:
+        return f"it is {len(section_id.encode('utf-8')):,} bytes long (at most {MAX_ID})"
+    return paths.problem(f"{section_id}.html")
+
+
 def _check_ids(sections: list[Section], diags: Diagnostics) -> None:
     seen: dict[str, Section] = {}
     for section in sections:
+        if section.front.id is None and (wrong := _id_problem(section.id)) is not None:
+            diags.error(section.path, 1, f"the file name cannot name the section's page ({wrong}); "
+                        "rename the file or set a shorter 'id:' in its front matter")
         if section.id in RESERVED_IDS:
             diags.error(section.path, 1, f"section id '{section.id}' is reserved; set another id in the front matter")
         other = seen.get(section.id)
