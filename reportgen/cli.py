@@ -7,6 +7,7 @@ a usage error.  A user's mistake never ends in a traceback.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import click
@@ -23,6 +24,13 @@ SOURCE = click.argument("source", default=".", type=click.Path(file_okay=False, 
 @click.version_option(__version__, prog_name="reportgen")
 def main() -> None:
     """Compile a collaboratively written yearly report into a PDF, an HTML edition and a dashboard."""
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library's warning (Pillow, numpy, matplotlib) as one line of reportgen's own, without
+    the path of the library file that raised it (a virtual environment's, meaningless to a writer)."""
+    click.echo(f"reportgen: warning: {category.__name__}: {message}", err=True)
 
 
 def _formats(ctx, param, value: str) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -266,8 +267,11 @@ def _damaged(path: Path) -> str | None:
     from PIL import Image
 
     try:
-        with Image.open(path) as image:
-            image.load()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's notes on odd but readable files mean nothing to a writer
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # ~90 megapixels: too big to typeset
+            with Image.open(path) as image:
+                image.load()
     except Exception as exc:  # Pillow raises many kinds for damaged files
         return str(exc) or type(exc).__name__
     return None

@@ -79,3 +79,48 @@ def test_new_refuses_titles_and_owners_that_are_not_one_line(make_source, args):
     assert result.exit_code == 2
     assert "must be one line of text" in result.output or "must not be empty" in result.output
     assert {p: p.read_bytes() for p in source.rglob("*") if p.is_file()} == before
+
+
+# --- library warnings ----------------------------------------------------------------------------------
+
+
+def test_an_image_too_large_to_typeset_is_a_diagnostic_not_a_pillow_warning(make_source, tmp_path):
+    """Pillow warns of a possible decompression bomb with the path of its own file; the writer
+    gets one line about their image instead."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", (9500, 9500)).save(buffer, "PNG")  # 90 megapixels, a few kilobytes of file
+    source = make_source({"a.md": "# ✅ 甲\n\n![大图](../assets/huge.png)\n"}, extra={"assets/huge.png": buffer.getvalue()})
+    result = CliRunner().invoke(main, ["build", str(source), "--out", str(tmp_path / "out"), "--format", "html"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "sections/a.md:3: warning: image file cannot be read (Image size (90250000 pixels) exceeds limit" in result.output
+    assert "site-packages" not in result.output and "DecompressionBombWarning" not in result.output
+    assert not (tmp_path / "out" / "html" / "assets" / "huge.png").exists()
+
+
+def test_a_library_warning_is_one_line_without_the_librarys_path(make_source, tmp_path, monkeypatch):
+    import warnings
+
+    import numpy
+
+    from reportgen import build as pipeline
+
+    real = pipeline.draw_figures
+
+    def noisy(*args, **kwargs):
+        numpy.float64(1e308) * numpy.float64(10)  # numpy warns of the overflow, from its own files
+        warnings.warn("a note from a library", UserWarning)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "draw_figures", noisy)
+    source = make_source({"a.md": "# ✅ 甲\n\n正文。\n"})
+    result = CliRunner().invoke(main, ["build", str(source), "--out", str(tmp_path / "out"), "--format", "html"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "reportgen: warning: RuntimeWarning: overflow encountered in scalar multiply" in result.output
+    assert "reportgen: warning: UserWarning: a note from a library" in result.output
+    assert "site-packages" not in result.output and ".py:" not in result.output
