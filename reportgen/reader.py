@@ -87,6 +87,7 @@ def read_section(source: Path, rel: str, manifest: Manifest, md: MarkdownIt, dia
                           "(a placeholder is shown; remote: {fetch: true} in report.yaml fetches it)")
     _read_charts(tokens, source, rel, body_line, diags, manifest)
     _check_nesting(tokens, rel, body_line, diags)
+    _flatten_deep_inline(tokens, rel, body_line, diags)
     sid = front.id or Path(rel).stem
     root = build_tree(tokens, front, rel, body_line, Path(rel).stem, diags)
     section = Section(
@@ -118,6 +119,31 @@ def _check_nesting(tokens: list[Token], rel: str, body_line: int, diags: Diagnos
     if deep is not None:
         diags.warning(rel, _file_line(body_line, deep.map[0] + 1),
                       f"lists or quotes nested more than {MAX_NESTING - 2} deep; the text below this depth is not shown")
+
+
+MAX_INLINE = 40
+"""Emphasis, strikethrough and links nested deeper than this are shown as plain text: thousands of
+nested ``*a _b`` made the typesetter recurse past Python's limit (RecursionError)."""
+
+
+def _flatten_deep_inline(tokens: list[Token], rel: str, body_line: int, diags: Diagnostics) -> None:
+    for token in tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        kept, opened, dropped = [], [], False
+        for child in token.children:
+            if child.nesting == 1:
+                opened.append(len(opened) >= MAX_INLINE)
+                dropped |= opened[-1]
+                if opened[-1]:
+                    continue
+            elif child.nesting == -1 and opened and opened.pop():
+                continue
+            kept.append(child)
+        if dropped:
+            token.children = kept
+            diags.warning(rel, _file_line(body_line, token.map[0] + 1) if token.map else None,
+                          f"emphasis or links nested more than {MAX_INLINE} deep; the deeper ones are shown as plain text")
 
 
 def decode(raw: bytes, rel: str, diags: Diagnostics) -> str | None:

@@ -124,3 +124,15 @@ def test_a_library_warning_is_one_line_without_the_librarys_path(make_source, tm
     assert "reportgen: warning: RuntimeWarning: overflow encountered in scalar multiply" in result.output
     assert "reportgen: warning: UserWarning: a note from a library" in result.output
     assert "site-packages" not in result.output and ".py:" not in result.output
+
+
+def test_deeply_nested_emphasis_is_flattened_with_a_warning_not_a_recursion_error(make_source, tmp_path):
+    deep = "".join("*甲 _乙 " for _ in range(1500)) + "心" + "".join(" 丙_ 丁*" for _ in range(1500))
+    source = make_source({"a.md": f"# ✅ 甲\n\n{deep}\n"})
+    result = CliRunner().invoke(main, ["build", str(source), "--out", str(tmp_path / "out"), "--format", "html,pdf",
+                                       "--pdf-engine", "single"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "sections/a.md:3: warning: emphasis or links nested more than 40 deep; the deeper ones are shown " \
+           "as plain text" in result.output
+    page = (tmp_path / "out" / "html" / "a.html").read_text(encoding="utf-8")
+    assert "心" in page and page.count("<em>") == 40
