@@ -12,6 +12,8 @@ import datetime
 import html as htmlmod
 import os
 import re
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -75,20 +77,45 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
     progress = progress or SilentProgress()
     diags = Diagnostics()
     result = BuildResult(diags)
-    output.clean_stale(options.out)
+    refusal = output.unsafe_out(options.source, options.out)
+    if refusal:
+        diags.error(str(options.out), None, refusal)
+        return result
+    try:
+        with _output_folder(options.out) as folder:
+            _build(options, progress, diags, result, folder)
+    except OSError as error:  # an unwritable folder, a full disk: the user's to fix, not a crash
+        place = _os_place(error, options.out)
+        doing = "cannot write the outputs" if _inside(Path(place), options.out) else "cannot read"
+        diags.error(place, None, f"{doing}: {error.strerror or error}")
+        result.written = []
+    return result
+
+
+def _build(options: BuildOptions, progress, diags: Diagnostics, result: BuildResult, folder) -> None:
     progress.stage("reading sources")
     report = load_report(options.source, diags)
     if report is None or diags.errors:
-        return result
+        return
     remote.fetch_remote(report, diags)
     options = _edition_formats(options, diags)
     languages = build_languages(report, options.lang, diags)
     if diags.errors:
-        return result
+        return
     passes = [language_pass(report, tag, replace(options, language=_other(report, tag)), result)
               for tag in languages]
     if diags.failed(options.strict):
-        return result
+        return
+    if options.only:  # a review copy is an output folder of its own, OUT/review/ID
+        with _output_folder(passes[0].options.out) as inner:
+            _render_and_write(report, passes, options, diags, progress, result, inner)
+    else:
+        _render_and_write(report, passes, options, diags, progress, result, folder)
+
+
+def _render_and_write(report, passes, options, diags, progress, result, folder) -> None:
+    if options.edition != "public" and not _claim_cache(folder, diags):
+        return
     alternates = {p.options.language or p.report.manifest.language: {v.section.page for v in p.edition.views}
                   for p in passes} if len(report.manifest.languages) > 1 else {}
     groups: list[list] = []
@@ -105,15 +132,16 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
             diags.error(error.path, error.line, error.detail)
         if diags.failed(options.strict):
             break
-    if diags.failed(options.strict):
-        for unwritten in (item for group in groups for item in group):  # staged sites go; nothing was written
-            getattr(unwritten, "discard", lambda: None)()
-        return result
-    progress.stage("writing outputs")
     # The other languages' sites are staged inside the source language's html/ folder:
     # they go into place first, so the source site, put in place last, keeps them.
-    result.written = [commit() for group in reversed(groups) for commit in group]
-    return result
+    items = [item for group in reversed(groups) for item in group]
+    if diags.failed(options.strict) or not _claim_outputs(folder, items, diags):
+        for unwritten in items:  # staged sites go; nothing was written
+            getattr(unwritten, "discard", lambda: None)()
+        return
+    progress.stage("writing outputs")
+    result.written = [item(folder) for item in items]
+    folder.settle()
 
 
 @dataclass(frozen=True)
@@ -161,8 +189,59 @@ def _other(report: Report, tag: str) -> str | None:
     return None if tag == report.manifest.language else tag
 
 
+@contextmanager
+def _output_folder(out: Path):
+    """The output folder, locked for this build, with what a killed build left tidied."""
+    folder = output.OutputFolder(out)
+    folder.acquire(on_wait=lambda text: print(text, file=sys.stderr, flush=True))
+    try:
+        folder.clean_stale()
+        yield folder
+    finally:
+        folder.release()
+
+
+def _claim_cache(folder, diags: Diagnostics) -> bool:
+    in_the_way = folder.conflicts([output.CACHE])
+    if in_the_way:
+        _not_ours(folder, in_the_way, diags)
+        return False
+    folder.claim(trees=[output.CACHE])
+    return True
+
+
+def _claim_outputs(folder, pending, diags: Diagnostics) -> bool:
+    """Record every output path before writing it; refuse paths that hold what the build did not write."""
+    paths = [p for item in pending for p in item.paths]
+    trees = [t for item in pending for t in item.trees]
+    in_the_way = folder.conflicts(paths + trees)
+    if in_the_way:
+        _not_ours(folder, in_the_way, diags)
+        return False
+    folder.claim(paths, trees)
+    return True
+
+
+def _not_ours(folder, paths: list[str], diags: Diagnostics) -> None:
+    for rel in paths:
+        diags.error(str(folder.out / rel), None,
+                    f"is in the way of an output and was not written by reportgen (it is not listed in "
+                    f"{output.MANIFEST}); nothing was changed: move it away or build into another --out")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.absolute().is_relative_to(folder.absolute())
+    except (OSError, ValueError):
+        return False
+
+
+def _os_place(error: OSError, out: Path) -> str:
+    return str(error.filename) if error.filename else str(out)
+
+
 def render_outputs(report, edition, figures, options, diags, progress, review=None, alternates=None) -> list:
-    """Render each format; return the callables that put each output in place."""
+    """Render each format; return what each output will write (`output.Pending`), in order."""
     pending = []
     finish_pdf = None
     if "pdf" in options.formats:
@@ -178,11 +257,13 @@ def render_outputs(report, edition, figures, options, diags, progress, review=No
         from reportgen import dashboard
 
         progress.stage("drawing dashboard")
-        pending.append(dashboard.render_dashboard(report, options, diags))
+        write_dashboard = dashboard.render_dashboard(report, options, diags)
+        pending.append(output.Pending(("dashboard/index.html",), (), lambda folder: write_dashboard()))
     if finish_pdf is not None:  # last: the HTML edition and dashboard render while the workers typeset
         progress.stage("binding PDF")
         pdf = finish_pdf()
-        pending.insert(0, lambda: _write(options.pdf_path, pdf))
+        pdf_rel = options.pdf_path.relative_to(options.out).as_posix()
+        pending.insert(0, output.Pending((pdf_rel,), (), lambda folder: _write(options.pdf_path, pdf)))
     return pending
 
 
@@ -394,7 +475,7 @@ def rendered_html(report: Report, view: SectionView, mode: str, edition: str, fi
         mode=mode,
         edition=edition,
         section_id=view.section.id,
-        pages=report.aliases | {s.path: s.id for s in report.sections},
+        pages=report.aliases | _pages(report),
         headings={id(view.section.tokens[h.token_range[0]]): h for h in view.headings},
         figures={key: (fig.site_html if mode == "html" and fig.site_html else fig.html)
                  for key, fig in figures.items() if fig.kind == "figure"},
@@ -408,6 +489,15 @@ def rendered_html(report: Report, view: SectionView, mode: str, edition: str, fi
         number=number,
     )
     return render(md, view.tokens, view.section.env, ctx)
+
+
+def _pages(report: Report) -> dict[str, str]:
+    """Section path → id, made once per report (once per section made 10,000 sections quadratic)."""
+    cached = getattr(report, "_pages", None)
+    if cached is None:
+        cached = {s.path: s.id for s in report.sections}
+        report._pages = cached
+    return cached
 
 
 def _parser(report: Report):

@@ -54,6 +54,18 @@ KEYS = ("type", "title", "caption", "data", "x", "y", "labels", "unit", "id")
 """Allowed keys of a chart block."""
 
 DATA_SUFFIXES = (".csv", ".yaml", ".yml")
+
+
+@dataclass(frozen=True, slots=True)
+class DataLimits:
+    """How much data one chart may have (``limits:`` in report.yaml): drawing is bounded by it."""
+
+    rows: int = 10_000
+    bytes: int = 2 * 1024 * 1024
+
+
+LARGEST = 2**53
+"""Largest magnitude a chart value may have: beyond it floats lose whole numbers and the axes overflow."""
 """File types a chart block's ``data`` may name."""
 
 STATUS_ORDER = ("editing", "reviewing", "done", "unmarked")
@@ -169,7 +181,7 @@ class ChartError(Exception):
 # ---------------------------------------------------------------- parsing
 
 
-def parse_chart(text: str, root: pathlib.Path) -> ChartSpec:
+def parse_chart(text: str, root: pathlib.Path, limits: DataLimits = DataLimits()) -> ChartSpec:
     """Read and validate the YAML body of a ```chart block.
 
     ``data`` is a path relative to `root` (``.csv`` with a header row, or
@@ -183,7 +195,7 @@ def parse_chart(text: str, root: pathlib.Path) -> ChartSpec:
     x = _column_name(doc, "x", lines)
     y = _series_names(doc, lines)
     labels = _series_labels(doc, y, lines)
-    records, columns, source = _load_data(doc, root, lines)
+    records, columns, source = _load_data(doc, root, lines, limits)
     _check_columns(x, y, columns, lines)
     rows = tuple(_row(record, x, y) for record in records)
     if kind == "pie":
@@ -321,7 +333,8 @@ class _Record:
     """Line inside the chart block to report errors at."""
 
 
-def _load_data(doc: dict, root: pathlib.Path, lines: _Lines) -> tuple[list[_Record], list[str], str | None]:
+def _load_data(doc: dict, root: pathlib.Path, lines: _Lines,
+               limits: DataLimits) -> tuple[list[_Record], list[str], str | None]:
     """The data rows, the available column names, and the source path."""
     if "data" not in doc:
         raise ChartError("chart block needs 'data' (a .csv/.yaml file path or a list of rows)")
@@ -329,6 +342,7 @@ def _load_data(doc: dict, root: pathlib.Path, lines: _Lines) -> tuple[list[_Reco
     line = lines.key("data")
     if isinstance(data, str):
         path, source = _data_path(data, root, line)
+        _check_data_size(path, data, line, limits)
         records, columns = _read_data_file(path, data, line)
     elif isinstance(data, list):
         source = None
@@ -337,7 +351,21 @@ def _load_data(doc: dict, root: pathlib.Path, lines: _Lines) -> tuple[list[_Reco
         raise ChartError("'data' must be a file path or a list of rows", line)
     if not records:
         raise ChartError("chart data has no rows", line)
+    if len(records) > limits.rows:
+        raise ChartError(f"chart data has {len(records):,} rows, over the limit of {limits.rows:,} "
+                         "(limits.max_chart_rows in report.yaml)", line)
     return records, columns, source
+
+
+def _check_data_size(path: pathlib.Path, name: str, line: int | None, limits: DataLimits) -> None:
+    """Refuse a data file over the limit before reading it: a million rows would take minutes and gigabytes."""
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise ChartError(f"data file '{name}' cannot be read: {error.strerror}", line) from None
+    if size > limits.bytes:
+        raise ChartError(f"data file '{name}' is {size:,} bytes, over the limit of {limits.bytes:,} "
+                         "(limits.max_chart_data in report.yaml)", line)
 
 
 def _data_path(name: str, root: pathlib.Path, line: int | None) -> tuple[pathlib.Path, str]:
@@ -447,7 +475,15 @@ def _value(record: _Record, column: str) -> Number:
     if number is None:
         shown = "an empty cell" if raw is None or str(raw).strip() == "" else repr(raw)
         raise ChartError(f"{record.where}: column '{column}' must hold numbers, found {shown}", record.line)
+    if abs(number) > LARGEST:
+        raise ChartError(f"{record.where}: column '{column}' holds {_shown(raw)}, too large to draw "
+                         f"(at most ±{LARGEST:,}); give the data in a larger unit", record.line)
     return number
+
+
+def _shown(raw: Any) -> str:
+    text = str(raw).strip()
+    return text if len(text) <= 40 else text[:20] + "…" + text[-8:]
 
 
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")

@@ -8,6 +8,7 @@ a usage error.  A user's mistake never ends in a traceback.
 from __future__ import annotations
 
 import importlib
+import warnings
 from pathlib import Path
 
 import click
@@ -66,6 +67,13 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="reportgen")
 def main() -> None:
     """Compile a collaboratively written yearly report into a PDF, an HTML edition and a dashboard."""
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library's warning (Pillow, numpy, matplotlib) as one line of reportgen's own, without
+    the path of the library file that raised it (a virtual environment's, meaningless to a writer)."""
+    click.echo(f"reportgen: warning: {category.__name__}: {message}", err=True)
 
 
 def _formats(ctx, param, value: str) -> tuple[str, ...]:
@@ -99,7 +107,16 @@ def build_command(source: Path, out: Path | None, formats, edition: str, strict:
     out = out or source / "build"
     settings = dict(source=str(source.resolve()), out=str(out.resolve()), formats=formats, edition=edition,
                     strict=strict, pdf_engine=pdf_engine, only=only, lang=lang, version=__version__)
-    output.clean_stale(out)  # what a killed build left goes, whether or not anything is rebuilt
+    refusal = output.unsafe_out(source, out)
+    if refusal:
+        raise ReportError(f"{out}: error: {refusal}")
+    if out.is_dir():  # what a killed build left goes, whether or not anything is rebuilt
+        tidy = output.OutputFolder(out)
+        tidy.acquire(on_wait=lambda text: click.echo(text, err=True))
+        try:
+            tidy.clean_stale()
+        finally:
+            tidy.release()
     # The public edition's folder is published whole: no record of the build is kept in it.
     stamped = edition != "public"
     digest = stamp.fingerprint(source, out, settings) if stamped else ""

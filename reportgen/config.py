@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from reportgen import confine, yamlio
+from reportgen import confine, paths, yamlio
 from reportgen.errors import Diagnostics
 from reportgen.model import DEFAULT_MARKERS, BackCover, Colophon, Language, Manifest, Part, PrintOptions, Status
 
@@ -29,7 +29,7 @@ KEYS = {
     "bookmark_depth": "heading levels the PDF's bookmarks show (1-6, default 3)",
     "markers": "status markers: editing/reviewing/done → list of emoji",
     "editions": "edition options: public: {unfinished: omit|placeholder}",
-    "limits": "limits: {max_file_size: bytes or '5MB'}",
+    "limits": "limits: {max_file_size: '5MB', max_chart_rows: 10000, max_chart_data: '2MB'}",
     "remote": "remote resources: {fetch: false, budget: seconds}",
     "languages": "the report's languages, source first: [zh-CN, en] or {en: {title: …}}",
     "translations": "translations: {path: '{dir}/{lang}/{name}'}",
@@ -60,6 +60,15 @@ PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf
 MARKS = ("crop", "cross", "crop cross", "cross crop")
 PUNCTUATION = ("compress", "full")
 
+#: Each key of ``limits:``: (default, largest allowed, what it is).
+LIMITS = {
+    "max_file_size": (5 * 1024**2, 1024**3, "bytes a section file may have"),
+    "max_chart_rows": (10_000, 1_000_000, "rows one chart's data may have"),
+    "max_chart_data": (2 * 1024**2, 1024**3, "bytes a chart's data file may have"),
+}
+BUDGET = (20, 3600)
+"""remote.budget: the default and the largest allowed, in seconds."""
+
 
 def load_manifest(source: Path, diags: Diagnostics) -> Manifest | None:
     """Read ``source/report.yaml``; None (with diagnostics) when it cannot be used."""
@@ -76,7 +85,8 @@ def load_manifest(source: Path, diags: Diagnostics) -> Manifest | None:
     if not isinstance(data, dict):
         diags.error(MANIFEST, 1, "report.yaml must be a mapping of keys such as title, year, sections")
         return None
-    reader = _Reader(data, yamlio.key_lines(text), diags, yamlio.nested_item_lines(text, "sections"), source)
+    lines = {**yamlio.subkey_lines(text), **yamlio.key_lines(text)}
+    reader = _Reader(data, lines, diags, yamlio.nested_item_lines(text, "sections"), source)
     reader.raw = yamlio.raw_scalars(text)
     return reader.manifest()
 
@@ -89,7 +99,7 @@ class _Reader:
     def error(self, key: str, message: str) -> None:
         """A mistake that makes the manifest unusable: the build cannot go on."""
         self.ok = False
-        self.diags.error(MANIFEST, self.lines.get(key), message)
+        self.diags.error(MANIFEST, self.lines.get(key) or self.lines.get(key.split(".")[0]), message)
 
     def problem(self, key: str, message: str) -> None:
         """A mistake that fails the build, but the sections can still be checked."""
@@ -115,7 +125,7 @@ class _Reader:
             bookmark_depth=self.depth("bookmark_depth", 3),
             markers=self.markers(),
             unfinished=self.unfinished(),
-            max_file_size=self.max_file_size(),
+            **self.limits(),
             public=self.public(),
             **self.remote(),
             table_style=self.table_style(),
@@ -161,6 +171,9 @@ class _Reader:
             return None
         if not isinstance(rel, str):
             self.problem(key, f"{what} must be a file path inside the report, got {rel!r}")
+            return None
+        if (wrong := paths.problem(rel)) is not None:
+            self.problem(key, f"{what} path {wrong}: {paths.shown(rel)}")
             return None
         full = (self.source / rel).resolve()
         if not full.is_relative_to(self.source.resolve()):
@@ -262,16 +275,20 @@ class _Reader:
         if not isinstance(value, list) or not value:
             self.error("sections", "'sections' must be a list of section files, e.g. - sections/01-intro.md")
             return ()
-        paths: list[str] = []
+        listed: list[str] = []
         for item in value:
             for path in self._part_paths(item) if isinstance(item, dict) else [item]:
                 if not isinstance(path, str) or not path.endswith(".md"):
                     self.error("sections", f"a section must be a .md file path, got {path!r}")
-                elif path.replace("\\", "/") in paths:
+                elif path.replace("\\", "/") in listed:
                     self.error("sections", f"section listed twice: {path}")
+                elif (wrong := paths.problem(path)) is not None:
+                    self.diags.error(MANIFEST, self.items.get(path) or self.lines.get("sections"),
+                                     f"section path {wrong}: {paths.shown(path)}")
+                    self.ok = False
                 else:
-                    paths.append(path.replace("\\", "/"))
-        return tuple(paths)
+                    listed.append(path.replace("\\", "/"))
+        return tuple(listed)
 
     def _part_paths(self, item: dict) -> list:
         """The section paths of a ``- part: TITLE`` item, or nothing (with an error) when it is malformed."""
@@ -324,14 +341,27 @@ class _Reader:
             return "omit"
         return value
 
-    def max_file_size(self) -> int:
-        limits = self.data.get("limits") or {}
-        value = limits.get("max_file_size", "5MB") if isinstance(limits, dict) else "5MB"
-        size = parse_size(value)
-        if size is None:
-            self.error("limits", f"limits.max_file_size must be a size such as 5MB or 500KB, got {value!r}")
-            return 5 * 1024 * 1024
-        return size
+    def limits(self) -> dict[str, int]:
+        limits = self.data.get("limits")
+        values = {key: default for key, (default, _, _) in LIMITS.items()}
+        if limits is None:
+            return values
+        if not isinstance(limits, dict):
+            self.error("limits", "'limits' must be a mapping, e.g. {max_file_size: 5MB, max_chart_rows: 10000}")
+            return values
+        for key, value in limits.items():
+            if key not in LIMITS:
+                self.error(f"limits.{key}", f"unknown key 'limits.{key}' (allowed: {', '.join(LIMITS)})")
+                continue
+            _, largest, what = LIMITS[key]
+            number = value if key == "max_chart_rows" else parse_size(value)
+            if not _whole(number) or not 0 < number <= largest:
+                example = "10000" if key == "max_chart_rows" else "5MB or 500KB"
+                self.error(f"limits.{key}", f"limits.{key} ({what}) must be a number from 1 to {largest:,} "
+                           f"such as {example}, got {value!r}")
+                continue
+            values[key] = number
+        return values
 
     def public(self) -> tuple[str, ...]:
         value = self.data.get("public")
@@ -358,9 +388,11 @@ class _Reader:
         if not isinstance(fetch, bool):
             self.error("remote", "remote.fetch must be true or false")
             fetch = False
-        if not isinstance(budget, (int, float)) or isinstance(budget, bool) or budget <= 0:
-            self.error("remote", "remote.budget must be a number of seconds")
-            budget = 20
+        if not isinstance(budget, (int, float)) or isinstance(budget, bool) or not 0 < budget <= BUDGET[1]:
+            # `not 0 < budget` also refuses .nan; the upper bound refuses .inf and a build that never ends.
+            self.error("remote.budget" if "budget" in remote else "remote",
+                       f"remote.budget must be a number of seconds from 0 to {BUDGET[1]}, got {budget!r}")
+            budget = BUDGET[0]
         return {"remote_fetch": fetch, "remote_budget": float(budget)}
 
     def table_style(self) -> str:
@@ -473,9 +505,15 @@ def _inside(source: Path, rel: str) -> bool:
 
 
 
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def parse_size(value) -> int | None:
     """Bytes from 5242880, '5MB', '500 KB', '1.5 MiB'."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, bool) or isinstance(value, float):
+        return None
+    if isinstance(value, int):
         return value if value > 0 else None
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*", str(value), re.IGNORECASE)
     if not match:

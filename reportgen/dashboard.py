@@ -147,8 +147,11 @@ def section_rows(report: Report, data: dict, units: list[dict], today: datetime.
     """One row per top-level section: its node, its units per status and its last change."""
     changes = history.last_changes(report.source, [node["file"] for node in data["sections"]])
     rows = []
+    by_file: dict[str, list[dict]] = {}
+    for unit in units:  # grouped once: a search per section made 10,000 sections quadratic
+        by_file.setdefault(unit["file"], []).append(unit)
     for number, node in enumerate(data["sections"], start=1):
-        own = [u for u in units if u["file"] == node["file"]]
+        own = by_file.get(node["file"], [])
         change = changes.get(node["file"])
         rows.append({
             **node,
@@ -297,8 +300,9 @@ def _item(title: str, file: str, line: int | None, owner: str, people: list[str]
 
 def _charts(data: dict, owners: list[dict], past: history.History, cache: Path) -> dict[str, Markup]:
     """The dashboard's charts as inline SVG, each drawn once per distinct data."""
-    per_owner = [(row["name"], {s: row[s] for s in status.STATUSES}) for row in owners]
-    words = [(node["title"], node["words"]) for node in data["sections"]]
+    per_owner = _largest([(row["name"], {s: row[s] for s in status.STATUSES}) for row in owners],
+                         lambda item: sum(item[1].values()))
+    words = _largest([(node["title"], node["words"]) for node in data["sections"]], lambda item: item[1])
     points = [list(point) for point in past.points]
     drawn = {
         "status": (("status_counts", data["counts"]), lambda: charts.status_counts_svg(data["counts"])),
@@ -309,6 +313,19 @@ def _charts(data: dict, owners: list[dict], past: history.History, cache: Path) 
         drawn["burnup"] = (("burnup", points), lambda: charts.burnup_svg(past.points))
     return {name: Markup(charts.cached_svg(charts.data_key(*key), draw, cache))
             for name, (key, draw) in drawn.items()}
+
+
+CHART_BARS = 40
+"""Bars a dashboard chart draws at most: the tables list every section and owner, and each bar
+costs matplotlib a text layout (10,000 sections took many minutes for an unreadable chart)."""
+
+
+def _largest(items: list, size) -> list:
+    """The `CHART_BARS` items of greatest ``size``, in their own order."""
+    if len(items) <= CHART_BARS:
+        return items
+    keep = set(sorted(range(len(items)), key=lambda i: (-size(items[i]), i))[:CHART_BARS])
+    return [item for i, item in enumerate(items) if i in keep]
 
 
 def _csp(script: str) -> str:

@@ -46,6 +46,12 @@ class Diagnostics:
     """Collects diagnostics in the order found; never raises by itself."""
 
     items: list[Diagnostic] = field(default_factory=list)
+    _seen: set[Diagnostic] = field(default_factory=set, init=False, repr=False, compare=False)
+    """What `items` holds, so a repeated diagnostic is dropped in constant time (20,000 bad links
+    in one file would otherwise make recording quadratic)."""
+
+    def __post_init__(self) -> None:
+        self._seen = set(self.items)
 
     def error(self, path: str, line: int | None, message: str, col: int | None = None) -> None:
         self._add(Diagnostic(path, line, Severity.ERROR, message, col))
@@ -58,7 +64,8 @@ class Diagnostics:
             self._add(item)
 
     def _add(self, diagnostic: Diagnostic) -> None:
-        if diagnostic not in self.items:
+        if diagnostic not in self._seen:
+            self._seen.add(diagnostic)
             self.items.append(diagnostic)
 
     @property

@@ -236,6 +236,7 @@ def read_document(path: Path, text: str, reading: Reading, diags: Diagnostics) -
     preamble_start = title.end if title is not None else 0
     dropped |= _drop_status_lists(tokens, lines, preamble_start, preamble_end, starts, rel, reading)
     planned = _preamble_section(lines, preamble_start, preamble_end, dropped, rel, diags)
+    definitions = _by_label(definitions)
     for heading, following in zip(starts, starts[1:] + [None]):
         end = following.start if following else len(lines)
         chunk = "\n".join(line for i, line in enumerate(lines[heading.start:end], heading.start) if i not in dropped)
@@ -358,16 +359,31 @@ def _footnotes(tokens: list[Token], lines: list[str]) -> list[_Definition]:
     return found
 
 
-def _with_definitions(chunk: str, definitions: list[_Definition]) -> str:
-    """The section's text with the definitions it uses appended, so its links resolve on their own."""
+def _by_label(definitions: list[_Definition]) -> dict[str, list[tuple[int, str]]]:
+    """Label as references match it → (place in the document, text) of its definitions."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for index, definition in enumerate(definitions):
+        found.setdefault(_label_key(definition.label), []).append((index, definition.text))
+    return found
+
+
+def _with_definitions(chunk: str, definitions: dict[str, list[tuple[int, str]]]) -> str:
+    """The section's text with the definitions it uses appended, so its links resolve on their own.
+
+    The labels the chunk uses are collected in one pass and looked up, so a document
+    with a thousand footnotes is not searched a thousand times per section."""
     chunk = chunk.rstrip() + "\n"
-    used = [d.text for d in definitions if _uses(chunk, d.label)]
-    return chunk + ("\n" + "\n".join(used) + "\n" if used else "")
+    used = sorted({entry for label in _BRACKETED.findall(chunk) for entry in definitions.get(_label_key(label), ())})
+    return chunk + ("\n" + "\n".join(text for _, text in used) + "\n" if used else "")
 
 
-def _uses(chunk: str, label: str) -> bool:
-    pattern = r"\[\s*" + r"\s+".join(map(re.escape, label.split())) + r"\s*\]"
-    return re.search(pattern, chunk, re.IGNORECASE) is not None
+_BRACKETED = re.compile(r"\[([^\[\]]*)\]")
+"""The text between a pair of brackets: a link's text or label, a footnote reference."""
+
+
+def _label_key(label: str) -> str:
+    """References match labels ignoring case and runs of white space, as CommonMark says."""
+    return " ".join(label.split()).casefold()
 
 
 # --- the legend and the hand-kept progress list ---

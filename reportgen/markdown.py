@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, unquote, urlsplit
@@ -23,7 +24,7 @@ from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.attrs import attrs_block_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from reportgen import confine
+from reportgen import confine, paths
 from reportgen.cjk import CLOSING, cjk_friendly_plugin, is_cjk, is_han, print_html, split_last_words, without_stray_spaces
 from reportgen.extensions import diagram_placeholder, extensions_plugin
 from reportgen.messages import words
@@ -232,6 +233,10 @@ def _classify_link(token: Token, line: int | None, env: dict) -> None:
         _problem(env, line, "warning", f"absolute path not allowed, link dropped: {href}")
         return
     path, anchor = unquote(parts.path), unquote(parts.fragment)
+    if (wrong := paths.problem(path)) is not None:
+        token.meta["link"] = "unsafe"
+        _problem(env, line, "error", f"link path {wrong}, link dropped: {paths.shown(href)}")
+        return
     if not path:
         token.meta.update(link="anchor", anchor=anchor, line=line)
         env.setdefault("links", []).append(token)
@@ -301,6 +306,8 @@ def resolve_local_image(env: dict, src: str) -> tuple[str, str | None, str, str]
     parts = urlsplit(src)
     if parts.scheme or parts.netloc or src.startswith("\\"):
         return "refused", None, "error", f"image must be a file inside the report: {src}"
+    if (wrong := paths.problem(unquote(parts.path))) is not None:
+        return "refused", None, "error", f"image path {wrong}: {paths.shown(src)}"
     root = Path(env["root"])
     if src.startswith("/"):  # the site-root folders first, then the report's own root
         folders = [f"{folder}/" for folder in env.get("public", ())] + [""]
@@ -367,8 +374,11 @@ def _damaged(path: Path) -> str | None:
     from PIL import Image
 
     try:
-        with Image.open(path) as image:
-            image.load()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's notes on odd but readable files mean nothing to a writer
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # ~90 megapixels: too big to typeset
+            with Image.open(path) as image:
+                image.load()
     except Exception as exc:  # Pillow raises many kinds for damaged files
         return str(exc) or type(exc).__name__
     return None

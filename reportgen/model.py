@@ -260,6 +260,10 @@ class Manifest:
     unfinished: str = "omit"
     """Public edition: ``omit`` unfinished units, or keep a ``placeholder``."""
     max_file_size: int = 5 * 1024 * 1024
+    max_chart_rows: int = 10_000
+    """Rows one chart's data may have (``limits.max_chart_rows``)."""
+    max_chart_data: int = 2 * 1024 * 1024
+    """Bytes one chart's data file may have (``limits.max_chart_data``)."""
     remote_fetch: bool = False
     remote_budget: float = 20.0
     """Seconds that all remote fetches of one build may take together."""

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from reportgen import confine, yamlio
+from reportgen import confine, paths, yamlio
 from reportgen.cjk import stray_spaces
 from reportgen.config import load_manifest
 from reportgen.errors import Diagnostics
@@ -24,6 +24,8 @@ from reportgen.model import STATUS_WORDS, FrontMatter, Heading, Manifest, Report
 
 FRONT_MATTER_KEYS = ("title", "status", "owner", "reviewers", "due", "id", "owners", "extra", "translator", "source")
 SECTION_ID = re.compile(r"^[\w][\w.-]*$")
+MAX_ID = 200
+"""Bytes a section id may have: it names ``ID.html`` and temporary files beside it, within 255."""
 RESERVED_IDS = {"index", "search", "assets", "pagefind", "report"}
 
 
@@ -95,8 +97,9 @@ def read_section(source: Path, rel: str, manifest: Manifest, md: MarkdownIt, dia
         for line, url, _token in env.get("remote_images", []):
             diags.warning(rel, _file_line(body_line, line), f"remote image not fetched: {url} "
                           "(a placeholder is shown; remote: {fetch: true} in report.yaml fetches it)")
-    _read_charts(tokens, source, rel, body_line, diags)
+    _read_charts(tokens, source, rel, body_line, diags, manifest)
     _check_nesting(tokens, rel, body_line, diags)
+    _flatten_deep_inline(tokens, rel, body_line, diags)
     _check_spaces(tokens, rel, body_line, diags)
     sid = front.id or section_id(rel)
     root = build_tree(tokens, front, rel, body_line, _file_title(rel), diags)
@@ -135,15 +138,17 @@ def _file_title(rel: str) -> str:
     return path.stem
 
 
-def _read_charts(tokens: list[Token], source: Path, rel: str, body_line: int, diags: Diagnostics) -> None:
+def _read_charts(tokens: list[Token], source: Path, rel: str, body_line: int, diags: Diagnostics,
+                 manifest: Manifest) -> None:
     """Read every ```chart block's spec now, so `check` finds its mistakes without drawing."""
-    from reportgen.charts import ChartError, parse_chart
+    from reportgen.charts import ChartError, DataLimits, parse_chart
 
+    limits = DataLimits(manifest.max_chart_rows, manifest.max_chart_data)
     for token in tokens:
         if token.type == "fence" and token.info.strip().split(" ")[0] == "chart":
             line = _file_line(body_line, token.map[0] + 1)
             try:
-                token.meta["chart"] = parse_chart(token.content, source)
+                token.meta["chart"] = parse_chart(token.content, source, limits)
             except ChartError as exc:
                 diags.error(rel, line + (exc.line or 0), f"chart: {exc.message}")
 
@@ -177,6 +182,31 @@ def _check_spaces(tokens: list[Token], rel: str, body_line: int, diags: Diagnost
                 before = child.content[-1:]
             elif child.type not in TRANSPARENT:
                 before = ""
+
+
+MAX_INLINE = 40
+"""Emphasis, strikethrough and links nested deeper than this are shown as plain text: thousands of
+nested ``*a _b`` made the typesetter recurse past Python's limit (RecursionError)."""
+
+
+def _flatten_deep_inline(tokens: list[Token], rel: str, body_line: int, diags: Diagnostics) -> None:
+    for token in tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        kept, opened, dropped = [], [], False
+        for child in token.children:
+            if child.nesting == 1:
+                opened.append(len(opened) >= MAX_INLINE)
+                dropped |= opened[-1]
+                if opened[-1]:
+                    continue
+            elif child.nesting == -1 and opened and opened.pop():
+                continue
+            kept.append(child)
+        if dropped:
+            token.children = kept
+            diags.warning(rel, _file_line(body_line, token.map[0] + 1) if token.map else None,
+                          f"emphasis or links nested more than {MAX_INLINE} deep; the deeper ones are shown as plain text")
 
 
 def decode(raw: bytes, rel: str, diags: Diagnostics) -> str | None:
@@ -302,6 +332,9 @@ class _FrontMatterReader:
         value = self.string("id")
         if value is not None and not SECTION_ID.match(value):
             self.error("id", f"id {value!r} may hold only letters, digits, '-', '_' and '.'")
+            return None
+        if value is not None and (wrong := _id_problem(value)) is not None:
+            self.error("id", f"id {paths.shown(value)!r} cannot name the section's page: {wrong}")
             return None
         return value
 
@@ -475,9 +508,19 @@ def _check_units(section: Section, manifest: Manifest, diags: Diagnostics) -> No
         diags.warning(section.path, section.root.line, "section is empty; a 'pending' placeholder is shown")
 
 
+def _id_problem(section_id: str) -> str | None:
+    """Why ``section_id`` cannot name files (its page, its review folder), or None."""
+    if len(section_id.encode("utf-8")) > MAX_ID:
+        return f"it is {len(section_id.encode('utf-8')):,} bytes long (at most {MAX_ID})"
+    return paths.problem(f"{section_id}.html")
+
+
 def _check_ids(sections: list[Section], diags: Diagnostics) -> None:
     seen: dict[str, Section] = {}
     for section in sections:
+        if section.front.id is None and (wrong := _id_problem(section.id)) is not None:
+            diags.error(section.path, 1, f"the file name cannot name the section's page ({wrong}); "
+                        "rename the file or set a shorter 'id:' in its front matter")
         if section.id in RESERVED_IDS:
             diags.error(section.path, 1, f"section id '{section.id}' is reserved; set another id in the front matter")
         other = seen.get(section.id)

@@ -33,6 +33,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -237,8 +238,11 @@ def _check_image(body: bytes, kind: str) -> None:
     from PIL import Image
 
     try:
-        with Image.open(io.BytesIO(body)) as image:
-            image.load()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's notes on odd but readable data mean nothing to a writer
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # ~90 megapixels: too big to typeset
+            with Image.open(io.BytesIO(body)) as image:
+                image.load()
     except Exception as error:  # Pillow raises many kinds for damaged data
         raise FetchProblem(f"the image cannot be decoded: {error}") from None
 

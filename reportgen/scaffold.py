@@ -368,9 +368,21 @@ def _due(ctx, param, value: str | None) -> str | None:
         raise click.BadParameter(f"must be a date as YYYY-MM-DD, got {value!r}") from None
 
 
+def _one_line(ctx, param, value: str | None) -> str | None:
+    """A title or name goes into a heading or a front matter line: a line break would start
+    another line of the file (``'Evil\\n---\\n# ✅Fake'`` wrote a heading marked done)."""
+    if value is None:
+        return None
+    if re.search(r"[\x00-\x1f\x7f\x85\u2028\u2029]", value):
+        raise click.BadParameter("must be one line of text, without line breaks or control characters")
+    if not value.strip():
+        raise click.BadParameter("must not be empty")
+    return value.strip()
+
+
 @click.command("new")
-@click.argument("title")
-@click.option("--owner", help="Who writes it (front matter 'owner').")
+@click.argument("title", callback=_one_line)
+@click.option("--owner", callback=_one_line, help="Who writes it (front matter 'owner').")
 @click.option("--due", callback=_due, help="Due date, YYYY-MM-DD.")
 @click.option("--after", "after", metavar="ID",
               help="Insert after this section (its id or file name) [default: at the end].")

@@ -51,6 +51,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import click
 
+from reportgen import paths
 from reportgen.errors import Diagnostics, ReportError
 
 PRINT_EVERY = 30.0
@@ -66,6 +67,8 @@ WATCHED = ("report.yaml", "sections", "assets", "templates")
 """Names in the source folder whose changes start a rebuild."""
 
 TICK_MS = 200
+MAX_URL = 2048
+"""Characters a request's address may have; longer ones get 414 (no page of the site needs more)."""
 """Milliseconds between two looks of a watch at its stop signal; its first look tells it is in place."""
 
 READY_WITHIN = 10.0
@@ -233,9 +236,10 @@ class SiteBuilder(threading.Thread):
             result = build(BuildOptions(source=preview.source, out=preview.site_out, formats=("html",)))
             diags = result.diagnostics
         except Exception as error:  # a fault of the program must not end the preview
-            preview.echo(traceback.format_exc().rstrip())
             diags = Diagnostics()
-            diags.error("report.yaml", None, f"the build stopped unexpectedly: {type(error).__name__}: {error}")
+            place, line = crash_place(error)
+            diags.error(place, line, f"reportgen crashed while building the HTML edition ({type(error).__name__}: "
+                        f"{error}); this is a fault of reportgen, not of the report: please report it")
         seconds = time.perf_counter() - start
         preview.language = _language(preview.source) or preview.language
         ok = not diags.errors
@@ -345,7 +349,7 @@ class PrintBuilder(threading.Thread):
         code = self.process.returncode
         diagnostics = [line for line in errors.splitlines() if re.search(r": (error|warning): ", line)]
         if code != 0 and not diagnostics and not self.preview.stopping:
-            diagnostics = [f"report.yaml: error: the PDF build ended with exit status {code}: "
+            diagnostics = [f"reportgen build: error: the PDF and dashboard build ended with exit status {code}: "
                            + (errors.strip().splitlines() or [""])[-1]]
         return code == 0, diagnostics, time.perf_counter() - start
 
@@ -361,6 +365,22 @@ class PrintBuilder(threading.Thread):
         except subprocess.TimeoutExpired:
             _signal_group(process, signal.SIGKILL)
             process.wait()
+
+
+def crash_place(error: BaseException) -> tuple[str, int | None]:
+    """The file of reportgen (or the library) and the line where ``error`` was raised."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return "reportgen", None
+    own = [f for f in frames if "/reportgen/" in f.filename.replace("\\", "/")]
+    frame = (own or frames)[-1]
+    name = frame.filename.replace("\\", "/")
+    return ("reportgen/" + name.rsplit("/reportgen/", 1)[1]) if "/reportgen/" in name else Path(name).name, frame.lineno
+
+
+def crash_summary(error: BaseException) -> str:
+    place, line = crash_place(error)
+    return f"{type(error).__name__}: {error} (at {place}:{line})"
 
 
 def _signal_group(process: subprocess.Popen, number: int) -> None:
@@ -420,11 +440,31 @@ class Watcher:
         self._threads.append(thread)
 
     def _watch_top(self, ready: threading.Event) -> None:
+        """Watch the top level; when the source folder is deleted and made again (a checkout, an
+        unpacked copy), the old watch sees nothing more: watch the new folder and rebuild."""
         names = set(WATCHED)
-        for changes in self._watch(self.source, ready=ready, stop=self.stop_event, recursive=False,
-                                   watch_filter=lambda _change, path: Path(path).name in names):
-            self._restart_folders().wait(READY_WITHIN)
-            self.on_change(changes)
+        while not self.stop_event.is_set():
+            identity, replaced = _identity(self.source), threading.Event()
+            try:
+                for changes in self._watch(self.source, ready=ready, stop=_Either(self.stop_event, replaced),
+                                           recursive=False, ticks=True,
+                                           watch_filter=lambda _change, path: Path(path).name in names
+                                           or path == str(self.source)):
+                    # The folder itself removed (its inode may be reused at once), or another put in its place.
+                    if str(self.source) in changes or _identity(self.source) != identity:
+                        replaced.set()
+                    elif changes:
+                        self._restart_folders().wait(READY_WITHIN)
+                        self.on_change(changes)
+            except Exception:  # the watched folder went away under the watch
+                pass
+            ready.set()
+            while not self.source.is_dir() and not self.stop_event.wait(TICK_MS / 1000):
+                pass
+            if not self.stop_event.is_set():
+                self._folders = ()  # the folders are new too: watch them again
+                self._restart_folders().wait(READY_WITHIN)
+                self.on_change({str(self.source / "report.yaml")})
 
     def _restart_folders(self) -> threading.Event:
         """Watch the folders the source has now; the event is set once that watch is in place."""
@@ -447,15 +487,25 @@ class Watcher:
             self.on_change(changes)
 
     @staticmethod
-    def _watch(*paths, ready: threading.Event, stop, **options):
-        """Batches of changed paths; sets ``ready`` once the watch is in place (its first tick)."""
+    def _watch(*paths, ready: threading.Event, stop, ticks: bool = False, **options):
+        """Batches of changed paths; sets ``ready`` once the watch is in place (its first tick).
+        With ``ticks``, an empty batch at every tick too."""
         import watchfiles
 
         for changes in watchfiles.watch(*paths, stop_event=stop, rust_timeout=TICK_MS, yield_on_timeout=True,
                                         **options):
             ready.set()
-            if changes:
+            if changes or ticks:
                 yield {path for _, path in changes}
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """Which folder is at this path (device, inode); None when there is none."""
+    try:
+        stat = folder.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 class _Either:
@@ -693,6 +743,11 @@ def make_server(address: tuple[str, int], preview: Preview, printer: PrintBuilde
         daemon_threads = True  # open event streams must not keep the process alive on Ctrl-C
         address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
 
+        def handle_error(self, request, client_address) -> None:  # instead of a traceback on stderr
+            error = sys.exc_info()[1]
+            if not isinstance(error, (BrokenPipeError, ConnectionResetError)):
+                self.preview.log(f"error: a request from {client_address[0]} failed: {crash_summary(error)}")
+
     server = PreviewServer(address, Handler, bind_and_activate=False)
     server.preview, server.printer = preview, printer
     try:
@@ -718,11 +773,29 @@ class Routes:
 
     def _route(self, body: bool) -> None:
         self.body = body
+        try:
+            self._answer()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        except Exception as error:  # a fault of the server: one line in the log, a 500 to the browser
+            self.server.preview.log(f"error: answering GET {self.path[:200]!r} failed: {crash_summary(error)}")
+            try:
+                self._send(HTTPStatus.INTERNAL_SERVER_ERROR, b"internal error\n", "text/plain; charset=utf-8")
+            except OSError:
+                pass
+
+    def _answer(self) -> None:
         if not self._host_allowed():
             self._send(HTTPStatus.FORBIDDEN, b"unexpected Host header\n", "text/plain; charset=utf-8")
             return
+        if len(self.path) > MAX_URL:
+            self._send(HTTPStatus.REQUEST_URI_TOO_LONG, b"address too long\n", "text/plain; charset=utf-8")
+            return
         parts = urlsplit(self.path)
         path = unquote(parts.path)
+        if paths.problem(path) is not None:  # a NUL byte, an over-long name: no file has such a name
+            self._send(HTTPStatus.BAD_REQUEST, b"bad path\n", "text/plain; charset=utf-8")
+            return
         preview = self.server.preview
         try:
             if path.startswith(PREFIX):

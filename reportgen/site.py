@@ -2,9 +2,9 @@
 
 `render_site` renders every page in memory and starts writing them into a
 staged folder and having Pagefind index it (`search.py`) while the PDF is
-typeset; the callable it returns moves the folder into ``OUT/html`` whole,
-so readers never see a half-updated site or a site whose search index
-describes another version.
+typeset; the `StagedSite` it returns (an `output.Pending`) moves the folder into
+``OUT/html`` whole, so readers never see a half-updated site or a site whose
+search index describes another version.
 
 Every link the site makes is relative and every file it needs is inside it,
 so the site works opened from disk and served from any sub-path.  Only files
@@ -35,6 +35,14 @@ STATIC = ("style.css", "site.js")
 #: Headings (levels 2–3) a section needs before its page gets an in-page contents list.
 LOCAL_TOC_MIN = 3
 
+#: Sections up to which every page's sidebar lists every section.
+NAV_ALL = 60
+
+#: Beyond `NAV_ALL`, how many sections before and after the current one the sidebar lists (the
+#: index page has the full contents): a sidebar of every section on every page would make the
+#: site grow with the square of the section count (2,000 sections: 533 MB).
+NAV_AROUND = 10
+
 #: Characters of the first section's opening paragraph shown on the index page.
 LEAD_CHARS = 220
 
@@ -47,6 +55,7 @@ UI = {
         "prev": "上一节", "next": "下一节", "pager": "翻页", "read_on": "继续阅读",
         "start": "开始阅读", "draft": "草稿 · Draft — 含编写状态与负责人，不可公开发布",
         "logo": "标志", "languages": "语言",
+        "nav_more": "另有 {n} 节 · 全部目录",
         "search_title": "搜索结果",
         "search_idle": "在上方输入词语，搜索全文。",
         "search_loading": "正在搜索…",
@@ -66,6 +75,7 @@ UI = {
         "prev": "Previous", "next": "Next", "pager": "Previous and next section", "read_on": "Read on",
         "start": "Start reading", "draft": "Draft · shows progress and owners, not for publication",
         "logo": "logo", "languages": "Languages",
+        "nav_more": "{n} more sections · full contents",
         "search_title": "Search results",
         "search_idle": "Type a word above to search the whole report.",
         "search_loading": "Searching…",
@@ -128,21 +138,34 @@ def render_site(report: Report, edition: Edition, figures, options, diags: Diagn
     site = Site(pdf=options.pdf_path if "pdf" in options.formats else None, searchable=bool(edition.views))
     nav = [_nav_item(view) for view in edition.views]
     common = dict(report=report, manifest=report.manifest, edition=edition.name, nav=nav,
-                  nav_groups=nav_groups(report, edition, nav),
                   has_pdf=site.pdf is not None, ui=ui_strings(report.manifest.language),
                   logo=_asset(report, report.manifest.logo, site),
                   languages=language_links(report, options.language, alternates or {}))
-    site.pages["index.html"] = _index_page(report, edition, nav, common)
+    site.pages["index.html"] = _index_page(report, edition, nav, {**common, **nav_window(report, edition, nav, None)})
     for i, view in enumerate(edition.views):
         neighbours = (nav[i - 1] if i > 0 else None, nav[i + 1] if i + 1 < len(nav) else None)
-        site.pages[view.section.page] = _section_page(report, edition, view, figures, neighbours, site, common)
+        site.pages[view.section.page] = _section_page(report, edition, view, figures, neighbours, site,
+                                                      {**common, **nav_window(report, edition, nav, i)})
     site.pages["search.html"] = templates.render(report.source, "search.html", page_id="search",
-                                                 page_file="search.html", prev=None,
-                                                 next=None, local_toc=[], searchable=site.searchable, **common)
+                                                 page_file="search.html", prev=None, next=None, local_toc=[],
+                                                 searchable=site.searchable, **{**common, **nav_window(report, edition, nav, None)})
     for name in STATIC:
         site.pages[name] = templates.read(report.source, name)
     _clean_svgs(report.source, site, diags)
-    return StagedSite(report, site, options.site_path, diags)
+    return StagedSite(report, site, options.site_path, options.out, diags)
+
+
+def nav_window(report: Report, edition: Edition, nav: list[NavItem], current: int | None) -> dict:
+    """The sidebar of one page: every section of a small report; of a large one, the sections
+    around the ``current`` one (the first ones on other pages) and how many are not listed;
+    grouped by the parts of report.yaml."""
+    start, end = 0, len(nav)
+    if len(nav) > NAV_ALL:
+        centre = current or 0
+        start = max(0, min(centre - NAV_AROUND, len(nav) - 2 * NAV_AROUND - 1))
+        end = start + 2 * NAV_AROUND + 1
+    return {"nav": nav[start:end], "nav_before": start, "nav_after": len(nav) - end,
+            "nav_groups": nav_groups(report, edition.views[start:end], nav[start:end])}
 
 
 def language_links(report: Report, here: str | None, alternates: dict[str, set[str]]) -> list[dict]:
@@ -169,10 +192,10 @@ def _nav_item(view: SectionView) -> NavItem:
     return NavItem(section.id, section.title, section.page, status)
 
 
-def nav_groups(report: Report, edition: Edition, nav: list[NavItem]) -> list[NavGroup]:
+def nav_groups(report: Report, views: list[SectionView], nav: list[NavItem]) -> list[NavGroup]:
     """The sidebar's entries grouped by the parts of report.yaml, in reading order."""
     groups: list[NavGroup] = []
-    for view, item in zip(edition.views, nav):
+    for view, item in zip(views, nav):
         part = report.manifest.part_of(view.section.path)
         title = part.title if part else None
         if groups and groups[-1].part == title:
@@ -267,14 +290,21 @@ def _asset(report: Report, rel: str | None, site: Site) -> str | None:
 
 class StagedSite:
     """The site being written into a staged folder and indexed by Pagefind in a thread
-    of its own, while the PDF is still typeset.  Calling it waits for that, copies in
-    the PDF of this run and moves the site into ``final`` (``OUT/html``, or ``OUT/html/LANG``
-    for an edition in another language); `discard` drops it."""
+    of its own, while the PDF is still typeset: an `output.Pending` whose ``paths`` and
+    ``trees`` name what it will write.  Calling it waits for that, copies in the PDF of
+    this run and moves the site into ``final`` (``OUT/html``, or ``OUT/html/LANG`` for an
+    edition in another language), carrying along the files the user put there; `discard`
+    drops it."""
 
-    def __init__(self, report: Report, site: Site, final: Path, diags: Diagnostics):
+    def __init__(self, report: Report, site: Site, final: Path, out: Path, diags: Diagnostics):
         import threading
 
         self.report, self.site, self.diags = report, site, diags
+        self.rel = final.relative_to(out).as_posix()
+        files = [*site.pages, *(f"{SITE_FILES}{asset}" for asset in site.assets)]
+        self.paths = (self.rel, *(f"{self.rel}/{name}" for name in files),
+                      *((f"{self.rel}/report.pdf",) if site.pdf is not None else ()))
+        self.trees = (f"{self.rel}/pagefind",)
         self.stage = output.Stage(final)
         self.found = Diagnostics()  # the thread's own: merged when the site is put in place
         self.error: BaseException | None = None
@@ -287,7 +317,7 @@ class StagedSite:
         except BaseException as error:  # raised again in the build's own thread
             self.error = error
 
-    def __call__(self) -> Path:
+    def __call__(self, folder: "output.OutputFolder | None" = None) -> Path:
         self.thread.join()
         if self.error is not None:
             self.stage.discard()
@@ -297,7 +327,7 @@ class StagedSite:
         if self.site.pdf is not None and self.site.pdf.is_file():
             shutil.copyfile(self.site.pdf, self.stage.path / "report.pdf")
         _keep_other_languages(self.report, self.stage.final, self.stage.path)
-        self.stage.commit()
+        self.stage.commit(keep=folder.foreign(self.rel) if folder is not None else ())
         return self.stage.final / "index.html"
 
     def discard(self) -> None:

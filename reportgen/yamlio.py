@@ -97,14 +97,28 @@ def _load(text: str):
 def key_lines(text: str) -> dict[str, int]:
     """Top-level key → 1-based line, to point diagnostics at the right line."""
     lines: dict[str, int] = {}
+    for key_node, _ in _top_mapping(text):
+        lines.setdefault(str(key_node.value), key_node.start_mark.line + 1)
+    return lines
+
+
+def subkey_lines(text: str) -> dict[str, int]:
+    """``key.subkey`` → 1-based line, for the keys of each mapping under a top-level key."""
+    lines: dict[str, int] = {}
+    for key_node, value in _top_mapping(text):
+        if isinstance(value, yaml.MappingNode):
+            for sub, _ in value.value:
+                lines.setdefault(f"{key_node.value}.{sub.value}", sub.start_mark.line + 1)
+    return lines
+
+
+def _top_mapping(text: str) -> list:
+    """(key node, value node) pairs of the top-level mapping; [] when there is none."""
     try:
         node = yaml.compose(text.translate(_EXTRA_BREAKS), Loader=yaml.SafeLoader)
     except (yaml.YAMLError, RecursionError):
-        return lines
-    if isinstance(node, yaml.MappingNode):
-        for key_node, _ in node.value:
-            lines.setdefault(str(key_node.value), key_node.start_mark.line + 1)
-    return lines
+        return []
+    return node.value if isinstance(node, yaml.MappingNode) else []
 
 
 def nested_item_lines(text: str, key: str) -> dict[str, int]:

@@ -310,3 +310,172 @@ def test_without_source_date_epoch_a_changed_chart_data_file_dates_the_pdf(make_
     done = run(source, tmp_path / "out", "--format", "pdf", env={})
     assert done.returncode == 0, done.stderr
     assert pdf_date(tmp_path / "out" / "report.pdf") == APRIL
+
+
+# --- the user's files in the output folder ----------------------------------------------------
+
+USER_FILES = {
+    "notes.txt": b"my notes",
+    ".draft.tmp": b"a file of mine that happens to end in .tmp",
+    ".photos.old/1.txt": b"an old folder of mine",
+    "sub/.half.svg.tmp": b"mine too",
+    "dashboard/mine.txt": b"beside the dashboard",
+}
+IN_SITE = {"html/CNAME": b"report.example.org", "html/extra/page.txt": b"my page", "html/.keep.tmp": b"x"}
+
+
+def user_files(out: Path, names) -> dict[str, bytes | None]:
+    return {name: (out / name).read_bytes() if (out / name).is_file() else None for name in names}
+
+
+def put(out: Path, files: dict[str, bytes]) -> None:
+    for rel, data in files.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_bytes(data)
+
+
+def test_the_users_files_in_the_output_folder_survive_every_build(make_source, tmp_path):
+    """--out on a folder that holds files: the build writes its outputs beside them and, in
+    later builds, keeps what the user added inside html/ too; it tidies only its own leftovers."""
+    source = make_source(SECTIONS, extra=ASSETS)
+    out = tmp_path / "shared"
+    put(out, USER_FILES)
+    code, text = cli("build", source, "--out", out, "--format", "html,dashboard")
+    assert code == 0, text
+    assert (out / "html" / "index.html").is_file() and (out / "dashboard" / "index.html").is_file()
+    put(out, IN_SITE)
+    (out / ".html.k1ll3d.tmp").mkdir()  # the build's own leftover, beside the user's
+    for _ in range(2):
+        (source / "sections" / "03-members.md").write_text(f"# ✍️ 成员\n\n{_}\n", encoding="utf-8")
+        code, text = cli("build", source, "--out", out, "--format", "html,dashboard")
+        assert code == 0, text
+        assert user_files(out, USER_FILES) == USER_FILES
+        assert user_files(out, IN_SITE) == IN_SITE
+        assert not (out / ".html.k1ll3d.tmp").exists()
+    assert f">{1}<" in (out / "html" / "03-members.html").read_text(encoding="utf-8").replace("<p>", ">")
+
+
+def test_a_page_of_a_removed_section_goes_but_the_users_page_stays(good):
+    source, out = good
+    put(out, {"html/mine.html": b"<p>mine</p>"})
+    manifest = (source / "report.yaml").read_text(encoding="utf-8").replace("- sections/03-members.md\n", "")
+    (source / "report.yaml").write_text(manifest, encoding="utf-8")
+    (source / "sections" / "03-members.md").unlink()
+    code, text = cli("build", source, "--out", out, "--format", "html")
+    assert code == 0, text
+    assert not (out / "html" / "03-members.html").exists()
+    assert (out / "html" / "mine.html").read_bytes() == b"<p>mine</p>"
+
+
+@pytest.mark.parametrize("theirs", ["report.pdf", "html/index.html", "dashboard/index.html", "dashboard", ".cache/x"])
+def test_a_path_the_build_did_not_write_is_never_replaced(make_source, tmp_path, theirs):
+    """A file or folder of the user's where an output goes: a clear error, and nothing changed."""
+    source = make_source(SECTIONS, extra=ASSETS)
+    out = tmp_path / "out"
+    put(out, {theirs: b"the user's own"})
+    code, text = cli("build", source, "--out", out)
+    assert code == 1
+    place = theirs.split("/")[0] if theirs != "dashboard/index.html" else theirs
+    assert f"{out / place}: error: is in the way of an output and was not written by reportgen" in text
+    assert (out / theirs).read_bytes() == b"the user's own"
+    made = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert [p for p in made if not p.startswith((".reportgen", ".cache/charts/", ".cache/pdf/"))] == [theirs]
+
+
+def test_an_output_folder_built_before_the_manifest_existed_is_adopted(good):
+    """Folders built by earlier versions hold no manifest: their site, PDF and caches are still the build's."""
+    source, out = good
+    (out / ".reportgen-manifest.json").unlink()
+    code, text = cli("build", source, "--out", out)
+    assert code == 0, text
+    assert (out / ".reportgen-manifest.json").is_file()
+
+
+# --- where outputs must never go ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["source", "parent", "root", "home", "another-source"])
+def test_outputs_never_go_into_a_source_a_parent_of_it_the_root_or_home(make_source, tmp_path, where):
+    source = make_source(SECTIONS, extra=ASSETS)
+    other = make_source({"x.md": "# x\n"}, name="other")
+    home = tmp_path / "home"
+    home.mkdir()
+    out = {"source": source, "parent": tmp_path, "root": Path("/"), "home": home, "another-source": other}[where]
+    before = sorted(p for p in tmp_path.rglob("*"))
+    result = CliRunner(env={"HOME": str(home)}).invoke(main, ["build", str(source), "--out", str(out)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 1
+    assert re.search(rf"^{re.escape(str(out))}: error: --out (is|holds) ", result.output, re.M), result.output
+    assert sorted(p for p in tmp_path.rglob("*")) == before
+
+
+def test_outputs_that_cannot_be_written_are_one_error_not_a_traceback(make_source, tmp_path):
+    source = make_source(SECTIONS, extra=ASSETS)
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    code, text = cli("build", source, "--out", tmp_path / "a-file" / "out", "--format", "html")
+    assert code == 1
+    assert f"{tmp_path / 'a-file' / 'out'}: error: cannot write the outputs: Not a directory" in text
+    assert "Traceback" not in text
+
+
+def test_a_full_disk_while_writing_is_one_error_and_leaves_the_previous_outputs(good, monkeypatch):
+    import errno
+
+    from reportgen import output
+
+    source, out = good
+    before = snapshot(out)
+    (source / "sections" / "03-members.md").write_text("# ✍️ 成员\n\n变了。\n", encoding="utf-8")
+    real = output.write_bytes
+
+    def full(path, data):
+        if path.name == "report.pdf":
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, data)
+
+    monkeypatch.setattr(output, "write_bytes", full)
+    code, text = cli("build", source, "--out", out)
+    assert code == 1
+    assert f"{out / 'report.pdf'}: error: cannot write the outputs: No space left on device" in text
+    assert snapshot(out) == before
+
+
+# --- two builds at once ------------------------------------------------------------------------
+
+
+def test_a_second_build_into_the_same_folder_waits_for_the_first(make_source, tmp_path):
+    import fcntl
+
+    source = make_source(SECTIONS, extra=ASSETS)
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / ".reportgen.lock", "a+b") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # what a running build holds
+        process = subprocess.Popen([sys.executable, "-m", "reportgen", "build", str(source), "--out", str(out),
+                                    "--format", "html"], cwd=PROJECT, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        try:
+            line = process.stderr.readline()
+            assert "waiting for another build into this folder to finish" in line
+            # Blocked in the kernel on the file lock (Linux names the wait), with nothing written yet.
+            assert wait_for(lambda: "lock" in Path(f"/proc/{process.pid}/wchan").read_text(), 60), \
+                "the second build did not wait"
+            assert not (out / "html").exists()
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
+        _, rest = process.communicate(timeout=300)
+    assert process.returncode == 0, rest
+    assert (out / "html" / "index.html").is_file()
+
+
+def test_two_builds_at_once_leave_one_whole_site(make_source, tmp_path):
+    source = make_source(SECTIONS, extra=ASSETS)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "reportgen", "build", str(source), "--out", str(out), "--format", "html"]
+    processes = [subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+    errors = [p.communicate(timeout=300)[1] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], errors
+    pages = sorted(p.name for p in (out / "html").glob("*.html"))
+    assert pages == ["01-intro.html", "02-finance.html", "03-members.html", "index.html", "search.html"]
+    assert not leftovers(out)

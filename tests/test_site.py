@@ -354,12 +354,19 @@ def test_interface_follows_the_report_language(make_source, tmp_path):
 
 
 def test_rebuild_replaces_the_site_whole(make_source, tmp_path):
+    """A page the build wrote and no longer makes goes; a file the user put there stays."""
     out = tmp_path / "again"
     site = build_site(make_source, out)
     (site / "old-page.html").write_text("stale", encoding="utf-8")
+    (site / "mine.txt").write_text("the user's", encoding="utf-8")
+    manifest = out / ".reportgen-manifest.json"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace('"html",', '"html", "html/old-page.html",'),
+                        encoding="utf-8")
     build_site(make_source, out)
     assert not (site / "old-page.html").exists()
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    assert (site / "mine.txt").read_text(encoding="utf-8") == "the user's"
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [".reportgen-manifest.json",
+                                                                             ".reportgen.lock"]
 
 
 def test_missing_pagefind_is_a_warning_and_the_site_is_still_written(make_source, tmp_path, monkeypatch):
