@@ -138,15 +138,17 @@ class OutputFolder:
         """Lock the folder; when another build holds it, call ``on_wait`` once and wait for it."""
         self.out.mkdir(parents=True, exist_ok=True)
         handle = open(self.out / LOCK, "a+b")
+        # A POSIX record lock (lockf), not flock: it belongs to this process alone, so the PDF
+        # workers forked while it is held do not keep holding it when a killed build leaves them behind.
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
             if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                 handle.close()
                 raise
             if on_wait is not None:
                 on_wait(f"{self.out}: waiting for another build into this folder to finish…")
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            fcntl.lockf(handle, fcntl.LOCK_EX)
         self._lock = handle
         self._load()
 
@@ -219,7 +221,7 @@ class OutputFolder:
         """A folder built before the manifest existed: its site, PDF, dashboard and caches are ours."""
         html = self.out / "html"
         site = html.is_dir() and not html.is_symlink() and _generated_page(html / "index.html")
-        if not site and not (self.out / CACHE / "charts").is_dir():
+        if not site and not any((self.out / CACHE / name).is_dir() for name in ("charts", "pdf", "history")):
             return
         self.trees = {CACHE, "html/pagefind"}
         self.paths = {p for p in ("report.pdf", "dashboard/index.html") if (self.out / p).is_file()}

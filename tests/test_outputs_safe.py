@@ -450,7 +450,7 @@ def test_a_second_build_into_the_same_folder_waits_for_the_first(make_source, tm
     out = tmp_path / "out"
     out.mkdir()
     with open(out / ".reportgen.lock", "a+b") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)  # what a running build holds
+        fcntl.lockf(held, fcntl.LOCK_EX)  # what a running build holds
         process = subprocess.Popen([sys.executable, "-m", "reportgen", "build", str(source), "--out", str(out),
                                     "--format", "html"], cwd=PROJECT, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True)
@@ -458,11 +458,11 @@ def test_a_second_build_into_the_same_folder_waits_for_the_first(make_source, tm
             line = process.stderr.readline()
             assert "waiting for another build into this folder to finish" in line
             # Blocked in the kernel on the file lock (Linux names the wait), with nothing written yet.
-            assert wait_for(lambda: "lock" in Path(f"/proc/{process.pid}/wchan").read_text(), 60), \
+            assert wait_for(lambda: "setlk" in Path(f"/proc/{process.pid}/wchan").read_text(), 60), \
                 "the second build did not wait"
             assert not (out / "html").exists()
         finally:
-            fcntl.flock(held, fcntl.LOCK_UN)
+            fcntl.lockf(held, fcntl.LOCK_UN)
         _, rest = process.communicate(timeout=300)
     assert process.returncode == 0, rest
     assert (out / "html" / "index.html").is_file()
