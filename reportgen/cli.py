@@ -27,7 +27,7 @@ FORMATS = ("pdf", "html", "dashboard")
 #: start fast; a test checks each line against the command's own help.
 LAZY = {
     "import": ("reportgen.importer", "import_command",
-               "Import a Markdown document (one section per top-level heading) or Hugo/Jekyll posts into a report."),
+               "Import a Markdown document (one section per top-level heading), Hugo/Jekyll posts,"),
     "init": ("reportgen.scaffold", "init_command",
              "Start a report source in DIR: a small working example, or next year's from --from."),
     "new": ("reportgen.scaffold", "new_command", "Add a section called TITLE: a new file marked ✍️ editing, listed in report.yaml."),
@@ -132,10 +132,19 @@ def build_command(source: Path, out: Path | None, formats, edition: str, strict:
     with Progress(quiet) as progress:
         result = build(options, progress)
     if stamped and result.ok and not result.diagnostics.failed(strict) and not _fetches_remote(source):
-        stamp.record(out, digest, [str(d) for d in result.diagnostics.items], result.written, result.omitted)
+        _stamp(stamp.record, out, digest, [str(d) for d in result.diagnostics.items], result.written, result.omitted)
     else:
-        stamp.forget(out)
+        _stamp(stamp.forget, out)
     _finish(result, strict, quiet)
+
+
+def _stamp(action, *args) -> None:
+    """Record (or forget) the build for the no-change check: a shortcut, so a folder that
+    cannot hold the record costs only the shortcut, never the build's result."""
+    try:
+        action(*args)
+    except OSError:
+        pass
 
 
 def _fetches_remote(source: Path) -> bool:

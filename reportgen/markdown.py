@@ -84,6 +84,7 @@ def make_parser(markers: dict[Status, tuple[str, ...]]) -> MarkdownIt:
     md.use(raw_html_plugin, classify_link=_classify_link, classify_image=_classify_image)
     md.use(extensions_plugin)
     md.use(attrs_block_plugin, allowed=("class",))
+    md.core.ruler.after("block", "own_classes", _own_classes)  # before attrs_block applies `{…}` lines
     md.core.ruler.after("attr", "block_classes", _block_classes)
     md.core.ruler.push("status_marker", _marker_rule(_marker_table(markers)))
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=slugify)
@@ -174,14 +175,23 @@ def _avoid_reserved_ids(state: StateCore) -> None:
 BLOCK_CLASSES = ("signature",)
 
 
+def _own_classes(state: StateCore) -> None:
+    """Record the classes the parser's own rules gave blocks (callouts, say), so that only
+    what an author's `{…}` line adds is checked."""
+    for token in state.tokens:
+        if token.attrGet("class"):
+            token.meta["own_classes"] = set((token.attrGet("class") or "").split())
+
+
 def _block_classes(state: StateCore) -> None:
     """Keep only the block classes the stylesheets know (a source must not borrow the
     layout's own classes); a signature's lines stay lines."""
     for i, token in enumerate(state.tokens):
         refused = token.meta.pop("insecure_attrs", None)
-        if refused or (token.attrGet("class") or "").split():
+        own = token.meta.pop("own_classes", set())
+        if refused or set((token.attrGet("class") or "").split()) - own:
             classes = (token.attrGet("class") or "").split()
-            kept = [c for c in classes if c in BLOCK_CLASSES]
+            kept = [c for c in classes if c in BLOCK_CLASSES or c in own]
             line = token.map[0] if token.map else None  # 1-based: the `{…}` line above the block
             if refused or len(kept) < len(classes):
                 _problem(state.env, line, "warning",

@@ -82,10 +82,13 @@ def write_text(path: Path, text: str) -> None:
 class Stage:
     """An empty folder beside ``final`` that `commit` moves into its place whole."""
 
-    def __init__(self, final: Path):
-        final.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, final: Path, scratch: Path | None = None):
+        """``scratch``: the folder to stage in, on the same file system, when ``final``'s
+        own parent may be replaced before this commits (a language's site inside html/)."""
         self.final = final
-        self.path = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+        folder = scratch or final.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=folder))
         os.chmod(self.path, DIR_MODE)
 
     def commit(self, keep=()) -> None:
@@ -95,6 +98,7 @@ class Stage:
         final = self.final
         for rel in keep:
             _carry(final / rel, self.path / rel)
+        final.parent.mkdir(parents=True, exist_ok=True)
         old = final.with_name(f".{final.name}.old")
         shutil.rmtree(old, ignore_errors=True)
         if final.exists():

@@ -305,7 +305,7 @@ class StagedSite:
         self.paths = (self.rel, *(f"{self.rel}/{name}" for name in files),
                       *((f"{self.rel}/report.pdf",) if site.pdf is not None else ()))
         self.trees = (f"{self.rel}/pagefind",)
-        self.stage = output.Stage(final)
+        self.stage = output.Stage(final, scratch=out if self.rel != "html" else None)
         self.found = Diagnostics()  # the thread's own: merged when the site is put in place
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._write, args=(report,), daemon=True)

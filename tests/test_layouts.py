@@ -133,11 +133,11 @@ def test_site_root_images_come_from_the_public_folder_and_odd_names_work(tmp_pat
                for m in messages), messages
     html = tmp_path / "out" / "html"
     page = (html / "docs-report.html").read_text(encoding="utf-8")
-    assert 'src="public/image/data/1-1.png"' in page
-    assert 'src="docs/img/a%20b.png"' in page
-    assert 'src="docs/img/R%26D%20plan.png"' in page
-    assert (html / "public/image/data/1-1.png").read_bytes() == PNG
-    assert (html / "docs/img/a b.png").is_file() and (html / "docs/img/R&D plan.png").is_file()
+    assert 'src="files/public/image/data/1-1.png"' in page  # the source's files live in the site's files/
+    assert 'src="files/docs/img/a%20b.png"' in page
+    assert 'src="files/docs/img/R%26D%20plan.png"' in page
+    assert (html / "files/public/image/data/1-1.png").read_bytes() == PNG
+    assert (html / "files/docs/img/a b.png").is_file() and (html / "files/docs/img/R&D plan.png").is_file()
 
 
 def test_the_public_folder_can_be_named_and_must_stay_inside(tmp_path):
@@ -174,7 +174,7 @@ def test_front_matter_of_other_tools_is_kept_and_shown_under_extra(tmp_path, mak
         """})
     report, messages = load(source)
     assert "sections/a.md:3: warning: front matter key 'tags' is not one of reportgen's " \
-           "(title, status, owner, reviewers, due, id, owners, extra); kept under 'extra'" in messages
+           "(title, status, owner, reviewers, due, id, owners, extra, translator, source); kept under 'extra'" in messages
     assert not any("error" in m for m in messages)
     result = CliRunner().invoke(main, ["status", str(source), "--json"])
     assert result.exit_code == 0, result.output
@@ -241,6 +241,7 @@ def test_parts_are_bookmark_levels_and_title_pages_in_both_pdf_engines(make_modu
     for engine in ("book", "single"):
         out = _parted(make_module_source, engine)
         assert _outline(out / "report.pdf") == [
+            (0, "编写进度"), (0, "目录"),  # the front matter's bookmarks
             (0, "简介"), (1, "缘起"),
             (0, "基础认知"), (1, "什么是开源"), (2, "定义"), (1, "许可证"), (2, "MIT"),
             (0, "实践指南"), (1, "开始"), (2, "准备"),
