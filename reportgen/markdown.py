@@ -761,12 +761,26 @@ def _link_open(self, tokens, idx, options, env) -> str:
 def _link_close(self, tokens, idx, options, env) -> str:
     opener = next((tokens[j] for j in range(idx - 1, -1, -1) if tokens[j].type == "link_open"), None)
     if opener is not None and LABEL_ID.match(opener.meta.get("anchor", "")) and opener.meta.get("link") == "anchor":
-        return "</a>" if opener.meta["anchor"] in env["ctx"].labels else "</span>"
+        if opener.meta["anchor"] not in env["ctx"].labels:
+            return "</span>"
+        return "</a>" + (_xref_close(tokens, idx, env["ctx"]) if tokens[idx - 1] is opener else "")
     if opener is not None and (opener.meta.get("link") == "unsafe" or opener.meta.get("broken")):
         return "</span>"
     if opener is not None and opener.meta.get("link") == "asset" and env["ctx"].mode == "pdf":
         return "</span>"
     return "</a>"
+
+
+def _xref_close(tokens, idx: int, ctx: RenderContext) -> str:
+    """The bracket closing a cross-reference's page in the PDF (the stylesheet prints
+    "（第 12 页"): real text, so that a full-width mark right after it is set against it
+    as anywhere else, the bracket half width."""
+    if ctx.mode != "pdf":
+        return ""
+    if not ctx.language.lower().startswith("zh"):
+        return ")"
+    following = tokens[idx + 1].content[:1] if idx + 1 < len(tokens) and tokens[idx + 1].type == "text" else ""
+    return '<span class="cjk-halt">）</span>' if following in CLOSING else "）"
 
 
 def _image(self, tokens, idx, options, env) -> str:

@@ -12,12 +12,14 @@ belong in `figure` too, as a second form, once raw HTML passes through.
 
 from __future__ import annotations
 
+import html as html_module
 import re
 import textwrap
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pypdf import PdfReader
 
 from reportgen.cli import main
 from tests.conftest import PNG, write_files
@@ -30,6 +32,18 @@ def figure(src: str, caption: str) -> str:
     return f"![{caption}]({src})\n\n{caption}\n"
 
 
+def html_figure(src: str, caption: str, in_table: bool = True) -> str:
+    """A figure as VitePress and mdBook reports write it: an ``<img>`` (in a table cell,
+    beside its note) with a ``<center>`` caption below."""
+    image = f'<img src="{src}" width="600" alt="">'
+    body = f"| 图 | 说明 |\n| --- | --- |\n| {image} | 数据截至年底<br>来源：公开仓库 |\n" if in_table else image + "\n"
+    return f"{body}\n<center>{caption}</center>\n"
+
+
+#: A tag printed as text: what raw HTML that is not passed through looks like in an output.
+TAG_AS_TEXT = re.compile(r"<\s*/?\s*(img|center|br|table|td|div|span|p)\b", re.IGNORECASE)
+
+
 def vitepress_report(root: Path) -> tuple[Path, int]:
     """A yearly report published with VitePress: pages in docs/, images under docs/public/
     referenced from the site root, front matter with tags; (folder, number of local images)."""
@@ -38,7 +52,7 @@ def vitepress_report(root: Path) -> tuple[Path, int]:
         "docs/.vitepress/config.mts": "export default { title: '开源年度报告' }\n",
         "docs/index.md": "---\nlayout: home\nhero:\n  name: 2024 中国开源年度报告\n---\n",
         "docs/1-overview.md": "---\ntags: [2024 中国开源年度报告]\nAuthor: 张三\nTranslator & Reviewer: 李四\n---\n"
-                              "# 总览\n\n" + figure("/image/data/1-1.png", "图 1.1 项目数量")
+                              "# 总览\n\n" + html_figure("/image/data/1-1.png", "图 1.1 项目数量")
                               + "\n详见[数据](./2-data.md#活跃度)。\n",
         "docs/2-data.md": "---\ntags: [2024 中国开源年度报告]\ndate: 2024-12-01\n---\n# 数据\n\n## 活跃度\n\n"
                           + figure("/image/data/%E5%9B%BE%202.png", "图 2.1 活跃度") + "\n"
@@ -108,7 +122,7 @@ def mdbook(root: Path) -> tuple[Path, int]:
             - [第二章](chapter_2.md)
             """,
         "src/README.md": "# 前言\n\n欢迎。\n",
-        "src/chapter_1.md": f"# 第一章\n\n{figure('./img/fig1.png', '图 1')}",
+        "src/chapter_1.md": f"# 第一章\n\n{html_figure('./img/fig1.png', '图 1', in_table=False)}",
         "src/chapter_1/section.md": "## 小节\n\n正文。\n",
         "src/chapter_2.md": f"# 第二章\n\n{figure('./img/fig%202.png', '图 2')}",
         "src/img/fig1.png": PNG,
@@ -162,11 +176,15 @@ def assert_builds_with_every_image(source: Path, out: Path, images: int, *option
     assert code == 0, output
     assert_every_diagnostic_has_a_line(output)
     assert drawn_images(out / "report.pdf") == images
+    pdf_text = "".join(page.extract_text() or "" for page in PdfReader(out / "report.pdf").pages)
+    assert not TAG_AS_TEXT.search(pdf_text), TAG_AS_TEXT.search(pdf_text)
     html = out / "html"
     shown = []
     for page in html.glob("*.html"):
         text = page.read_text(encoding="utf-8")
         assert "image-placeholder" not in text, page.name
+        visible = html_module.unescape(re.sub(r"<[^>]+>", "", text))  # the page's text, as a reader sees it
+        assert not TAG_AS_TEXT.search(visible), (page.name, TAG_AS_TEXT.search(visible))
         shown += re.findall(r'<img src="([^"]+)"', text.split('<main', 1)[-1])
     from urllib.parse import unquote
 
