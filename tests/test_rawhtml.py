@@ -170,7 +170,7 @@ def test_headings_written_as_html_are_headings_with_markers(vitepress):
     assert (root.title, root.own_status) == ("数据篇", Status.DONE)
     assert [(h.title, h.own_status) for h in root.children] == [("1.1 GitHub 数据", None), ("1.2 展望", Status.EDITING)]
     page = (out / "html" / "data.html").read_text(encoding="utf-8")
-    assert 'class="align-center status-done">数据篇</h1>' in page
+    assert 'class="status-done align-center">数据篇</h1>' in page
 
 
 def test_callouts_math_and_embeds_in_both_outputs(vitepress):
