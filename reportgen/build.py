@@ -32,7 +32,7 @@ SITE_FILES = "files/"
 apart from every page and script the site generates, so none can replace one."""
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class BuildOptions:
     source: Path
     out: Path
@@ -322,7 +322,7 @@ def review_copy(report: Report, edition: Edition, section_id: str, diags: Diagno
     }
     if edition.name != "draft":  # the public edition's copy: what readers will see, no people, dates or drafts
         header.update(owner=None, due=None, reviewers=None, units=[])
-    return Edition(edition.name, [view], edition.omitted), header
+    return Edition(edition.name, (view,), edition.omitted), header
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -492,20 +492,16 @@ def rendered_html(report: Report, view: SectionView, mode: str, edition: str, fi
 
 
 def _pages(report: Report) -> dict[str, str]:
-    """Section path → id, made once per report (once per section made 10,000 sections quadratic)."""
-    cached = getattr(report, "_pages", None)
-    if cached is None:
-        cached = {s.path: s.id for s in report.sections}
-        report._pages = cached
-    return cached
+    """Section path → id, made once per report (`model.ReportCache`)."""
+    if report.cache.pages is None:
+        report.cache.pages = {s.path: s.id for s in report.sections}
+    return report.cache.pages
 
 
 def _parser(report: Report):
-    cached = getattr(report, "_parser", None)
-    if cached is None:
-        cached = make_parser(report.manifest.markers)
-        report._parser = cached
-    return cached
+    if report.cache.parser is None:
+        report.cache.parser = make_parser(report.manifest.markers)
+    return report.cache.parser
 
 
 # --- the PDF --------------------------------------------------------------------------

@@ -9,7 +9,7 @@ says — and lists what it left out, so the editor can see it.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from markdown_it.token import Token
 
@@ -19,21 +19,22 @@ from reportgen.model import Heading, Report, Section
 
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class SectionView:
     """A section as one edition shows it."""
 
     section: Section
     tokens: list[Token]
-    headings: list[Heading] = field(default_factory=list)
+    """The tokens this edition renders: a new list, sharing the report's tokens where they are unchanged."""
+    headings: tuple[Heading, ...] = ()
     """Headings still shown, in document order."""
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Edition:
     name: str
-    views: list[SectionView]
-    omitted: list[tuple[Section, Heading]] = field(default_factory=list)
+    views: tuple[SectionView, ...]
+    omitted: tuple[tuple[Section, Heading], ...] = ()
     """Units the public edition left out (or replaced by a placeholder)."""
 
 
@@ -41,22 +42,24 @@ def select(report: Report, name: str, diags: Diagnostics, strict: bool = False) 
     """The sections and tokens that edition ``name`` renders."""
     said = words(report.manifest.language)
     if name == "draft":
-        views = [SectionView(s, _with_notes(report, s, list(s.tokens)), list(s.root.walk())) for s in report.sections]
+        views = tuple(SectionView(s, _with_notes(report, s, list(s.tokens)), tuple(s.root.walk()))
+                      for s in report.sections)
         return Edition(name, views)
-    edition = Edition(name, [])
+    views: list[SectionView] = []
+    omitted: list[tuple[Section, Heading]] = []
     policy = report.manifest.unfinished
     for section in report.sections:
         if section.fallback:  # not translated yet: never published in the source language's words
-            edition.omitted.append((section, section.root))
+            omitted.append((section, section.root))
             if strict:
                 diags.error(section.path, section.root.line,
                             f"'{section.title}' is not translated into {report.manifest.language}")
             if policy == "placeholder":
                 tokens = section.tokens[:3] + _paragraph(said["not_translated"], "placeholder")
-                edition.views.append(SectionView(section, tokens, [section.root]))
+                views.append(SectionView(section, tokens, (section.root,)))
             continue
         unfinished = _unfinished(section.root)
-        edition.omitted += [(section, h) for h in unfinished]
+        omitted += [(section, h) for h in unfinished]
         if strict:
             for heading in unfinished:
                 diags.error(section.path, heading.line,
@@ -65,9 +68,9 @@ def select(report: Report, name: str, diags: Diagnostics, strict: bool = False) 
             continue
         tokens = _with_notes(report, section, _filter(section, unfinished, policy, said["placeholder"]))
         shown = {id(t) for t in tokens}
-        kept = [h for h in section.root.walk() if id(section.tokens[h.token_range[0]]) in shown]
-        edition.views.append(SectionView(section, tokens, kept))
-    _unlink_left_out(edition, diags, strict)
+        kept = tuple(h for h in section.root.walk() if id(section.tokens[h.token_range[0]]) in shown)
+        views.append(SectionView(section, tokens, kept))
+    edition = Edition(name, _unlink_left_out(name, views, diags, strict), tuple(omitted))
     if not edition.views:
         # Published, it would be a cover and an empty contents page: nothing to publish.
         first = report.manifest.section_lines.get(report.manifest.sections[0]) if report.manifest.sections else None
@@ -77,12 +80,13 @@ def select(report: Report, name: str, diags: Diagnostics, strict: bool = False) 
     return edition
 
 
-def _unlink_left_out(edition: Edition, diags: Diagnostics, strict: bool) -> None:
+def _unlink_left_out(name: str, views: list[SectionView], diags: Diagnostics,
+                     strict: bool) -> tuple[SectionView, ...]:
     """A link to a section or heading the edition left out becomes plain text, with a warning
     (an error under --strict): its href would name a page or anchor that is not there."""
-    anchors = {view.section.path: {h.anchor for h in view.headings} for view in edition.views}
+    anchors = {view.section.path: {h.anchor for h in view.headings} for view in views}
     report = diags.error if strict else diags.warning
-    for view in edition.views:
+    for view in views:
         for i, token in enumerate(view.tokens):
             dead = [j for j, child in enumerate(token.children or ()) if _left_out(child, view.section.path, anchors)]
             if not dead:
@@ -95,8 +99,9 @@ def _unlink_left_out(edition: Edition, diags: Diagnostics, strict: bool) -> None
                 line = link.meta.get("line")
                 href = link.attrGet("href") or ""
                 report(view.section.path, None if line is None else view.section.body_line + line - 1,
-                       f"link to a part the {edition.name} edition leaves out, shown as text: {href}")
-            view.tokens[i] = inline
+                       f"link to a part the {name} edition leaves out, shown as text: {href}")
+            view.tokens[i] = inline  # the view's own list, made by this stage
+    return tuple(views)
 
 
 def _left_out(token: Token, path: str, anchors: dict[str, set[str]]) -> bool:

@@ -601,7 +601,7 @@ class Label:
     """The section it is in."""
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class RenderContext:
     """What one rendering of a section needs to know about the rest of the report."""
 

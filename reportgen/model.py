@@ -6,8 +6,10 @@ The loader builds them once from the source; everything downstream trusts them.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 
@@ -67,7 +69,17 @@ DEFAULT_MARKERS: dict[Status, tuple[str, ...]] = {
 }
 
 
-@dataclass
+def frozen_mapping(value: Mapping) -> Mapping:
+    """``value`` as a read-only mapping: a value passed between stages cannot be changed by one of them."""
+    return value if isinstance(value, MappingProxyType) else MappingProxyType(dict(value))
+
+
+def _freeze_mappings(value, *names: str) -> None:
+    for name in names:
+        object.__setattr__(value, name, frozen_mapping(getattr(value, name)))
+
+
+@dataclass(frozen=True, slots=True)
 class Heading:
     """A heading of a section file, with the part of the document it heads."""
 
@@ -87,7 +99,7 @@ class Heading:
     """Words of the body below this heading, its subsections included."""
     token_range: tuple[int, int] = (0, 0)
     """Slice of the section's token list from this heading to the end of its part."""
-    children: list["Heading"] = field(default_factory=list)
+    children: tuple["Heading", ...] = ()
 
     @property
     def is_unit(self) -> bool:
@@ -113,7 +125,7 @@ class Heading:
             yield from child.walk()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FrontMatter:
     """The front matter of a section file, checked and typed."""
 
@@ -123,18 +135,21 @@ class FrontMatter:
     reviewers: tuple[str, ...] = ()
     due: str | None = None
     id: str | None = None
-    owners: dict[str, str] = field(default_factory=dict)
+    owners: Mapping[str, str] = field(default_factory=dict)
     """Per-heading owners: heading title (without marker) → owner."""
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
     """Keys kept from imported documents, passed through untouched."""
     translator: str | None = None
     """Of a translation: who translates it."""
-    synced: dict[str, Any] = field(default_factory=dict)
+    synced: Mapping[str, Any] = field(default_factory=dict)
     """Of a translation: its ``source:`` record, written by ``reportgen translate sync`` —
     ``units`` (source unit anchor → hash of its text when last synced) and ``commit``."""
 
+    def __post_init__(self) -> None:
+        _freeze_mappings(self, "owners", "extra", "synced")
 
-@dataclass
+
+@dataclass(frozen=True, slots=True)
 class Section:
     """One top-level section: a Markdown file listed in the manifest."""
 
@@ -146,7 +161,8 @@ class Section:
     body_line: int
     """Line of the file on which the body starts (1 + the front matter's lines)."""
     tokens: list
-    """markdown-it tokens of the body, parsed once."""
+    """markdown-it tokens of the body, parsed once (markdown-it's own list: editions render
+    copies of it, never change it)."""
     env: dict
     """markdown-it env of the parse (footnotes, references, chart figures…)."""
     root: Heading
@@ -179,7 +195,7 @@ class Section:
         return end <= start + 3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Language:
     """One language the report is published in, with what differs from the source language."""
 
@@ -191,7 +207,7 @@ class Language:
     author: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Part:
     """A group of sections under a title of its own (``- part: 基础认知`` in report.yaml)."""
 
@@ -200,7 +216,7 @@ class Part:
     """Paths of its sections, in reading order."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BackCover:
     """``back_cover:`` in report.yaml: what the last page of the PDF shows."""
 
@@ -211,7 +227,7 @@ class BackCover:
     """A QR code image inside the report, printed as given (reportgen does not draw one)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Colophon:
     """``colophon:`` in report.yaml: the 版权页.  The public edition prints only these
     fields; the draft adds the owners and reviewers named in the sections' front matter."""
@@ -224,7 +240,7 @@ class Colophon:
     credits: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PrintOptions:
     """``print:`` in report.yaml: a PDF for a print shop instead of the on-screen one."""
 
@@ -242,7 +258,7 @@ class PrintOptions:
     """The printer's ICC profile (a file inside the report): the PDF/X output intent."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Manifest:
     """``report.yaml``: what the report is and in which order its sections come."""
 
@@ -256,7 +272,7 @@ class Manifest:
     sections: tuple[str, ...] = ()
     """Every section path in reading order, parts or not."""
     parts: tuple[Part, ...] = ()
-    markers: dict[Status, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_MARKERS))
+    markers: Mapping[Status, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_MARKERS))
     unfinished: str = "omit"
     """Public edition: ``omit`` unfinished units, or keep a ``placeholder``."""
     max_file_size: int = 5 * 1024 * 1024
@@ -267,7 +283,7 @@ class Manifest:
     remote_fetch: bool = False
     remote_budget: float = 20.0
     """Seconds that all remote fetches of one build may take together."""
-    section_lines: dict[str, int] = field(default_factory=dict)
+    section_lines: Mapping[str, int] = field(default_factory=dict)
     """Section path → its line in report.yaml, for diagnostics."""
     languages: tuple[Language, ...] = ()
     """The languages of the report, the source language first; empty for a one-language report."""
@@ -315,18 +331,40 @@ class Manifest:
     latin_spacing: str = "0.25em"
     """PDF: the space between a Han character and a Latin letter or digit (a CSS length)."""
 
+    def __post_init__(self) -> None:
+        _freeze_mappings(self, "markers", "section_lines")
 
-@dataclass
+
+@dataclass(slots=True)
+class ReportCache:
+    """What the build derives from one `Report` on first use and keeps for the next section it renders.
+
+    Nothing invalidates it: a `Report` never changes, and one made from another
+    (``dataclasses.replace``, a translated report) starts with an empty cache."""
+
+    pages: dict[str, str] | None = None
+    """Section path → section id, made once per report (once per section made 10,000 sections quadratic)."""
+    parser: Any = None
+    """The `MarkdownIt` parser for the manifest's markers."""
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """A loaded report source."""
 
     source: Path
     manifest: Manifest
-    sections: list[Section]
-    aliases: dict[str, str] = field(default_factory=dict)
+    sections: tuple[Section, ...]
+    aliases: Mapping[str, str] = field(default_factory=dict)
     """Other paths that stand for a section (path → id): in a translated report, the source files."""
     original: "Report | None" = None
     """Of a report in another language: the report in the source language it translates."""
+    cache: ReportCache = field(init=False, compare=False, repr=False, default_factory=ReportCache)
+    """Values the build derives from this report; see `ReportCache` (not passed on by ``replace``)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sections", tuple(self.sections))
+        _freeze_mappings(self, "aliases")
 
     def section_by_path(self, path: str) -> Section | None:
         return next((s for s in self.sections if s.path == path), None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from markdown_it import MarkdownIt
@@ -20,7 +21,7 @@ from reportgen.cjk import stray_spaces
 from reportgen.config import load_manifest
 from reportgen.errors import Diagnostics
 from reportgen.markdown import LABEL_ID, MAX_NESTING, TRANSPARENT, make_parser, slugify, word_count
-from reportgen.model import STATUS_WORDS, FrontMatter, Heading, Manifest, Report, Section, Status
+from reportgen.model import STATUS_WORDS, FrontMatter, Heading, Manifest, Report, Section, Status, frozen_mapping
 
 FRONT_MATTER_KEYS = ("title", "status", "owner", "reviewers", "due", "id", "owners", "extra", "translator", "source")
 SECTION_ID = re.compile(r"^[\w][\w.-]*$")
@@ -39,7 +40,7 @@ def load_report(source: Path, diags: Diagnostics) -> Report | None:
     paths = _section_paths(source, manifest, diags)
     sections = [s for p in paths if (s := read_section(source, p, manifest, md, diags))]
     _check_ids(sections, diags)
-    report = Report(source=source, manifest=manifest, sections=sections)
+    report = Report(source=source, manifest=manifest, sections=tuple(sections))
     check_links(report, diags)
     return report
 
@@ -359,7 +360,7 @@ class _FrontMatterReader:
             self.error("source", "'source' is written by `reportgen translate sync`: "
                        "{commit: …, units: {anchor: hash}}; run that command instead of editing it")
             return {}
-        return {"units": dict(units), "commit": commit}
+        return {"units": frozen_mapping(units), "commit": commit}
 
     def extra(self) -> dict:
         """The ``extra:`` mapping, and every key of another tool beside it."""
@@ -382,24 +383,39 @@ def _file_line(base: int, line: int | None) -> int | None:
 
 def build_tree(tokens: list[Token], front: FrontMatter, rel: str, body_line: int,
                stem: str, diags: Diagnostics) -> Heading:
-    """The file's top heading with every heading below it, units and words filled in."""
+    """The file's top heading with every heading below it, units and words filled in.
+
+    Each `Heading` is made once, its children first: everything it holds (token range,
+    words, owner) is known before it is constructed."""
     _ensure_top_heading(tokens, front, stem, rel, body_line, diags)
-    headings = _headings(tokens, body_line)
-    root = headings[0]
-    if front.status is not None:
-        root.own_status = front.status
-    if not any(h.own_status for h in headings):
-        root.own_status = Status.UNMARKED  # a file with no status anywhere is one unmarked unit
-    stack = [root]
-    for heading in headings[1:]:
-        while len(stack) > 1 and stack[-1].level >= heading.level:
+    found = _headings(tokens, body_line)
+    root_status = front.status if front.status is not None else found[0].own_status
+    if root_status is None and not any(f.own_status for f in found[1:]):
+        root_status = Status.UNMARKED  # a file with no status anywhere is one unmarked unit
+    found[0] = replace(found[0], own_status=root_status)
+    children: list[list[int]] = [[] for _ in found]
+    stack = [0]
+    for i in range(1, len(found)):
+        while len(stack) > 1 and found[stack[-1]].level >= found[i].level:
             stack.pop()
-        stack[-1].children.append(heading)
-        stack.append(heading)
+        children[stack[-1]].append(i)
+        stack.append(i)
     body_end = next((i for i, t in enumerate(tokens) if t.type == "footnote_block_open"), len(tokens))
-    _close_ranges(root, body_end)
-    _count_words(tokens, headings, body_end)
-    _assign_people(root, front, None)
+    own = _count_words(tokens, [f.index for f in found], body_end)
+
+    def make(i: int, end: int, parent_owner: str | None) -> Heading:
+        f = found[i]
+        owner = front.owners.get(f.title) or parent_owner or (front.owner if parent_owner is None else None)
+        # Each child's range runs to its next sibling (or its parent's end).
+        ends = [found[k].index for k in children[i][1:]] + [end]
+        below = tuple(make(k, e, owner) for k, e in zip(children[i], ends))
+        return Heading(level=f.level, title=f.title, anchor=f.anchor, line=f.line, own_status=f.own_status,
+                       owner=owner, due=front.due, words=own[i] + sum(c.words for c in below),
+                       token_range=(f.index, end), children=below)
+
+    root = make(0, body_end, None)
+    for heading in root.walk():
+        tokens[heading.token_range[0]].meta["heading"] = heading
     return root
 
 
@@ -432,37 +448,40 @@ def _ensure_top_heading(tokens, front, stem, rel, body_line, diags) -> None:
             token.tag = "h2"
 
 
-def _headings(tokens: list[Token], body_line: int) -> list[Heading]:
-    headings = []
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """A heading as the token list shows it, before its place in the tree is known."""
+
+    index: int
+    """Index of its ``heading_open`` token."""
+    level: int
+    title: str
+    anchor: str
+    line: int
+    own_status: Status | None
+
+
+def _headings(tokens: list[Token], body_line: int) -> list[_Found]:
+    found = []
     for i, token in enumerate(tokens):
         if token.type != "heading_open":
             continue
         inline = tokens[i + 1]
         title = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline")).strip()
-        heading = Heading(
+        found.append(_Found(
+            index=i,
             level=int(token.tag[1]),
             title=title,
             anchor=token.attrGet("id") or slugify(title),
             line=_file_line(body_line, token.map[0] + 1) if token.map else body_line,
             own_status=token.meta.get("status"),
-            token_range=(i, i),
-        )
-        token.meta["heading"] = heading
-        headings.append(heading)
-    return headings
+        ))
+    return found
 
 
-def _close_ranges(heading: Heading, end: int) -> None:
-    """Each heading's token range runs to its next sibling (or its parent's end)."""
-    for child, following in zip(heading.children, heading.children[1:] + [None]):
-        _close_ranges(child, following.token_range[0] if following else end)
-    heading.token_range = (heading.token_range[0], end)
-
-
-def _count_words(tokens: list[Token], headings: list[Heading], body_end: int) -> None:
+def _count_words(tokens: list[Token], starts: list[int], body_end: int) -> list[int]:
     """Words of each heading's own body; footnotes count for the section as a whole."""
-    starts = [h.token_range[0] for h in headings]
-    own = [0] * len(headings)
+    own = [0] * len(starts)
     current = 0
     for i, token in enumerate(tokens):
         if i == body_end:
@@ -475,21 +494,7 @@ def _count_words(tokens: list[Token], headings: list[Heading], body_end: int) ->
             own[current] += word_count(token.content)
         elif token.type == "html_block":
             own[current] += word_count(token.meta.get("text", ""))  # text of raw HTML, tags left out
-    for heading, words in zip(headings, own):
-        heading.words = words
-
-    def total(h: Heading) -> int:
-        h.words += sum(total(c) for c in h.children)
-        return h.words
-
-    total(headings[0])
-
-
-def _assign_people(heading: Heading, front: FrontMatter, parent_owner: str | None) -> None:
-    heading.owner = front.owners.get(heading.title) or parent_owner or (front.owner if parent_owner is None else None)
-    heading.due = front.due
-    for child in heading.children:
-        _assign_people(child, front, heading.owner)
+    return own
 
 
 def _check_units(section: Section, manifest: Manifest, diags: Diagnostics) -> None:

@@ -112,7 +112,7 @@ def _node(section: Section, heading: Heading, today: datetime.date, manifest) ->
         "children": [_node(section, child, today, manifest) for child in heading.children if _holds_units(child)],
     }
     if heading is section.root:  # front matter of other tools, kept as the author wrote it
-        node["extra"] = json.loads(json.dumps(section.front.extra, ensure_ascii=False, default=str))
+        node["extra"] = json.loads(json.dumps(dict(section.front.extra), ensure_ascii=False, default=str))
         node["part"] = part.title if (part := manifest.part_of(section.path)) else None
     return node
 
