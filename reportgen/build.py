@@ -20,7 +20,7 @@ from pathlib import Path
 from reportgen import charts, fonts, messages, output, remote, templates, translations
 from reportgen.editions import Edition, SectionView, select
 from reportgen.errors import Diagnostics
-from reportgen.markdown import Label, RenderContext, inline_text, make_parser, render
+from reportgen.markdown import ChartRef, Label, LinkRef, RenderContext, inline_text, make_parser, ref, render
 from reportgen.model import Manifest, Report
 from reportgen.reader import load_report
 from reportgen.sanitize import clean_fragment
@@ -97,7 +97,7 @@ def _build(options: BuildOptions, progress, diags: Diagnostics, result: BuildRes
     report = load_report(options.source, diags)
     if report is None or diags.errors:
         return
-    remote.fetch_remote(report, diags)
+    report = remote.fetch_remote(report, diags)
     options = _edition_formats(options, diags)
     languages = build_languages(report, options.lang, diags)
     if diags.errors:
@@ -370,7 +370,8 @@ def draw_figures(report: Report, edition: Edition, cache: Path | None, site: boo
     taken: set[str] = set()
     for view in edition.views:
         for token in view.tokens:
-            spec = token.meta.get("chart") if token.type == "fence" else None
+            chart = ref(token, ChartRef) if token.type == "fence" else None
+            spec = chart.spec if chart is not None else None
             caption = token.meta.get("caption") if token.type == "table_open" else None
             if spec is None and caption is None:
                 continue
@@ -440,9 +441,10 @@ def check_references(report: Report, edition: Edition, figures: dict[int, Figure
     for view in edition.views:
         for token in view.tokens:
             for child in token.children or []:
-                anchor = child.meta.get("anchor", "") if child.type == "link_open" else ""
+                link = ref(child, LinkRef) if child.type == "link_open" else None
+                anchor = link.anchor if link is not None else ""
                 if anchor in known and anchor not in shown:
-                    line = child.meta.get("line")
+                    line = link.line
                     diags.warning(view.section.path, None if line is None else view.section.body_line + line - 1,
                                   f"'{anchor}' is in a part the {edition.name} edition leaves out; the reference"
                                   " to it shows a question mark")
@@ -476,7 +478,6 @@ def rendered_html(report: Report, view: SectionView, mode: str, edition: str, fi
         edition=edition,
         section_id=view.section.id,
         pages=report.aliases | _pages(report),
-        headings={id(view.section.tokens[h.token_range[0]]): h for h in view.headings},
         figures={key: (fig.site_html if mode == "html" and fig.site_html else fig.html)
                  for key, fig in figures.items() if fig.kind == "figure"},
         language=report.manifest.language,
@@ -814,7 +815,8 @@ def _inputs(report: Report) -> list[Path]:
     for section in report.sections:
         files += [source / rel for rel in section.env.get("assets", ())]
         for token in section.tokens:
-            spec = token.meta.get("chart") if token.type == "fence" else None
+            chart = ref(token, ChartRef) if token.type == "fence" else None
+            spec = chart.spec if chart is not None else None
             if spec is not None and spec.source:
                 files.append(source / spec.source)
     manifest = report.manifest

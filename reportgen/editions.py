@@ -9,11 +9,12 @@ says — and lists what it left out, so the editor can see it.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from markdown_it.token import Token
 
 from reportgen.errors import Diagnostics
+from reportgen.markdown import LinkRef, ref, set_ref
 from reportgen.messages import language_name, words
 from reportgen.model import Heading, Report, Section
 
@@ -95,8 +96,10 @@ def _unlink_left_out(name: str, views: list[SectionView], diags: Diagnostics,
             inline.children = list(token.children)
             for j in dead:
                 link = inline.children[j] = copy.copy(token.children[j])
-                link.meta = dict(link.meta, broken=True)
-                line = link.meta.get("line")
+                link.meta = dict(link.meta)
+                found = ref(link, LinkRef)
+                set_ref(link, replace(found, broken=True))
+                line = found.line
                 href = link.attrGet("href") or ""
                 report(view.section.path, None if line is None else view.section.body_line + line - 1,
                        f"link to a part the {name} edition leaves out, shown as text: {href}")
@@ -105,11 +108,11 @@ def _unlink_left_out(name: str, views: list[SectionView], diags: Diagnostics,
 
 
 def _left_out(token: Token, path: str, anchors: dict[str, set[str]]) -> bool:
-    kind = token.meta.get("link") if token.type == "link_open" else None
-    if kind not in ("section", "anchor") or token.meta.get("broken"):
+    link = ref(token, LinkRef) if token.type == "link_open" else None
+    if link is None or link.kind not in ("section", "anchor") or link.broken:
         return False
-    target = token.meta.get("target", path) if kind == "section" else path
-    anchor = token.meta.get("anchor", "")
+    target = link.target if link.kind == "section" else path
+    anchor = link.anchor
     if target not in anchors:
         return True
     return bool(anchor) and not anchor.startswith("fn") and anchor not in anchors[target]

@@ -14,6 +14,7 @@ import re
 import unicodedata
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, unquote, urlsplit
 
@@ -32,6 +33,9 @@ from reportgen.model import DEFAULT_MARKERS, Heading, Status
 from reportgen.rawhtml import IMAGE_TABLE, raw_html_plugin
 from reportgen.numbering import titled
 
+if TYPE_CHECKING:
+    from reportgen.charts import ChartSpec
+
 #: How deep blocks may nest (quotes in lists in quotes…); text deeper than this is
 #: not rendered, and the reader warns at its line.
 MAX_NESTING = 100
@@ -49,6 +53,75 @@ ACTIVE_SUFFIXES = frozenset((
 
 #: What an image may be: raster types and SVG.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".svg")
+
+
+# --- what the Markdown stage records on tokens ----------------------------------------
+
+PAYLOAD = "reportgen"
+"""The one ``token.meta`` key the parse-time rules and the reader write: a typed value
+(`LinkRef`, `ImageRef`, `HeadingRef`, `ChartRef`) read back with `ref`.  markdown-it's own
+keys (a footnote's ``id`` and ``subId``) stay as markdown-it writes them."""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRef:
+    """What a ``link_open`` token links to, as the parse classified it."""
+
+    kind: str
+    """``external``, ``unsafe`` (dropped: shown as text), ``anchor`` (in its own section),
+    ``section`` (another section of the report) or ``asset`` (a file inside the source)."""
+    target: str | None = None
+    """Of a section or an asset: its path relative to the source."""
+    anchor: str = ""
+    """Of an anchor or section link: the heading (or ``fig-…``/``tbl-…`` id) it points at."""
+    line: int | None = None
+    """Line in the section's body, for diagnostics."""
+    broken: bool = False
+    """Shown as text: it points at no section of the report, or at a part the edition left out."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """Where an ``image`` token's picture comes from."""
+
+    kind: str
+    """``local`` (a file inside the source), ``fetched`` (a remote image in the cache), ``remote``
+    (not fetched: a placeholder), ``inline`` (a ``data:`` raster), or why it is refused."""
+    target: str | None = None
+    """Of a local or fetched image: its path relative to the source."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeadingRef:
+    """What a ``heading_open`` token's text said, and the `Heading` the reader made of it."""
+
+    status: Status | None = None
+    """The status its marker names."""
+    unknown_marker: str | None = None
+    """An emoji at its start that is no marker of the report's set (the reader warns)."""
+    heading: Heading | None = None
+    """Set by the reader once the heading tree is built."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChartRef:
+    """A ```` ```chart ```` fence, its spec read by the reader."""
+
+    spec: "ChartSpec"
+
+
+_R = TypeVar("_R")
+
+
+def ref(token: Token, kind: type[_R]) -> _R | None:
+    """What the Markdown stage recorded on ``token``, when it is a ``kind``; else None."""
+    value = token.meta.get(PAYLOAD)
+    return value if isinstance(value, kind) else None
+
+
+def set_ref(token: Token, value: LinkRef | ImageRef | HeadingRef | ChartRef) -> None:
+    """Record ``value`` on ``token`` (see `PAYLOAD`)."""
+    token.meta[PAYLOAD] = value
 
 
 def slugify(title: str) -> str:
@@ -128,12 +201,12 @@ def _read_marker(heading: Token, inline: Token, table) -> None:
     bare = text.replace("\ufe0f", "")
     for marker, status in table:
         if bare.startswith(marker):
-            heading.meta["status"] = status
+            set_ref(heading, HeadingRef(status=status))
             first.content = _drop_prefix(text, marker).lstrip()
             break
     else:
         if text and _looks_like_emoji(text[0]):
-            heading.meta["unknown_marker"] = text[0]
+            set_ref(heading, HeadingRef(unknown_marker=text[0]))
     inline.children = [c for c in inline.children if not (c.type == "text" and c.content == "")]
 
 
@@ -232,41 +305,41 @@ def _classify_link(token: Token, line: int | None, env: dict) -> None:
     parts = urlsplit(href)
     if parts.scheme:
         if parts.scheme.lower() in SAFE_SCHEMES:
-            token.meta["link"] = "external"
+            set_ref(token, LinkRef("external"))
         else:
-            token.meta["link"] = "unsafe"
+            set_ref(token, LinkRef("unsafe"))
             _problem(env, line, "warning", f"link scheme not allowed, link dropped: {href}"
                      f" (allowed: {', '.join(SAFE_SCHEMES)} and paths inside the report)")
         return
     if parts.netloc or href.startswith("\\"):
-        token.meta["link"] = "unsafe"
+        set_ref(token, LinkRef("unsafe"))
         _problem(env, line, "warning", f"absolute path not allowed, link dropped: {href}")
         return
     path, anchor = unquote(parts.path), unquote(parts.fragment)
     if (wrong := paths.problem(path)) is not None:
-        token.meta["link"] = "unsafe"
+        set_ref(token, LinkRef("unsafe"))
         _problem(env, line, "error", f"link path {wrong}, link dropped: {paths.shown(href)}")
         return
     if not path:
-        token.meta.update(link="anchor", anchor=anchor, line=line)
+        set_ref(token, LinkRef("anchor", anchor=anchor, line=line))
         env.setdefault("links", []).append(token)
         return
     target = _page_target(env, path)
     if target is None:
-        token.meta["link"] = "unsafe"
+        set_ref(token, LinkRef("unsafe"))
         _problem(env, line, "warning", f"link points outside the report, link dropped: {href}")
     elif target.endswith(".md"):
-        token.meta.update(link="section", target=target, anchor=anchor, line=line)
+        set_ref(token, LinkRef("section", target=target, anchor=anchor, line=line))
         env.setdefault("links", []).append(token)
     elif (refusal := _unpublishable(target)) is not None:
-        token.meta["link"] = "unsafe"
+        set_ref(token, LinkRef("unsafe"))
         _problem(env, line, "warning", f"linked file not published ({refusal}), shown as text: {href}")
     elif confine.inside(Path(env["root"]), Path(env["root"]) / target) is None:
-        token.meta["link"] = "unsafe"
+        set_ref(token, LinkRef("unsafe"))
         _problem(env, line, "warning", f"linked file not found, link dropped: {href}"
                  + _why_unreadable(Path(env["root"]), target))
     else:
-        token.meta.update(link="asset", target=target)
+        set_ref(token, LinkRef("asset", target=target))
         env.setdefault("assets", set()).add(target)
 
 
@@ -285,20 +358,19 @@ def _classify_image(token: Token, line: int | None, env: dict) -> None:
     parts = urlsplit(src)
     scheme = parts.scheme.lower()
     if scheme in ("http", "https"):
-        token.meta["image"] = "remote"
+        set_ref(token, ImageRef("remote"))
         env.setdefault("remote_images", []).append((line, src, token))
         return
     if scheme == "data":
         if re.match(r"data:image/(png|jpe?g|gif|webp)[;,]", src, re.IGNORECASE):
-            token.meta["image"] = "inline"
+            set_ref(token, ImageRef("inline"))
         else:
-            token.meta["image"] = "refused"
+            set_ref(token, ImageRef("refused"))
             _problem(env, line, "error", f"only PNG, JPEG, GIF or WebP data may be inlined as an image: {src[:60]}")
         return
     kind, target, severity, message = resolve_local_image(env, src)
-    token.meta["image"] = kind
+    set_ref(token, ImageRef(kind, target))
     if target is not None:
-        token.meta["target"] = target
         env.setdefault("assets", set()).add(target)
     else:
         _problem(env, line, severity, message)
@@ -612,8 +684,6 @@ class RenderContext:
     section_id: str
     pages: dict[str, str] = field(default_factory=dict)
     """Section path → section id, for links between sections."""
-    headings: dict[int, Heading] = field(default_factory=dict)
-    """id(heading_open token) → its Heading, for badges and owners."""
     figures: dict[int, str] = field(default_factory=dict)
     """id(fence token) → the chart's rendered figure HTML."""
     language: str = "zh-CN"
@@ -663,7 +733,7 @@ def _heading_open(self, tokens, idx, options, env) -> str:
     token = tokens[idx]
     ctx: RenderContext = env["ctx"]
     anchor = token.attrGet("id") or ""
-    heading = ctx.headings.get(id(token))
+    heading = _heading(token)
     if token.tag == "h1":
         anchor_id = ctx.section_id if ctx.mode == "pdf" else anchor
     else:
@@ -688,6 +758,12 @@ def _heading_open(self, tokens, idx, options, env) -> str:
     return f"<{token.tag}{attrs}>{badge}"
 
 
+def _heading(token: Token) -> Heading | None:
+    """The `Heading` the reader made of a ``heading_open`` token (for badges and owners)."""
+    mark = ref(token, HeadingRef)
+    return mark.heading if mark is not None else None
+
+
 def _empty_heading(tokens, idx) -> bool:
     """Nothing stands under the heading at ``idx``: what follows is a heading of its
     level or above, or the end of the section."""
@@ -710,7 +786,7 @@ def _heading_close(self, tokens, idx, options, env) -> str:
     token = tokens[idx]
     ctx: RenderContext = env["ctx"]
     opener = _matching_open(tokens, idx)
-    heading = ctx.headings.get(id(opener)) if opener is not None else None
+    heading = _heading(opener) if opener is not None else None
     if ctx.edition != "draft" or heading is None or not heading.is_unit:
         return f"</{token.tag}>\n"
     bits = []
@@ -734,20 +810,21 @@ def _matching_open(tokens, idx):
 def _link_open(self, tokens, idx, options, env) -> str:
     token = tokens[idx]
     ctx: RenderContext = env["ctx"]
-    kind = token.meta.get("link", "external")
+    link = ref(token, LinkRef) or LinkRef("external")
+    kind = link.kind
     xref = _xref(token, idx + 1 < len(tokens) and tokens[idx + 1].type == "link_close", ctx)
     if xref is not None:
         return xref
-    if kind == "unsafe" or token.meta.get("broken"):
+    if kind == "unsafe" or link.broken:
         return '<span class="broken-link">'
     if kind == "asset" and ctx.mode == "pdf":
         return '<span class="file-link">'  # a PDF travels alone: no link to a path on the build machine
     if kind == "section":
-        href = ctx.href(ctx.pages[token.meta["target"]], token.meta.get("anchor", ""))
+        href = ctx.href(ctx.pages[link.target], link.anchor)
     elif kind == "anchor":
-        href = "#" + ctx.anchor_id(token.meta.get("anchor", ""))
+        href = "#" + ctx.anchor_id(link.anchor)
     elif kind == "asset":
-        href = ctx.files + file_url(token.meta["target"])
+        href = ctx.files + file_url(link.target)
     else:
         href = token.attrGet("href") or ""
     extra = ' rel="noopener noreferrer"' if kind == "external" else ""
@@ -760,13 +837,14 @@ def _link_open(self, tokens, idx, options, env) -> str:
 
 def _link_close(self, tokens, idx, options, env) -> str:
     opener = next((tokens[j] for j in range(idx - 1, -1, -1) if tokens[j].type == "link_open"), None)
-    if opener is not None and LABEL_ID.match(opener.meta.get("anchor", "")) and opener.meta.get("link") == "anchor":
-        if opener.meta["anchor"] not in env["ctx"].labels:
+    link = (ref(opener, LinkRef) if opener is not None else None) or LinkRef("external")
+    if opener is not None and LABEL_ID.match(link.anchor) and link.kind == "anchor":
+        if link.anchor not in env["ctx"].labels:
             return "</span>"
         return "</a>" + (_xref_close(tokens, idx, env["ctx"]) if tokens[idx - 1] is opener else "")
-    if opener is not None and (opener.meta.get("link") == "unsafe" or opener.meta.get("broken")):
+    if opener is not None and (link.kind == "unsafe" or link.broken):
         return "</span>"
-    if opener is not None and opener.meta.get("link") == "asset" and env["ctx"].mode == "pdf":
+    if opener is not None and link.kind == "asset" and env["ctx"].mode == "pdf":
         return "</span>"
     return "</a>"
 
@@ -786,15 +864,16 @@ def _xref_close(tokens, idx: int, ctx: RenderContext) -> str:
 def _image(self, tokens, idx, options, env) -> str:
     token = tokens[idx]
     alt = self.renderInlineAsText(token.children or [], options, env)
-    kind = token.meta.get("image")
+    image = ref(token, ImageRef) or ImageRef("")
+    kind = image.kind
     # Size and alignment of an <img> written as HTML (`reportgen.rawhtml`).
     shape = "".join(f' {name}="{_attr(token.meta[name])}"' for name in ("class", "style") if name in token.meta)
     if kind == "local":
         title = token.attrGet("title")
         t = f' title="{_attr(title)}"' if title else ""
-        return f'<img src="{_attr(env["ctx"].files + file_url(token.meta["target"]))}" alt="{_attr(alt)}"{t}{shape}>'
+        return f'<img src="{_attr(env["ctx"].files + file_url(image.target))}" alt="{_attr(alt)}"{t}{shape}>'
     if kind == "fetched":
-        return f'<img src="{_attr(env["ctx"].files + file_url(token.meta["target"]))}" alt="{_attr(alt)}"{shape}>'
+        return f'<img src="{_attr(env["ctx"].files + file_url(image.target))}" alt="{_attr(alt)}"{shape}>'
     if kind == "inline":
         return f'<img src="{_attr(token.attrGet("src") or "")}" alt="{_attr(alt)}"{shape}>'
     src = token.attrGet("src") or ""
@@ -1005,8 +1084,9 @@ def _table_close(self, tokens, idx, options, env) -> str:
 def _xref(token: Token, empty: bool, ctx: RenderContext) -> str | None:
     """A link to a figure or table: ``[](#tbl-x)`` prints its number (and, in the
     PDF, its page); None when the link is not to a figure or table."""
-    anchor = token.meta.get("anchor", "")
-    if token.meta.get("link") != "anchor" or not LABEL_ID.match(anchor):
+    link = ref(token, LinkRef)
+    anchor = link.anchor if link is not None else ""
+    if link is None or link.kind != "anchor" or not LABEL_ID.match(anchor):
         return None
     label = ctx.labels.get(anchor)
     if label is None:  # unknown (the reader warned) or left out of this edition

@@ -20,7 +20,8 @@ from reportgen import confine, paths, yamlio
 from reportgen.cjk import stray_spaces
 from reportgen.config import load_manifest
 from reportgen.errors import Diagnostics
-from reportgen.markdown import LABEL_ID, MAX_NESTING, TRANSPARENT, make_parser, slugify, word_count
+from reportgen.markdown import (LABEL_ID, MAX_NESTING, TRANSPARENT, ChartRef, HeadingRef, LinkRef, make_parser, ref,
+                                set_ref, slugify, word_count)
 from reportgen.model import STATUS_WORDS, FrontMatter, Heading, Manifest, Report, Section, Status, frozen_mapping
 
 FRONT_MATTER_KEYS = ("title", "status", "owner", "reviewers", "due", "id", "owners", "extra", "translator", "source")
@@ -149,7 +150,7 @@ def _read_charts(tokens: list[Token], source: Path, rel: str, body_line: int, di
         if token.type == "fence" and token.info.strip().split(" ")[0] == "chart":
             line = _file_line(body_line, token.map[0] + 1)
             try:
-                token.meta["chart"] = parse_chart(token.content, source, limits)
+                set_ref(token, ChartRef(parse_chart(token.content, source, limits)))
             except ChartError as exc:
                 diags.error(rel, line + (exc.line or 0), f"chart: {exc.message}")
 
@@ -415,7 +416,8 @@ def build_tree(tokens: list[Token], front: FrontMatter, rel: str, body_line: int
 
     root = make(0, body_end, None)
     for heading in root.walk():
-        tokens[heading.token_range[0]].meta["heading"] = heading
+        opening = tokens[heading.token_range[0]]
+        set_ref(opening, replace(ref(opening, HeadingRef) or HeadingRef(), heading=heading))
     return root
 
 
@@ -474,7 +476,7 @@ def _headings(tokens: list[Token], body_line: int) -> list[_Found]:
             title=title,
             anchor=token.attrGet("id") or slugify(title),
             line=_file_line(body_line, token.map[0] + 1) if token.map else body_line,
-            own_status=token.meta.get("status"),
+            own_status=mark.status if (mark := ref(token, HeadingRef)) else None,
         ))
     return found
 
@@ -501,10 +503,10 @@ def _check_units(section: Section, manifest: Manifest, diags: Diagnostics) -> No
     titles = {h.title for h in section.root.walk()}
     allowed = ", ".join(f"{' '.join(marks)} {status.value}" for status, marks in manifest.markers.items())
     for token in section.tokens:
-        if token.type == "heading_open" and "unknown_marker" in token.meta:
-            heading = token.meta["heading"]
-            diags.warning(section.path, heading.line,
-                          f"unknown status marker {token.meta['unknown_marker']!r} at the start of the heading "
+        mark = ref(token, HeadingRef) if token.type == "heading_open" else None
+        if mark is not None and mark.unknown_marker is not None:
+            diags.warning(section.path, mark.heading.line,
+                          f"unknown status marker {mark.unknown_marker!r} at the start of the heading "
                           f"(markers: {allowed})")
     for title in section.front.owners:
         if title not in titles:
@@ -543,21 +545,22 @@ def check_links(report: Report, diags: Diagnostics) -> None:
     labels = label_ids(report, diags)
     for section in report.sections:
         for token in section.env.get("links", []):
-            line = _file_line(section.body_line, token.meta.get("line"))
-            target = token.meta.get("target", section.path)
-            anchor = token.meta.get("anchor", "")
-            if "target" not in token.meta and LABEL_ID.match(anchor):
+            link = ref(token, LinkRef)
+            line = _file_line(section.body_line, link.line)
+            target = link.target or section.path
+            anchor = link.anchor
+            if link.target is None and LABEL_ID.match(anchor):
                 if anchor not in labels:
                     known = ", ".join(sorted(labels)[:8]) or "none yet"
                     diags.warning(section.path, line, f"no figure or table with id '{anchor}' (ids: {known});"
                                   " give one with 'id: fig-…' in a chart block or {#tbl-…} after a table caption")
             elif target not in anchors:
-                token.meta["broken"] = True
+                set_ref(token, replace(link, broken=True))
                 diags.warning(section.path, line, f"link to a file that is not a section of this report: {target}")
             elif anchor and anchor not in anchors[target] and not anchor.startswith("fn"):
                 known = ", ".join(sorted(anchors[target])[:8])
                 diags.warning(section.path, line, f"no heading with anchor '#{anchor}' in {target} (anchors there: {known}…)")
-                token.meta["anchor"] = ""
+                set_ref(token, replace(link, anchor=""))
 
 
 def label_ids(report: Report, diags: Diagnostics) -> dict[str, str]:
@@ -566,7 +569,8 @@ def label_ids(report: Report, diags: Diagnostics) -> dict[str, str]:
     labels: dict[str, str] = {}
     for section in report.sections:
         for token in section.tokens:
-            spec = token.meta.get("chart") if token.type == "fence" else None
+            chart = ref(token, ChartRef) if token.type == "fence" else None
+            spec = chart.spec if chart is not None else None
             caption = token.meta.get("caption") if token.type == "table_open" else None
             anchor = spec.id if spec is not None else caption.id if caption is not None else ""
             if not anchor:

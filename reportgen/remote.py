@@ -34,7 +34,7 @@ import time
 import urllib.error
 import urllib.request
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -42,7 +42,8 @@ from markdown_it.token import Token
 
 from reportgen import output
 from reportgen.errors import Diagnostics
-from reportgen.model import Report
+from reportgen.markdown import ImageRef, set_ref
+from reportgen.model import Report, Section
 
 CACHE = ".remote-cache"
 """Folder, inside the source, of fetched images; build outputs refer to it."""
@@ -66,7 +67,7 @@ _CHUNK = 64 * 1024
 _MAX_REDIRECTS = 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RemoteImage:
     """One ``![…](http…)`` in a section, where an author can find it."""
 
@@ -76,36 +77,43 @@ class RemoteImage:
     """Line in that file."""
     url: str
     token: Token
-    env: dict
-    """The section's markdown env, whose ``assets`` the site copies."""
 
 
 class FetchProblem(Exception):
     """Why one image could not be fetched; becomes the end of a warning."""
 
 
-def fetch_remote(report: Report, diags: Diagnostics, *, network: bool = True, max_bytes: int = MAX_BYTES) -> None:
+def fetch_remote(report: Report, diags: Diagnostics, *, network: bool = True, max_bytes: int = MAX_BYTES) -> Report:
     """Make every remote image of ``report`` a local file, or warn at its line.
 
     With ``remote.fetch`` off this does nothing (the reader already warned
     about each remote image).  With it on, images already in the cache are
     used as they are; the others are downloaded when ``network`` is true
     (``check`` passes False: it reads the cache, it does not download).  A
-    fetched image's token becomes ``image="fetched"`` with ``target`` the
-    cached file, and the file joins the section's assets so the HTML edition
-    carries it.
+    fetched image's token becomes ``ImageRef("fetched", cached file)``, and the
+    report returned has the file among its section's assets so the HTML edition
+    carries it (a new section env: the loaded report's is left as parsed).
     """
     manifest = report.manifest
     images = remote_images(report)
     if not images or not manifest.remote_fetch:
-        return
+        return report
     cache = report.source / CACHE
     outcomes: dict[str, str | FetchProblem | None] = {url: cached(cache, url) for url in _unique(images)}
     missing = [url for url, outcome in outcomes.items() if outcome is None]
     if missing and network:
         outcomes.update(_download_all(missing, cache, manifest.remote_budget, max_bytes))
+    fetched: dict[str, set[str]] = {}
     for image in images:
-        _apply(image, outcomes.get(image.url), diags)
+        if (target := _apply(image, outcomes.get(image.url), diags)) is not None:
+            fetched.setdefault(image.path, set()).add(target)
+    return replace(report, sections=tuple(_with_assets(s, fetched.get(s.path)) for s in report.sections))
+
+
+def _with_assets(section: Section, more: set[str] | None) -> Section:
+    if not more:
+        return section
+    return replace(section, env={**section.env, "assets": set(section.env.get("assets", ())) | more})
 
 
 def remote_images(report: Report) -> list[RemoteImage]:
@@ -114,7 +122,7 @@ def remote_images(report: Report) -> list[RemoteImage]:
     for section in report.sections:
         for line, url, token in section.env.get("remote_images", []):
             file_line = None if line is None else section.body_line + line - 1
-            found.append(RemoteImage(section.path, file_line, url, token, section.env))
+            found.append(RemoteImage(section.path, file_line, url, token))
     return found
 
 
@@ -141,14 +149,16 @@ def _unique(images: list[RemoteImage]) -> list[str]:
     return list(dict.fromkeys(image.url for image in images))
 
 
-def _apply(image: RemoteImage, outcome, diags: Diagnostics) -> None:
+def _apply(image: RemoteImage, outcome, diags: Diagnostics) -> str | None:
+    """The cached file now shown for ``image``, or None (with a warning when fetching failed)."""
     if isinstance(outcome, str):
-        image.token.meta.update(image="fetched", target=outcome)
-        image.env.setdefault("assets", set()).add(outcome)
-    elif isinstance(outcome, FetchProblem):
+        set_ref(image.token, ImageRef("fetched", outcome))
+        return outcome
+    if isinstance(outcome, FetchProblem):
         diags.warning(image.path, image.line, f"remote image not fetched: {image.url} ({outcome}); "
                       "the page shows a placeholder")
     # None: not in the cache and not downloaded in this run (check); the build will try.
+    return None
 
 
 # --- downloading --------------------------------------------------------------------------

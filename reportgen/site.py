@@ -26,6 +26,7 @@ from reportgen.build import SITE_FILES, section_html, toc_entries
 from reportgen.messages import endonym
 from reportgen.editions import Edition, SectionView
 from reportgen.errors import Diagnostics
+from reportgen.markdown import ImageRef, LinkRef, ref
 from reportgen.model import Report
 from reportgen.sanitize import clean_svg
 
@@ -259,10 +260,10 @@ def used_files(view: SectionView) -> set[str]:
     a file only a left-out unit uses is not published."""
     found = set()
     for token in _shown_tokens(view.tokens):
-        if token.type == "link_open" and token.meta.get("link") == "asset":
-            found.add(token.meta["target"])
-        elif token.type == "image" and token.meta.get("image") in ("local", "fetched"):
-            found.add(token.meta["target"])
+        if token.type == "link_open" and (link := ref(token, LinkRef)) and link.kind == "asset":
+            found.add(link.target)
+        elif token.type == "image" and (image := ref(token, ImageRef)) and image.kind in ("local", "fetched"):
+            found.add(image.target)
     return found
 
 

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from reportgen.cli import main
 from reportgen.errors import Diagnostics
 from reportgen.importer import decoded_url
+from reportgen.markdown import LinkRef, ref
 from reportgen.model import Status
 from reportgen.reader import load_report
 
@@ -89,7 +90,7 @@ def load(source: Path):
 
 def links(section) -> list[tuple[str, str]]:
     """(href, kind) of every link of a section, as the reader classified them."""
-    return [(c.attrGet("href"), c.meta.get("link")) for t in section.tokens for c in t.children or []
+    return [(c.attrGet("href"), getattr(ref(c, LinkRef), "kind", None)) for t in section.tokens for c in t.children or []
             if c.type == "link_open"]
 
 

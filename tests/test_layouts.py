@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from reportgen.build import BuildOptions, build
 from reportgen.cli import main
 from reportgen.errors import Diagnostics
+from reportgen.markdown import LinkRef, ref
 from reportgen.reader import load_report, section_id
 from tests.conftest import PNG, SourceMaker
 
@@ -93,7 +94,7 @@ def test_links_from_the_site_root_find_the_pages_beside_the_site_root_folder(tmp
     report, messages = load(source)
     assert not messages, messages
     links = report.sections[0].env["links"]
-    assert [(t.meta["target"], t.meta["anchor"]) for t in links] == [("docs/guide/start.md", ""), ("docs/faq.md", "问")]
+    assert [(ref(t, LinkRef).target, ref(t, LinkRef).anchor) for t in links] == [("docs/guide/start.md", ""), ("docs/faq.md", "问")]
 
 
 def _pdf_link_targets(pdf: Path) -> set[str]:

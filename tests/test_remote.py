@@ -96,7 +96,7 @@ def fetched(source, **options):
     report = load_report(source, diags)
     assert not diags.errors, [str(d) for d in diags.items]
     diags = Diagnostics()
-    remote.fetch_remote(report, diags, **options)
+    report = remote.fetch_remote(report, diags, **options)
     return report, [str(d) for d in diags.items]
 
 
