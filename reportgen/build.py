@@ -20,7 +20,7 @@ from pathlib import Path
 from reportgen import charts, fonts, messages, output, remote, templates, translations
 from reportgen.editions import Edition, SectionView, select
 from reportgen.errors import Diagnostics
-from reportgen.markdown import ChartRef, Label, LinkRef, RenderContext, inline_text, make_parser, ref, render
+from reportgen.markdown import ChartRef, Label, LinkRef, RenderContext, TableRef, inline_text, make_parser, ref, render
 from reportgen.model import Manifest, Report
 from reportgen.reader import load_report
 from reportgen.sanitize import clean_fragment
@@ -372,7 +372,7 @@ def draw_figures(report: Report, edition: Edition, cache: Path | None, site: boo
         for token in view.tokens:
             chart = ref(token, ChartRef) if token.type == "fence" else None
             spec = chart.spec if chart is not None else None
-            caption = token.meta.get("caption") if token.type == "table_open" else None
+            caption = table.caption if token.type == "table_open" and (table := ref(token, TableRef)) else None
             if spec is None and caption is None:
                 continue
             kind = "figure" if spec is not None else "table"

@@ -13,7 +13,7 @@ import html
 import re
 import unicodedata
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeVar
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, unquote, urlsplit
@@ -59,7 +59,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".ti
 
 PAYLOAD = "reportgen"
 """The one ``token.meta`` key the parse-time rules and the reader write: a typed value
-(`LinkRef`, `ImageRef`, `HeadingRef`, `ChartRef`) read back with `ref`.  markdown-it's own
+(`LinkRef`, `ImageRef`, `HeadingRef`, `ChartRef`, `TableRef`) read back with `ref`.  markdown-it's own
 keys (a footnote's ``id`` and ``subId``) stay as markdown-it writes them."""
 
 
@@ -110,6 +110,16 @@ class ChartRef:
     spec: "ChartSpec"
 
 
+@dataclass(frozen=True, slots=True)
+class TableRef:
+    """What the parse found out about a ``table_open`` token's table."""
+
+    caption: "TableCaption | None" = None
+    """The caption line written before it, if any."""
+    fit: str = "normal"
+    """How it fits the page: ``normal``, ``wide`` or ``landscape`` (`_table_layout`)."""
+
+
 _R = TypeVar("_R")
 
 
@@ -119,7 +129,7 @@ def ref(token: Token, kind: type[_R]) -> _R | None:
     return value if isinstance(value, kind) else None
 
 
-def set_ref(token: Token, value: LinkRef | ImageRef | HeadingRef | ChartRef) -> None:
+def set_ref(token: Token, value: LinkRef | ImageRef | HeadingRef | ChartRef | TableRef) -> None:
     """Record ``value`` on ``token`` (see `PAYLOAD`)."""
     token.meta[PAYLOAD] = value
 
@@ -544,7 +554,7 @@ def _table_captions(state: StateCore) -> None:
         if (table.type == "table_open" and para.type == "paragraph_open" and tokens[i - 1].type == "paragraph_close"
                 and para.level == table.level and (match := _CAPTION.match(inline.content.strip()))):
             line = inline.map[0] + 1 if inline.map else None
-            table.meta["caption"] = _read_caption(inline, match.group("attrs") or "", line, state.env)
+            set_ref(table, TableRef(caption=_read_caption(inline, match.group("attrs") or "", line, state.env)))
             del tokens[i - 3:i]
             i -= 3
         i += 1
@@ -585,7 +595,7 @@ _CELL_PADDING_EM = 1.2
 def _table_layout(state: StateCore) -> None:
     """Column classes for every table: ``nw`` (stays on one line) on short cells and
     numbers, ``num`` (right-aligned, tabular figures) on columns of numbers; and how the
-    table fits the page (``table_open.meta["fit"]``: normal, wide or landscape)."""
+    table fits the page (`TableRef.fit`: normal, wide or landscape)."""
     tokens = state.tokens
     for i, token in enumerate(tokens):
         if token.type == "table_open":
@@ -621,11 +631,12 @@ def _lay_out_table(table: Token, rows: list[list[tuple[Token, str]]]) -> None:
     short = {id(cell): _text_em(text) <= SHORT_CELL_EM or bool(_NUMBER.fullmatch(text))
              for row in rows for cell, text in row}
     need = sum(_column_em([row[c] for row in rows if c < len(row)], short) + _CELL_PADDING_EM for c in range(columns))
-    caption = table.meta.get("caption")
+    found = ref(table, TableRef) or TableRef()
+    caption = found.caption
     forced = caption is not None and "landscape" in caption.classes
     fit = "landscape" if forced else next((f for f, em in MEASURE_EM.items() if need <= em), "landscape")
     keep_short = need <= MEASURE_EM["landscape"]  # past a landscape page, text must wrap to fit at all
-    table.meta["fit"] = fit
+    set_ref(table, replace(found, fit=fit))
     for row in rows:
         for c, (cell, text) in enumerate(row):
             classes = []
@@ -1054,9 +1065,10 @@ def _code_inline(self, tokens, idx, options, env) -> str:
 def _table_open(self, tokens, idx, options, env) -> str:
     token = tokens[idx]
     ctx: RenderContext = env["ctx"]
-    caption: TableCaption | None = token.meta.get("caption")
+    table = ref(token, TableRef) or TableRef()
+    caption = table.caption
     chosen = [c for c in caption.classes if c in TABLE_STYLES] if caption else []
-    fit = token.meta.get("fit", "normal")
+    fit = table.fit
     end = next((j for j in range(idx, len(tokens)) if tokens[j].type == "table_close"), len(tokens))
     with_images = any(c.type == "image" or any(isinstance(p, Token) and p.type == "image" for p in c.meta.get("raw", ()))
                       for t in tokens[idx:end] if t.type == "inline" for c in t.children or [])
@@ -1077,7 +1089,8 @@ def _table_open(self, tokens, idx, options, env) -> str:
 
 def _table_close(self, tokens, idx, options, env) -> str:
     opener = next((tokens[j] for j in range(idx - 1, -1, -1) if tokens[j].type == "table_open"), None)
-    numbered = opener is not None and id(opener) in env["ctx"].tables and "caption" in opener.meta
+    table = ref(opener, TableRef) if opener is not None else None
+    numbered = table is not None and table.caption is not None and id(opener) in env["ctx"].tables
     return "</table>\n</div>\n" + ("</figure>\n" if numbered else "")
 
 

@@ -20,8 +20,8 @@ from reportgen import confine, paths, yamlio
 from reportgen.cjk import stray_spaces
 from reportgen.config import load_manifest
 from reportgen.errors import Diagnostics
-from reportgen.markdown import (LABEL_ID, MAX_NESTING, TRANSPARENT, ChartRef, HeadingRef, LinkRef, make_parser, ref,
-                                set_ref, slugify, word_count)
+from reportgen.markdown import (LABEL_ID, MAX_NESTING, TRANSPARENT, ChartRef, HeadingRef, LinkRef, TableRef,
+                                make_parser, ref, set_ref, slugify, word_count)
 from reportgen.model import STATUS_WORDS, FrontMatter, Heading, Manifest, Report, Section, Status, frozen_mapping
 
 FRONT_MATTER_KEYS = ("title", "status", "owner", "reviewers", "due", "id", "owners", "extra", "translator", "source")
@@ -571,7 +571,7 @@ def label_ids(report: Report, diags: Diagnostics) -> dict[str, str]:
         for token in section.tokens:
             chart = ref(token, ChartRef) if token.type == "fence" else None
             spec = chart.spec if chart is not None else None
-            caption = token.meta.get("caption") if token.type == "table_open" else None
+            caption = table.caption if token.type == "table_open" and (table := ref(token, TableRef)) else None
             anchor = spec.id if spec is not None else caption.id if caption is not None else ""
             if not anchor:
                 continue
