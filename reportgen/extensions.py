@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
+from types import MappingProxyType
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -31,23 +32,23 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from reportgen.cjk import is_cjk
 
-FAMILIES = {
+FAMILIES = MappingProxyType({
     "note": ("note", "info", "abstract", "summary", "tldr", "example", "quote", "cite", "seealso", "todo"),
     "tip": ("tip", "hint", "success", "check", "done"),
     "important": ("important",),
     "warning": ("warning", "attention", "question", "help", "faq"),
     "danger": ("danger", "caution", "error", "failure", "fail", "missing", "bug"),
     "details": ("details",),
-}
+})
 """Callout kinds of VitePress, MkDocs and GitHub, by the box that draws them."""
-FAMILY = {kind: family for family, kinds in FAMILIES.items() for kind in kinds}
+FAMILY = MappingProxyType({kind: family for family, kinds in FAMILIES.items() for kind in kinds})
 
-TITLES = {
+TITLES = MappingProxyType({
     "note": ("注", "Note"), "info": ("信息", "Info"), "tip": ("提示", "Tip"), "important": ("重要", "Important"),
     "warning": ("警告", "Warning"), "caution": ("注意", "Caution"), "danger": ("危险", "Danger"),
     "details": ("详情", "Details"), "example": ("示例", "Example"), "question": ("问题", "Question"),
     "success": ("成功", "Success"), "bug": ("缺陷", "Bug"), "quote": ("引用", "Quote"),
-}
+})
 """Default titles (Chinese, English) when the author gives none."""
 
 DIAGRAMS = frozenset({

@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeVar
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from urllib.parse import quote, unquote, urlsplit
 
 from markdown_it import MarkdownIt
@@ -588,7 +589,7 @@ _NO_VALUE = re.compile(r"[\s\-—–/]*")
 SHORT_CELL_EM = 8.0
 #: Text width of the packaged print.css in em at its table type size (9.5 pt on a
 #: 170 mm measure); beyond it a table is set smaller, then on a landscape page.
-MEASURE_EM = {"normal": 50.0, "wide": 60.0, "landscape": 90.0}
+MEASURE_EM = MappingProxyType({"normal": 50.0, "wide": 60.0, "landscape": 90.0})
 _CELL_PADDING_EM = 1.2
 
 
@@ -922,7 +923,7 @@ def _break_vanishes(tokens, idx, mode: str) -> bool:
 
 
 #: Inline tokens that show no text of their own: the text on either side of them meets.
-TRANSPARENT = {"strong_open", "strong_close", "em_open", "em_close", "s_open", "s_close", "link_open", "link_close"}
+TRANSPARENT = frozenset({"strong_open", "strong_close", "em_open", "em_close", "s_open", "s_close", "link_open", "link_close"})
 
 
 def _neighbour(tokens, idx, step: int, env) -> str:

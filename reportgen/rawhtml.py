@@ -26,31 +26,33 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from types import MappingProxyType
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
-_TITLE = {"title"}
-PASSED: dict[str, set[str]] = {
-    **{tag: set() for tag in (
+_TITLE = frozenset({"title"})
+PASSED: Mapping[str, frozenset[str]] = MappingProxyType({
+    **{tag: frozenset() for tag in (
         "br", "hr", "p", "div", "span", "sub", "sup", "kbd", "mark", "ins", "del", "s", "u", "small",
         "b", "i", "em", "strong", "code", "pre", "blockquote", "ul", "li", "dl", "dt", "dd",
         "summary", "figure", "figcaption", "table", "thead", "tbody", "tfoot", "tr", "caption",
     )},
     "abbr": _TITLE,
-    "ol": {"start"},
-    "details": {"open"},
-    "th": {"colspan", "rowspan"},
-    "td": {"colspan", "rowspan"},
-    "img": {"src", "alt", "title", "width", "height"},
-    "a": {"href", "title"},
-}
+    "ol": frozenset({"start"}),
+    "details": frozenset({"open"}),
+    "th": frozenset({"colspan", "rowspan"}),
+    "td": frozenset({"colspan", "rowspan"}),
+    "img": frozenset({"src", "alt", "title", "width", "height"}),
+    "a": frozenset({"href", "title"}),
+})
 """Tags passed through, with the attributes each keeps (``align`` is read separately)."""
 
-RENAMED = {"center": ("div", "align-center")}
+RENAMED = MappingProxyType({"center": ("div", "align-center")})
 """Obsolete tags written as a tag of the allow-list with a class the templates style."""
 
 IMAGE_TABLE = "with-images"
@@ -61,7 +63,7 @@ ALIGNABLE = frozenset({"p", "div", "span", "td", "th", "tr", "table", "img", "fi
                        "h1", "h2", "h3", "h4", "h5", "h6"})
 ALIGNMENTS = frozenset({"left", "center", "right", "justify"})
 
-EMBEDS = {"iframe": "嵌入页面", "video": "视频", "audio": "音频", "embed": "嵌入内容", "object": "嵌入内容"}
+EMBEDS = MappingProxyType({"iframe": "嵌入页面", "video": "视频", "audio": "音频", "embed": "嵌入内容", "object": "嵌入内容"})
 """Tags that would embed another document or a player: never embedded, a link to the URL instead."""
 
 WITH_CONTENT = frozenset({"script", "style", "template", "svg", "math", "iframe", "video", "audio", "object",
@@ -352,7 +354,7 @@ class _Fragment(HTMLParser):
         name, classes = (RENAMED[tag][0], [RENAMED[tag][1]]) if tag in RENAMED else (tag, [])
         if tag == "table" and self.with_images:
             classes.append(IMAGE_TABLE)
-        allowed = PASSED.get(tag, set())
+        allowed = PASSED.get(tag, frozenset())
         written, refused = [], []
         for attribute, value in values.items():
             if attribute == "align" and tag in ALIGNABLE and value.strip().lower() in ALIGNMENTS:

@@ -28,7 +28,7 @@ FRONT_MATTER_KEYS = ("title", "status", "owner", "reviewers", "due", "id", "owne
 SECTION_ID = re.compile(r"^[\w][\w.-]*$")
 MAX_ID = 200
 """Bytes a section id may have: it names ``ID.html`` and temporary files beside it, within 255."""
-RESERVED_IDS = {"index", "search", "assets", "pagefind", "report"}
+RESERVED_IDS = frozenset({"index", "search", "assets", "pagefind", "report"})
 
 
 def load_report(source: Path, diags: Diagnostics) -> Report | None:
