@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
 
@@ -31,6 +32,7 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from reportgen.cjk import is_cjk
+from reportgen.model import ref, set_ref
 
 FAMILIES = MappingProxyType({
     "note": ("note", "info", "abstract", "summary", "tldr", "example", "quote", "cite", "seealso", "todo"),
@@ -114,24 +116,53 @@ def _callouts(state: StateCore) -> None:
     state.tokens = out
 
 
+@dataclass(frozen=True, slots=True)
+class CalloutRef:
+    """What a ``callout_open`` token opens (`model.ref`)."""
+
+    kind: str
+    """The kind the author wrote (note, tip, 注意事项 …)."""
+    family: str
+    """The box that draws it, a key of `FAMILIES`."""
+    title: str
+    """The author's title, or '' for the kind's own word."""
+    open: bool = False
+    """Of a collapsible one: shown open."""
+
+
+@dataclass(frozen=True, slots=True)
+class MathRef:
+    """A formula typeset at parse time."""
+
+    svg: str | None
+    """Its SVG, or None when it could not be typeset (its source is shown as code)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DiagramRef:
+    """A script-drawn diagram block (```mermaid …), shown as a placeholder."""
+
+    lang: str
+
+
 def _opening(source: Token, kind: str, title: str, env: dict, open_: bool = False) -> Token:
     if kind not in FAMILY:
         _problem(env, source, f"unknown callout kind '{kind}', shown as a note "
                  f"(kinds: {', '.join(sorted(k for k in FAMILY))})")
         title = title or kind  # "!!! 重要通知" or "::: 注意事项": the word is the author's title
     token = Token("callout_open", "div", 1, block=True, level=source.level, map=source.map)
-    token.meta = {"kind": kind, "family": FAMILY.get(kind, "note"), "title": title, "open": open_}
+    set_ref(token, CalloutRef(kind, FAMILY.get(kind, "note"), title, open_))
     return token
 
 
 def _callout_open(self, tokens, idx, options, env) -> str:
-    meta = tokens[idx].meta
+    callout = ref(tokens[idx], CalloutRef)
     english = not env["ctx"].language.lower().startswith("zh")
-    default = TITLES.get(meta["kind"]) or TITLES.get(meta["family"], (meta["kind"], meta["kind"]))
-    title = html.escape(meta["title"] or default[english])
-    family = meta["family"]
+    default = TITLES.get(callout.kind) or TITLES.get(callout.family, (callout.kind, callout.kind))
+    title = html.escape(callout.title or default[english])
+    family = callout.family
     if family == "details":
-        is_open = " open" if meta["open"] or env["ctx"].mode == "pdf" else ""
+        is_open = " open" if callout.open or env["ctx"].mode == "pdf" else ""
         return f'<details class="callout callout-details"{is_open}><summary class="callout-title">{title}</summary>\n'
     return f'<div class="callout callout-{family}">\n<p class="callout-title">{title}</p>\n'
 
@@ -139,7 +170,7 @@ def _callout_open(self, tokens, idx, options, env) -> str:
 def _callout_close(self, tokens, idx, options, env) -> str:
     for j in range(idx - 1, -1, -1):  # the nearest opening at the same level
         if tokens[j].type == "callout_open" and tokens[j].level == tokens[idx].level:
-            return "</details>\n" if tokens[j].meta["family"] == "details" else "</div>\n"
+            return "</details>\n" if ref(tokens[j], CalloutRef).family == "details" else "</div>\n"
     return "</div>\n"
 
 
@@ -162,7 +193,7 @@ def _typeset_token(token: Token, line: int | None, env: dict) -> None:
     if svg is None:
         _problem(env, token, f"math cannot be typeset ({problem}); its source is shown as code: "
                  f"{token.content.strip()[:60]}", line)
-    token.meta["svg"] = svg
+    set_ref(token, MathRef(svg))
 
 
 @lru_cache(maxsize=512)
@@ -219,7 +250,8 @@ def _path_data(path) -> str:
 def _math_render(self, tokens, idx, options, env) -> str:
     token = tokens[idx]
     block = token.type.startswith("math_block")
-    svg = token.meta.get("svg")
+    math = ref(token, MathRef)
+    svg = math.svg if math is not None else None
     if svg:
         return f'<div class="math-display">{svg}</div>\n' if block else f'<span class="math-inline">{svg}</span>'
     source = html.escape(token.content.strip())
@@ -235,7 +267,7 @@ def _diagrams(state: StateCore) -> None:
     for token in state.tokens:
         lang = token.info.strip().split(" ")[0].lower() if token.type == "fence" and token.info else ""
         if lang in DIAGRAMS:
-            token.meta["diagram"] = lang
+            set_ref(token, DiagramRef(lang))
             _problem(state.env, token, f"```{lang} diagram is not drawn (reportgen runs no script); "
                      "its source is shown in a placeholder — add it as an image, or use a ```chart block")
 
@@ -259,6 +291,6 @@ def _directives(state: StateCore) -> None:
 
 def diagram_placeholder(token: Token) -> str:
     """A ```mermaid block and the like: named, its source kept, plainly not a figure."""
-    lang = html.escape(token.meta["diagram"])
+    lang = html.escape(ref(token, DiagramRef).lang)
     return (f'<div class="diagram-placeholder"><p class="diagram-label">[{lang} 图未绘制]</p>'
             f'<pre><code class="language-{lang}">{html.escape(token.content)}</code></pre></div>\n')

@@ -14,7 +14,7 @@ import re
 import unicodedata
 import warnings
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from urllib.parse import quote, unquote, urlsplit
@@ -28,10 +28,10 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from reportgen import confine, paths
 from reportgen.cjk import CLOSING, cjk_friendly_plugin, is_cjk, is_han, print_html, split_last_words, without_stray_spaces
-from reportgen.extensions import diagram_placeholder, extensions_plugin
+from reportgen.extensions import DiagramRef, diagram_placeholder, extensions_plugin
 from reportgen.messages import words
-from reportgen.model import DEFAULT_MARKERS, Heading, Status
-from reportgen.rawhtml import IMAGE_TABLE, raw_html_plugin
+from reportgen.model import DEFAULT_MARKERS, Heading, Status, ref, set_ref
+from reportgen.rawhtml import IMAGE_TABLE, raw_html_plugin, raw_parts
 from reportgen.numbering import titled
 
 if TYPE_CHECKING:
@@ -57,12 +57,6 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".ti
 
 
 # --- what the Markdown stage records on tokens ----------------------------------------
-
-PAYLOAD = "reportgen"
-"""The one ``token.meta`` key the parse-time rules and the reader write: a typed value
-(`LinkRef`, `ImageRef`, `HeadingRef`, `ChartRef`, `TableRef`) read back with `ref`.  markdown-it's own
-keys (a footnote's ``id`` and ``subId``) stay as markdown-it writes them."""
-
 
 @dataclass(frozen=True, slots=True)
 class LinkRef:
@@ -119,20 +113,6 @@ class TableRef:
     """The caption line written before it, if any."""
     fit: str = "normal"
     """How it fits the page: ``normal``, ``wide`` or ``landscape`` (`_table_layout`)."""
-
-
-_R = TypeVar("_R")
-
-
-def ref(token: Token, kind: type[_R]) -> _R | None:
-    """What the Markdown stage recorded on ``token``, when it is a ``kind``; else None."""
-    value = token.meta.get(PAYLOAD)
-    return value if isinstance(value, kind) else None
-
-
-def set_ref(token: Token, value: LinkRef | ImageRef | HeadingRef | ChartRef | TableRef) -> None:
-    """Record ``value`` on ``token`` (see `PAYLOAD`)."""
-    token.meta[PAYLOAD] = value
 
 
 def slugify(title: str) -> str:
@@ -900,7 +880,7 @@ def _fence(self, tokens, idx, options, env) -> str:
     ctx: RenderContext = env["ctx"]
     if id(token) in ctx.figures:
         return ctx.figures[id(token)]
-    if "diagram" in token.meta:
+    if ref(token, DiagramRef) is not None:
         return diagram_placeholder(token)
     lang = token.info.strip().split(" ")[0] if token.info else ""
     cls = f' class="language-{_attr(lang)}"' if lang else ""
@@ -1071,7 +1051,7 @@ def _table_open(self, tokens, idx, options, env) -> str:
     chosen = [c for c in caption.classes if c in TABLE_STYLES] if caption else []
     fit = table.fit
     end = next((j for j in range(idx, len(tokens)) if tokens[j].type == "table_close"), len(tokens))
-    with_images = any(c.type == "image" or any(isinstance(p, Token) and p.type == "image" for p in c.meta.get("raw", ()))
+    with_images = any(c.type == "image" or any(isinstance(p, Token) and p.type == "image" for p in raw_parts(c))
                       for t in tokens[idx:end] if t.type == "inline" for c in t.children or [])
     classes = ((chosen[-1] if chosen else ctx.table_style) + ("" if fit == "normal" else f" {fit}")
                + (f" {IMAGE_TABLE}" if with_images else ""))

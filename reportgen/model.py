@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 
 class Status(enum.Enum):
@@ -371,3 +371,25 @@ class Report:
 
     def section_by_id(self, section_id: str) -> Section | None:
         return next((s for s in self.sections if s.id == section_id), None)
+
+
+# --- what the loading stage records on markdown-it tokens -------------------------------
+
+PAYLOAD = "reportgen"
+"""The one ``token.meta`` key the parse-time rules and the reader write: a frozen value
+(`markdown.LinkRef`, `ImageRef`, `HeadingRef`, `ChartRef`, `TableRef`, `rawhtml.RawRef`,
+`extensions.CalloutRef`, `MathRef`, `DiagramRef`) read back with `ref`.  markdown-it's own
+keys (a footnote's ``id`` and ``subId``) stay as markdown-it writes them."""
+
+_R = TypeVar("_R")
+
+
+def ref(token, kind: type[_R]) -> _R | None:
+    """What the loading stage recorded on ``token`` (a markdown-it token), when it is a ``kind``; else None."""
+    value = token.meta.get(PAYLOAD)
+    return value if isinstance(value, kind) else None
+
+
+def set_ref(token, value) -> None:
+    """Record ``value``, one of the payloads `PAYLOAD` lists, on ``token``."""
+    token.meta[PAYLOAD] = value

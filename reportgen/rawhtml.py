@@ -5,7 +5,7 @@ captions, ``<br>``, ``<h1 align="center">`` headings and comments.  The one
 parser reads raw HTML as ``html_block`` and ``html_inline`` tokens; this stage
 reads each of them with Python's own tokenising parser (`html.parser`, which
 takes fragments one at a time and never builds a tree) and keeps, per token, a
-list of *parts* in ``token.meta["raw"]``: HTML this stage wrote itself (tags of
+list of *parts* in its `RawRef`: HTML this stage wrote itself (tags of
 the allow-list with checked attributes, text escaped) and tokens for what the
 Markdown render rules already know how to draw — an ``image`` token for
 ``<img>`` and ``link_open``/``link_close`` tokens for ``<a href>``, classified
@@ -34,6 +34,8 @@ from types import MappingProxyType
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
+
+from reportgen.model import ref, set_ref
 
 _TITLE = frozenset({"title"})
 PASSED: Mapping[str, frozenset[str]] = MappingProxyType({
@@ -189,6 +191,16 @@ def _attributes(start_tag: str) -> dict[str, str]:
 # --- every other piece of raw HTML ---------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class RawRef:
+    """What an ``html_block`` or ``html_inline`` token holds once read (`model.ref`)."""
+
+    parts: tuple
+    """HTML this stage wrote itself (str) and tokens the Markdown render rules draw (images, links)."""
+    text: str = ""
+    """Of a block: its text without tags, for the word count."""
+
+
 @dataclass
 class _State:
     """What one section's raw HTML carries from one token to the next."""
@@ -208,7 +220,8 @@ def _raw_html_rule(classify_link, classify_image):
         tokens = state.tokens
         for i, token in enumerate(tokens):
             if token.type == "html_block":
-                token.meta["raw"], token.meta["text"] = _read(token.content, _line(token), shared)
+                parts, text = _read(token.content, _line(token), shared)
+                set_ref(token, RawRef(tuple(parts), text))
                 shared.skipping.clear()
             elif token.type == "inline" and token.children:
                 _inline(token, shared)
@@ -220,7 +233,7 @@ def _raw_html_rule(classify_link, classify_image):
 
 
 def _empty(inline: Token) -> bool:
-    return all((c.type == "html_inline" and not c.meta.get("raw")) or (c.type == "text" and not c.content.strip())
+    return all((c.type == "html_inline" and not raw_parts(c)) or (c.type == "text" and not c.content.strip())
                or c.type == "softbreak" for c in inline.children)
 
 
@@ -232,7 +245,7 @@ def _inline(token: Token, shared: _State) -> None:
     line = _line(token)
     for child in token.children:
         if child.type == "html_inline":
-            child.meta["raw"] = _read(child.content, line, shared)[0]
+            set_ref(child, RawRef(tuple(_read(child.content, line, shared)[0])))
         elif shared.skipping and child.type in ("text", "softbreak", "hardbreak", "code_inline"):
             child.type, child.content = "text", ""  # inside an inline <script> or <svg>
         if line is not None:
@@ -441,13 +454,20 @@ def _size_style(width: str, height: str) -> str:
 # --- rendering -------------------------------------------------------------------------
 
 
+def raw_parts(token: Token) -> tuple:
+    """The parts raw HTML ``token`` was read into; () for any other token."""
+    raw = ref(token, RawRef)
+    return raw.parts if raw is not None else ()
+
+
 def _render(self, tokens, idx, options, env) -> str:
     """The parts of a raw HTML token; a token this stage never read shows as text."""
     token = tokens[idx]
-    if "raw" not in token.meta:
+    raw = ref(token, RawRef)
+    if raw is None:
         return html.escape(token.content)
     out = []
-    for part in token.meta["raw"]:
+    for part in raw.parts:
         if isinstance(part, str):
             out.append(part)
         elif part.type == "link_close":

@@ -23,6 +23,7 @@ from reportgen.errors import Diagnostics
 from reportgen.markdown import (LABEL_ID, MAX_NESTING, TRANSPARENT, ChartRef, HeadingRef, LinkRef, TableRef,
                                 make_parser, ref, set_ref, slugify, word_count)
 from reportgen.model import STATUS_WORDS, FrontMatter, Heading, Manifest, Report, Section, Status, frozen_mapping
+from reportgen.rawhtml import RawRef
 
 FRONT_MATTER_KEYS = ("title", "status", "owner", "reviewers", "due", "id", "owners", "extra", "translator", "source")
 SECTION_ID = re.compile(r"^[\w][\w.-]*$")
@@ -495,7 +496,8 @@ def _count_words(tokens: list[Token], starts: list[int], body_end: int) -> list[
         elif token.type == "fence" and not token.info.strip().startswith("chart"):
             own[current] += word_count(token.content)
         elif token.type == "html_block":
-            own[current] += word_count(token.meta.get("text", ""))  # text of raw HTML, tags left out
+            raw = ref(token, RawRef)  # the text of raw HTML, tags left out
+            own[current] += word_count(raw.text) if raw is not None else 0
     return own
 
 

@@ -27,6 +27,7 @@ from reportgen.messages import endonym
 from reportgen.editions import Edition, SectionView
 from reportgen.errors import Diagnostics
 from reportgen.markdown import ImageRef, LinkRef, ref
+from reportgen.rawhtml import raw_parts
 from reportgen.model import Report
 from reportgen.sanitize import clean_svg
 
@@ -269,11 +270,11 @@ def used_files(view: SectionView) -> set[str]:
 
 def _shown_tokens(tokens):
     """Every token, its inline children, and the image and link tokens raw HTML holds
-    among its parts (``meta["raw"]``, see `reportgen.rawhtml`)."""
+    among its parts (`reportgen.rawhtml.raw_parts`)."""
     for token in tokens:
         for item in (token, *(token.children or ())):
             yield item
-            yield from (part for part in item.meta.get("raw", ()) if isinstance(part, Token))
+            yield from (part for part in raw_parts(item) if isinstance(part, Token))
 
 
 def _asset(report: Report, rel: str | None, site: Site) -> str | None:
