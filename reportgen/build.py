@@ -21,7 +21,7 @@ from reportgen import charts, fonts, messages, output, remote, templates, transl
 from reportgen.editions import Edition, SectionView, select
 from reportgen.errors import Diagnostics
 from reportgen.markdown import Label, RenderContext, inline_text, make_parser, render
-from reportgen.model import Manifest, Report
+from reportgen.model import Manifest, Report, Status
 from reportgen.reader import load_report
 from reportgen.sanitize import clean_fragment
 
@@ -314,7 +314,7 @@ def review_copy(report: Report, edition: Edition, section_id: str, diags: Diagno
     status = section.root.status
     header = {
         "title": section.title, "path": section.path,
-        "status": status.value if status else "unmarked", "label": status.label_zh if status else "未标记",
+        "status": status.value if status else "unmarked", "label": (status or Status.UNMARKED).label_zh,
         "people": edition.name == "draft",
         "owner": section.root.owner or "—", "due": section.front.due or "—",
         "reviewers": "、".join(section.front.reviewers) or "—",
@@ -791,7 +791,7 @@ def progress_rows(report: Report) -> list[dict]:
         rows.append({
             "title": section.title,
             "status": status.value if status else "unmarked",
-            "label": status.label_zh if status else "未标记",
+            "label": (status or Status.UNMARKED).label_zh,
             "owner": section.root.owner or "",
             "due": section.front.due or "",
             "done": sum(1 for u in units if u.own_status.is_done()),

@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from reportgen import charts, history, output, status, templates
 from reportgen.errors import Diagnostics
-from reportgen.model import Report
+from reportgen.model import Report, Status
 
 SOON = 7
 """Days: a unit due within this many days (and not done) is listed as due soon."""
@@ -78,7 +78,8 @@ def render_page(report: Report, out: Path, diags: Diagnostics, today: datetime.d
         units=units,
         history=past, history_limit=history.LIMIT,
         charts=_charts(data, owners, past, out / ".cache" / "charts"),
-        kinds=KINDS, statuses=status.STATUSES, labels=status.LABELS, colours=charts.STATUS_COLOURS,
+        kinds=KINDS, statuses=status.STATUSES, labels={s.value: s.label_zh for s in Status},
+        colours={s.value: s.info.colour for s in Status},
         # A column of zeros says nothing: the owners table shows "unmarked" only when some unit is.
         hidden_statuses=[] if data["counts"]["unmarked"] else ["unmarked"],
         css=Markup(templates.read(report.source, "dashboard/dashboard.css")),

@@ -21,17 +21,8 @@ import click
 from reportgen.errors import Diagnostics, ReportError
 from reportgen.model import Heading, Report, Section, Status
 
-STATUSES = ("editing", "reviewing", "done", "unmarked")
-"""Every status, in the order counts and tables show them."""
-
-LABELS = {status.value: status.label_zh for status in Status}
-"""Chinese name of each status."""
-
-MARKS = {"editing": "✍️", "reviewing": "👁️", "done": "✅", "unmarked": "○"}
-"""Marker shown beside a status: the markers authors type (with U+FE0F, which
-rich measures two cells wide, as emoji-aware terminals draw them)."""
-
-COLOURS = {"editing": "yellow", "reviewing": "blue", "done": "green", "unmarked": "bright_black"}
+STATUSES = tuple(status.value for status in Status.shown())
+"""Every status, in the order counts and tables show them (`model.STATUS_INFO`)."""
 
 
 # --- the data ---------------------------------------------------------------------------
@@ -195,8 +186,9 @@ def _row(prefix: str, node: dict) -> tuple:
     title = Text()
     title.append(prefix, style="dim")
     title.append(node["title"], style="bold" if node["level"] == 1 else "")
-    label = f"{MARKS[status]} {LABELS[status]}"
-    label = Text(label if node["own_status"] else f"({label})", style=COLOURS[status])
+    info = Status(status).info
+    label = f"{info.sign} {info.label_zh}"
+    label = Text(label if node["own_status"] else f"({label})", style=info.terminal)
     due = Text(node["due"] or "")
     if node["overdue"]:
         due = Text(f"{node['due']} ⚠ 逾期", style="bold red")
@@ -209,8 +201,9 @@ def _totals(data: dict):
     counts = data["counts"]
     total = sum(counts.values())
     line = Text(f"共 {total} 个单元 units  ")
-    for status in STATUSES:
-        line += Text(f"{MARKS[status]} {LABELS[status]} {counts[status]}  ", style=COLOURS[status])
+    for status in Status.shown():
+        info = status.info
+        line += Text(f"{info.sign} {info.label_zh} {counts[status.value]}  ", style=info.terminal)
     overdue = sum(1 for unit in units(data) if unit["overdue"])
     if overdue:
         line += Text(f"⚠ 逾期 {overdue}  ", style="bold red")
@@ -234,7 +227,8 @@ def print_translation(data: dict, console) -> None:
     for unit in data["units"]:
         status = unit["status"]
         table.add_row(unit["title"], Text(unit["freshness"], style=FRESHNESS_COLOURS[unit["freshness"]]),
-                      Text(f"{MARKS[status]} {status}", style=COLOURS[status]) if status else "",
+                      Text(f"{Status(status).info.sign} {status}", style=Status(status).info.terminal)
+                      if status else "",
                       unit["translator"] or "", f"{unit['file'] or '—'}")
     console.print(table)
     counts = data["counts"]
