@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reportgen import charts, fonts, messages, output, remote, templates, translations
+from reportgen import charts, fonts, messages, output, remote, status, templates, translations
 from reportgen.editions import Edition, SectionView, select
 from reportgen.errors import Diagnostics
 from reportgen.markdown import Label, RenderContext, inline_text, make_parser, render
@@ -531,7 +531,7 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
         # A review copy is one section on its own: no part title page before it.
         parts=chapter_parts(edition, report.manifest) if review is None else {},
         bookmark_css=bookmark_css(report.manifest),
-        progress=progress_rows(report), translated=report.original is not None,
+        progress=status.report_progress(report), translated=report.original is not None,
         words=messages.words(report.manifest.language), css=pdf.print_css(
             fonts.for_language(templates.read(report.source, "print.css"), report.manifest.language), report.manifest),
         created=source_date(report) if dated else None, logo=_logo(report), front=front, page_numbers=page_numbers,
@@ -778,27 +778,6 @@ def bookmark_css(manifest: Manifest) -> str:
     if manifest.parts:
         rules += [f".in-part h{n} {{ bookmark-level: {n + 1}; }}" for n in range(1, depth + 1)]
     return "\n".join(rules)
-
-
-def progress_rows(report: Report) -> list[dict]:
-    """The generated progress list: one row per section, from the markers themselves; in
-    another language's edition, each translation's freshness too."""
-    fresh = translations.section_states(report) if report.original is not None else {}
-    rows = []
-    for section in report.sections:
-        units = section.units()
-        status = section.root.status
-        rows.append({
-            "title": section.title,
-            "status": status.value if status else "unmarked",
-            "label": (status or Status.UNMARKED).label_zh,
-            "owner": section.root.owner or "",
-            "due": section.front.due or "",
-            "done": sum(1 for u in units if u.own_status.is_done()),
-            "units": len(units),
-            "freshness": fresh.get(section.id, translations.MISSING),
-        })
-    return rows
 
 
 def source_date(report: Report) -> str:
