@@ -311,14 +311,16 @@ def review_copy(report: Report, edition: Edition, section_id: str, diags: Diagno
         diags.error("report.yaml", None, f"--only {section_id}: that section {where} (sections: {known})")
         return edition, None
     section = view.section
-    status = section.root.status
+    status = section.root.status or Status.UNMARKED
+    language = report.manifest.language
+    words = messages.words(language)
     header = {
         "title": section.title, "path": section.path,
-        "status": status.value if status else "unmarked", "label": (status or Status.UNMARKED).label_zh,
+        "status": status.value, "label": status.label(language),
         "people": edition.name == "draft",
-        "owner": section.root.owner or "—", "due": section.front.due or "—",
-        "reviewers": "、".join(section.front.reviewers) or "—",
-        "units": [(u.title, u.own_status.label_zh, u.owner or "—") for u in section.units()],
+        "owner": section.root.owner or words["none"], "due": section.front.due or words["none"],
+        "reviewers": words["list_separator"].join(section.front.reviewers) or words["none"],
+        "units": [(u.title, u.own_status.label(language), u.owner or words["none"]) for u in section.units()],
     }
     if edition.name != "draft":  # the public edition's copy: what readers will see, no people, dates or drafts
         header.update(owner=None, due=None, reviewers=None, units=[])

@@ -6,6 +6,18 @@ language without a catalogue gets the English words.
 
 from __future__ import annotations
 
+from reportgen.model import Status
+
+
+def _status_words(key: str) -> dict[str, str]:
+    """``status_…`` (a status's name) and ``legend_…`` (the PDF's legend) from `model.STATUS_INFO`;
+    the Chinese legend names the English key beside the Chinese word."""
+    names = {s: s.label("zh" if key == "zh" else "en") for s in Status}
+    legend = {s: f"{names[s]} {s.value}" if key == "zh" else names[s] for s in Status if s.info.marker}
+    return {**{f"status_{s.value}": name for s, name in names.items()},
+            **{f"legend_{s.value}": text for s, text in legend.items()}}
+
+
 CATALOGUES: dict[str, dict[str, str]] = {
     "zh": {
         "placeholder": "本节尚未完成，将在定稿后发布。",
@@ -25,8 +37,27 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "c_authors": "撰稿", "c_reviewers": "审阅", "c_license": "许可", "c_contact": "联系",
         "c_year_edition": "{year} 年版", "c_draft": "草稿",
         "col_section": "章节", "col_status": "状态", "col_owner": "负责人", "col_due": "截止", "col_units": "完成单元",
-        "status_editing": "编辑中", "status_reviewing": "审核中", "status_done": "已完成", "status_unmarked": "未标记",
-        "legend_editing": "编辑中 editing", "legend_reviewing": "审核中 reviewing", "legend_done": "已完成 done",
+        **_status_words("zh"),
+        "review_copy": "审阅稿 · Review copy", "review_reviewers": "审阅人", "list_separator": "、", "none": "—",
+        # the HTML edition's own interface
+        "skip": "跳到正文", "home": "首页", "sections": "章节目录",
+        "on_this_page": "本节目录", "search": "搜索", "search_label": "搜索报告",
+        "search_placeholder": "搜索…", "pdf": "下载 PDF", "pdf_long": "下载 PDF 版",
+        "prev": "上一节", "next": "下一节", "pager": "翻页", "read_on": "继续阅读",
+        "start": "开始阅读", "draft": "草稿 · Draft — 含编写状态与负责人，不可公开发布",
+        "logo": "标志",
+        "nav_more": "另有 {n} 节 · 全部目录",
+        "search_title": "搜索结果",
+        "search_idle": "在上方输入词语，搜索全文。",
+        "search_loading": "正在搜索…",
+        "search_none": "没有找到与“{q}”相关的内容。",
+        "search_count": "找到 {n} 个与“{q}”相关的章节。",
+        "search_file": "从本地文件打开时，浏览器不允许加载搜索索引，因此无法搜索。"
+                       "请通过网站服务器打开本站（例如在站点文件夹中运行 python3 -m http.server，"
+                       "再访问 http://localhost:8000/search.html），或查看目录。",
+        "search_error": "搜索索引无法加载，暂时不能搜索。请查看目录。",
+        "search_nojs": "搜索需要启用 JavaScript。",
+        "search_nothing": "这一版本还没有可以搜索的章节。",
     },
     "en": {
         "placeholder": "This section is not finished yet; it will be published with the final version.",
@@ -46,8 +77,28 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "c_editor": "Editor", "c_authors": "Authors", "c_reviewers": "Reviewers", "c_license": "Licence",
         "c_contact": "Contact", "c_year_edition": "{year} edition", "c_draft": "draft",
         "col_section": "Section", "col_status": "Status", "col_owner": "Owner", "col_due": "Due", "col_units": "Units done",
-        "status_editing": "editing", "status_reviewing": "reviewing", "status_done": "done", "status_unmarked": "unmarked",
-        "legend_editing": "editing", "legend_reviewing": "reviewing", "legend_done": "done",
+        **_status_words("en"),
+        "review_copy": "Review copy", "review_reviewers": "Reviewers", "list_separator": ", ", "none": "—",
+        # the HTML edition's own interface
+        "skip": "Skip to content", "home": "Home", "sections": "Sections",
+        "on_this_page": "On this page", "search": "Search", "search_label": "Search the report",
+        "search_placeholder": "Search…", "pdf": "PDF", "pdf_long": "Download the PDF",
+        "prev": "Previous", "next": "Next", "pager": "Previous and next section", "read_on": "Read on",
+        "start": "Start reading", "draft": "Draft · shows progress and owners, not for publication",
+        "logo": "logo",
+        "nav_more": "{n} more sections · full contents",
+        "search_title": "Search results",
+        "search_idle": "Type a word above to search the whole report.",
+        "search_loading": "Searching…",
+        "search_none": "Nothing found for “{q}”.",
+        "search_count": "{n} section(s) found for “{q}”.",
+        "search_file": "Search cannot run from a file opened on disk: the browser does not let the page load "
+                       "the search index. Open the site through a web server (for example run "
+                       "python3 -m http.server in the site folder and visit http://localhost:8000/search.html), "
+                       "or use the contents.",
+        "search_error": "The search index could not be loaded, so search is unavailable. Use the contents.",
+        "search_nojs": "Search needs JavaScript.",
+        "search_nothing": "This edition has no section to search yet.",
     },
 }
 
