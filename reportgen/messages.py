@@ -38,6 +38,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "c_year_edition": "{year} 年版", "c_draft": "草稿",
         "col_section": "章节", "col_status": "状态", "col_owner": "负责人", "col_due": "截止", "col_units": "完成单元",
         **_status_words("zh"),
+        "col_words": "字数", "col_where": "位置", "overdue": "逾期", "units_total": "共 {n} 个单元 units",
+        "share_done": "完成 {share}%",
         "review_copy": "审阅稿 · Review copy", "review_reviewers": "审阅人", "list_separator": "、", "none": "—",
         # the HTML edition's own interface
         "skip": "跳到正文", "home": "首页", "sections": "章节目录",
@@ -78,6 +80,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "c_contact": "Contact", "c_year_edition": "{year} edition", "c_draft": "draft",
         "col_section": "Section", "col_status": "Status", "col_owner": "Owner", "col_due": "Due", "col_units": "Units done",
         **_status_words("en"),
+        "col_words": "Words", "col_where": "Location", "overdue": "overdue", "units_total": "{n} units",
+        "share_done": "{share}% done",
         "review_copy": "Review copy", "review_reviewers": "Reviewers", "list_separator": ", ", "none": "—",
         # the HTML edition's own interface
         "skip": "Skip to content", "home": "Home", "sections": "Sections",

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import click
 
+from reportgen import messages
 from reportgen.errors import Diagnostics, ReportError
 from reportgen.model import Heading, Report, Section, Status
 
@@ -178,6 +179,8 @@ class ReportProgress:
 
     title: str
     year: int
+    language: str
+    """The report's language (BCP 47): the terminal table's words and status names."""
     today: datetime.date
     """The day ``overdue`` and ``days_left`` are counted from."""
     counts: dict[str, int]
@@ -259,7 +262,7 @@ def report_progress(report: Report, today: datetime.date | None = None) -> Repor
     units = [unit for section in sections for unit in section.units]
     markers = report.manifest.markers
     return ReportProgress(
-        title=report.manifest.title, year=report.manifest.year, today=today,
+        title=report.manifest.title, year=report.manifest.year, language=report.manifest.language, today=today,
         counts=_counts(unit.own_status for unit in units), sections=sections, owners=_owners(units),
         parts=_parts(sections),
         translations=tuple(_translation(report, lang.tag) for lang in report.manifest.translations),
@@ -394,19 +397,20 @@ def status_table(progress: ReportProgress, width: int = 120):
     widest = max((_cells(prefix + node.title) for prefix, node in rows), default=8)
     table = Table(title=f"{progress.title} · {progress.year}", box=box.SIMPLE_HEAD, title_justify="left",
                   header_style="bold", pad_edge=False)
-    table.add_column("章节", min_width=min(widest, 32), overflow="fold")
-    table.add_column("状态", no_wrap=True)
-    table.add_column("负责人", overflow="fold")
-    table.add_column("截止", no_wrap=True)
-    table.add_column("字数", justify="right", no_wrap=True)
+    words = messages.words(progress.language)
+    table.add_column(words["col_section"], min_width=min(widest, 32), overflow="fold")
+    table.add_column(words["col_status"], no_wrap=True)
+    table.add_column(words["col_owner"], overflow="fold")
+    table.add_column(words["col_due"], no_wrap=True)
+    table.add_column(words["col_words"], justify="right", no_wrap=True)
     with_file = width >= 110
     if with_file:
-        table.add_column("位置", style="dim", no_wrap=True)
+        table.add_column(words["col_where"], style="dim", no_wrap=True)
     first = progress.sections[0].heading if progress.sections else None
     for prefix, node in rows:
         if node.level == 1 and node is not first:
             table.add_section()
-        table.add_row(*_row(prefix, node, progress.marks)[: None if with_file else -1])
+        table.add_row(*_row(prefix, node, progress, words)[: None if with_file else -1])
     return table
 
 
@@ -424,7 +428,7 @@ def _cells(text: str) -> int:
     return cell_len(text)
 
 
-def _row(prefix: str, node: HeadingProgress, marks: dict[str, str]) -> tuple:
+def _row(prefix: str, node: HeadingProgress, progress: ReportProgress, words: dict[str, str]) -> tuple:
     """Title with its guide; status (in brackets when shown, not carried); owner; due (⚠ when overdue)."""
     from rich.text import Text
 
@@ -432,24 +436,25 @@ def _row(prefix: str, node: HeadingProgress, marks: dict[str, str]) -> tuple:
     title = Text()
     title.append(prefix, style="dim")
     title.append(node.title, style="bold" if node.level == 1 else "")
-    label = f"{marks[status.value]} {status.label_zh}"
+    label = f"{progress.marks[status.value]} {status.label(progress.language)}"
     label = Text(label if node.own_status else f"({label})", style=status.info.terminal)
     due = Text(node.due or "")
     if node.overdue:
-        due = Text(f"{node.due} ⚠ 逾期", style="bold red")
+        due = Text(f"{node.due} ⚠ {words['overdue']}", style="bold red")
     return (title, label, node.owner or "", due, f"{node.words:,}", f"{node.file}:{node.line}")
 
 
 def _totals(progress: ReportProgress):
     from rich.text import Text
 
-    line = Text(f"共 {progress.total} 个单元 units  ")
+    words = messages.words(progress.language)
+    line = Text(words["units_total"].format(n=progress.total) + "  ")
     for status in Status.shown():
-        line += Text(f"{progress.marks[status.value]} {status.label_zh} {progress.counts[status.value]}  ",
-                     style=status.info.terminal)
+        line += Text(f"{progress.marks[status.value]} {status.label(progress.language)} "
+                     f"{progress.counts[status.value]}  ", style=status.info.terminal)
     if progress.overdue:
-        line += Text(f"⚠ 逾期 {progress.overdue}  ", style="bold red")
-    line += Text(f"完成 {share_text(progress.percent_done)}%", style="bold")
+        line += Text(f"⚠ {words['overdue']} {progress.overdue}  ", style="bold red")
+    line += Text(words["share_done"].format(share=share_text(progress.percent_done)), style="bold")
     return line
 
 
