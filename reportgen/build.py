@@ -652,7 +652,7 @@ def _finish_book(report, edition, figures, diags, typesetter, waiting, with_page
         parts = waiting()
         typeset = None
         if parts is not None:
-            css = templates.read(report.source, "print.css")
+            css = fonts.for_language(templates.read(report.source, "print.css"), report.manifest.language)
             front_pages = typesetter.remembered("front-pages") or _front_pages_guess(edition, report.manifest)
             for _ in range(3):  # the contents' length decides where chapters start; settles at once in practice
                 redo = with_pages(_anchor_pages(parts, front_pages))
