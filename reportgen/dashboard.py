@@ -20,26 +20,22 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from reportgen import charts, history, output, status, templates
+from reportgen import charts, history, messages, output, status, templates
 from reportgen.errors import Diagnostics
 from reportgen.model import Report, Status
 
 SOON = 7
 """Days: a unit due within this many days (and not done) is listed as due soon."""
 
-NO_OWNER = "（未指定）"
-"""Owner shown for units nobody owns."""
+KINDS = ("overdue", "review", "soon", "empty", "unmarked", "no_owner", "warning")
+"""Kinds of things that need attention, most urgent first (their words: ``kind_…`` in `messages`)."""
 
-KINDS = {
-    "overdue": ("逾期", "Overdue", "截止日期已过，尚未完成"),
-    "review": ("待审核", "Waiting for review", "已写完，等待审核人"),
-    "soon": ("即将到期", "Due soon", f"{SOON} 天内到期，尚未完成"),
-    "empty": ("空白章节", "Empty", "还没有正文"),
-    "unmarked": ("未标记状态", "No status", "在标题前加 ✍️ / 👁️ / ✅，或在 front matter 写 status:"),
-    "no_owner": ("无负责人", "No owner", "在 front matter 写 owner:"),
-    "warning": ("构建提示", "Build warnings", "reportgen 检查源文件时发现的问题"),
-}
-"""Kinds of things that need attention, most urgent first: (Chinese, English, what it means)."""
+
+def kinds(words: dict[str, str], marks: str) -> dict[str, tuple[str, str, str]]:
+    """Each kind's (name, English name beside it, what it means) in the report's language."""
+    hint = {"soon": {"days": SOON}, "unmarked": {"marks": marks}}
+    return {kind: (words[f"kind_{kind}"], words[f"kind_{kind}_en"],
+                   words[f"kind_{kind}_hint"].format(**hint.get(kind, {}))) for kind in KINDS}
 
 
 def render_dashboard(report: Report, options, diags: Diagnostics):
@@ -63,19 +59,21 @@ def render_page(report: Report, out: Path, diags: Diagnostics, today: datetime.d
     past = history.read_history(report.source, out / ".cache" / "history")
     changes = history.last_changes(report.source, [s.path for s in report.sections])
     script = templates.read(report.source, "dashboard/dashboard.js")
+    words = messages.words(report.manifest.language)
+    marks = " / ".join(progress.marks[s.value] for s in Status.shown() if s.info.marker)
     return templates.render(
         report.source, "dashboard.html",
         manifest=report.manifest, progress=progress, today=progress.today.isoformat(), html_edition=html_edition,
         revision=history.revision(report.source),
         percent_text=status.share_text(progress.percent_done),
-        attention=attention(progress, diags, html_edition),
-        people=_people_to_pick(progress),
-        changes=changes, ago=lambda when: _ago(when, progress.today),
+        attention=attention(progress, diags, html_edition, words),
+        people=_people_to_pick(progress, words),
+        changes=changes, ago=lambda when: _ago(when, progress.today, words),
         href=lambda node: _href(node.id, html_edition),
-        no_owner=NO_OWNER,
+        no_owner=words["no_owner"],
         history=past, history_limit=history.LIMIT,
-        charts=_charts(progress, past, out / ".cache" / "charts"),
-        kinds=KINDS, statuses=status.STATUSES, labels={s.value: s.label_zh for s in Status},
+        charts=_charts(progress, past, out / ".cache" / "charts", words["no_owner"]),
+        kinds=kinds(words, marks), statuses=status.STATUSES, labels={s.value: s.label_zh for s in Status},
         colours={s.value: s.info.colour for s in Status},
         # A column of zeros says nothing: the owners table shows "unmarked" only when some unit is.
         hidden_statuses=[] if progress.counts["unmarked"] else ["unmarked"],
@@ -95,21 +93,21 @@ def _href(node_id: str, html_edition: bool) -> str | None:
     return f"../html/{page}.html" + (f"#{anchor}" if anchor else "")
 
 
-def _people_to_pick(progress: status.ReportProgress) -> list[tuple[str, str]]:
+def _people_to_pick(progress: status.ReportProgress, words: dict[str, str]) -> list[tuple[str, str]]:
     """(name, role) for the "view as" list: every owner, then reviewers who own nothing."""
-    names = [(row.name or NO_OWNER, "") for row in progress.owners]
+    names = [(row.name or words["no_owner"], "") for row in progress.owners]
     owning = {name for name, _ in names}
     reviewers = dict.fromkeys(r for u in progress.units for r in u.reviewers if r not in owning)
-    return names + [(name, "审核人") for name in reviewers]
+    return names + [(name, words["reviewer_role"]) for name in reviewers]
 
 
-def _ago(when: str, today: datetime.date) -> str:
+def _ago(when: str, today: datetime.date, words: dict[str, str]) -> str:
     days = (today - datetime.date.fromisoformat(when[:10])).days
     if days <= 0:
-        return "今天"
+        return words["today"]
     if days == 1:
-        return "昨天"
-    return f"{days} 天前"
+        return words["yesterday"]
+    return words["days_ago"].format(days=days)
 
 
 # --- what needs attention --------------------------------------------------------------------
@@ -139,26 +137,28 @@ class Group:
     items: tuple[Item, ...]
 
 
-def attention(progress: status.ReportProgress, diags: Diagnostics, html_edition: bool) -> list[Group]:
+def attention(progress: status.ReportProgress, diags: Diagnostics, html_edition: bool,
+              words: dict[str, str]) -> list[Group]:
     """Groups of items, most urgent kind first; each item says who must act and where."""
     items: dict[str, list[Item]] = {kind: [] for kind in KINDS}
+    no_owner = words["no_owner"]
     for unit in progress.units:
-        owner = unit.owner or NO_OWNER
-        for kind, detail, people in _unit_items(unit, owner):
+        owner = unit.owner or no_owner
+        for kind, detail, people in _unit_items(unit, owner, words):
             items[kind].append(_item(unit.title, unit.file, unit.line, owner, people, detail,
                                      _href(unit.id, html_edition), " › ".join(unit.trail),
                                      order=unit.days_left or 0))
     for section in progress.sections:
-        node, owner = section.heading, section.heading.owner or NO_OWNER
+        node, owner = section.heading, section.heading.owner or no_owner
         if section.empty:
             items["empty"].append(_item(node.title, node.file, node.line, owner, [owner],
-                                        "写正文，或把它从 report.yaml 中移除", None, ""))
+                                        words["write_body"], None, ""))
         elif node.status is Status.UNMARKED:
             items["unmarked"].append(_item(node.title, node.file, node.line, owner, [owner],
-                                           "在标题前加状态标记：" + _legend(progress), None, ""))
-    owners = {s.heading.file: s.heading.owner or NO_OWNER for s in progress.sections}
+                                           words["add_marker"].format(legend=_legend(progress)), None, ""))
+    owners = {s.heading.file: s.heading.owner or no_owner for s in progress.sections}
     for warning in diags.warnings:
-        owner = owners.get(warning.path, NO_OWNER)
+        owner = owners.get(warning.path, no_owner)
         items["warning"].append(_item(warning.message, warning.path, warning.line, owner, [owner], "", None, ""))
     for kind in ("overdue", "soon"):  # the most pressing first
         items[kind].sort(key=lambda item: item.sort)
@@ -167,23 +167,25 @@ def attention(progress: status.ReportProgress, diags: Diagnostics, html_edition:
 
 def _legend(progress: status.ReportProgress) -> str:
     """The report's markers with their names: ✍️ 编辑中 / 👁️ 审核中 / ✅ 已完成."""
-    return " / ".join(f"{progress.marks[s.value]} {s.label_zh}" for s in Status.shown() if s.info.marker)
+    return " / ".join(f"{progress.marks[s.value]} {s.label(progress.language)}"
+                      for s in Status.shown() if s.info.marker)
 
 
-def _unit_items(unit: status.HeadingProgress, owner: str):
+def _unit_items(unit: status.HeadingProgress, owner: str, words: dict[str, str]):
     """(kind, detail, people who must act) for each way this unit needs attention."""
     days = unit.days_left
     if unit.overdue:
-        yield "overdue", f"逾期 {-days} 天 · 截止 {unit.due}", [owner]
+        yield "overdue", words["overdue_detail"].format(days=-days, due=unit.due), [owner]
     elif days is not None and 0 <= days <= SOON and not unit.own_status.is_done():
-        when = "今天到期" if days == 0 else f"还剩 {days} 天"
-        yield "soon", f"{when} · 截止 {unit.due}", [owner]
+        when = words["due_today"] if days == 0 else words["days_left"].format(days=days)
+        yield "soon", words["soon_detail"].format(when=when, due=unit.due), [owner]
     if unit.own_status is Status.REVIEWING:
         reviewers = list(unit.reviewers)
-        detail = f"请 {'、'.join(reviewers)} 审核" if reviewers else "未指定审核人：在 front matter 写 reviewers:"
+        names = words["list_separator"].join(reviewers)
+        detail = words["review_by"].format(names=names) if reviewers else words["no_reviewer"]
         yield "review", detail, reviewers + [owner]
     if unit.owner is None:
-        yield "no_owner", "在 front matter 写 owner:，或在 owners: 中按标题指定", [NO_OWNER]
+        yield "no_owner", words["set_owner"], [words["no_owner"]]
 
 
 def _item(title: str, file: str, line: int | None, owner: str, people: list[str], detail: str,
@@ -195,9 +197,10 @@ def _item(title: str, file: str, line: int | None, owner: str, people: list[str]
 # --- charts and the page's policy -------------------------------------------------------------
 
 
-def _charts(progress: status.ReportProgress, past: history.History, cache: Path) -> dict[str, Markup]:
+def _charts(progress: status.ReportProgress, past: history.History, cache: Path,
+            no_owner: str) -> dict[str, Markup]:
     """The dashboard's charts as inline SVG, each drawn once per distinct data."""
-    per_owner = _largest([(row.name or NO_OWNER, dict(row.counts)) for row in progress.owners],
+    per_owner = _largest([(row.name or no_owner, dict(row.counts)) for row in progress.owners],
                          lambda item: sum(item[1].values()))
     words = _largest([(s.heading.title, s.heading.words) for s in progress.sections], lambda item: item[1])
     points = [list(point) for point in past.points]
