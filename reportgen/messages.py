@@ -58,6 +58,11 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "no_reviewer": "未指定审核人：在 front matter 写 reviewers:",
         "set_owner": "在 front matter 写 owner:，或在 owners: 中按标题指定",
         "write_body": "写正文，或把它从 report.yaml 中移除", "add_marker": "在标题前加状态标记：{legend}",
+        # the live preview (reportgen serve)
+        "preview_failed": "构建失败：页面显示的是上一次成功构建的版本",
+        "preview_fix": "修改下面的问题并保存，页面会自动更新。",
+        "preview_print_failed": "PDF 和进度看板没有更新：",
+        "preview_close": "关闭", "preview_none_yet": "还没有可以显示的页面。", "preview_building": "正在构建…",
         # the HTML edition's own interface
         "skip": "跳到正文", "home": "首页", "sections": "章节目录",
         "on_this_page": "本节目录", "search": "搜索", "search_label": "搜索报告",
@@ -117,6 +122,11 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "no_reviewer": "no reviewer: write reviewers: in the front matter",
         "set_owner": "write owner: in the front matter, or name one per heading in owners:",
         "write_body": "write its text, or remove it from report.yaml", "add_marker": "mark the heading: {legend}",
+        # the live preview (reportgen serve)
+        "preview_failed": "Build failed: this page shows the last good build",
+        "preview_fix": "Fix the problems below and save; the page updates by itself.",
+        "preview_print_failed": "The PDF and the dashboard were not updated:",
+        "preview_close": "Close", "preview_none_yet": "Nothing has been built yet.", "preview_building": "Building…",
         # the HTML edition's own interface
         "skip": "Skip to content", "home": "Home", "sections": "Sections",
         "on_this_page": "On this page", "search": "Search", "search_label": "Search the report",
