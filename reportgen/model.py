@@ -85,8 +85,8 @@ STATUS_INFO: dict[Status, StatusInfo] = {
 
 #: Words that front matter ``status:`` accepts, in English and Chinese.
 STATUS_WORDS: dict[str, Status] = {
-    word: status for status in Status if status is not Status.UNMARKED
-    for word in (status.value, STATUS_INFO[status].label_zh)
+    **{status.value: status for status in STATUS_INFO if status is not Status.UNMARKED},
+    **{info.label_zh: status for status, info in STATUS_INFO.items() if status is not Status.UNMARKED},
 }
 
 #: The default markers; ``report.yaml`` may replace them.
