@@ -17,11 +17,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reportgen import charts, fonts, messages, output, remote, templates, translations
+from reportgen import charts, fonts, messages, output, remote, status, templates, translations
 from reportgen.editions import Edition, SectionView, select
 from reportgen.errors import Diagnostics
 from reportgen.markdown import ChartRef, Label, LinkRef, RenderContext, TableRef, inline_text, make_parser, ref, render
-from reportgen.model import Manifest, Report
+from reportgen.model import Manifest, Report, Status
 from reportgen.reader import load_report
 from reportgen.sanitize import clean_fragment
 
@@ -311,14 +311,16 @@ def review_copy(report: Report, edition: Edition, section_id: str, diags: Diagno
         diags.error("report.yaml", None, f"--only {section_id}: that section {where} (sections: {known})")
         return edition, None
     section = view.section
-    status = section.root.status
+    status = section.root.status or Status.UNMARKED
+    language = report.manifest.language
+    words = messages.words(language)
     header = {
         "title": section.title, "path": section.path,
-        "status": status.value if status else "unmarked", "label": status.label_zh if status else "未标记",
+        "status": status.value, "label": status.label(language),
         "people": edition.name == "draft",
-        "owner": section.root.owner or "—", "due": section.front.due or "—",
-        "reviewers": "、".join(section.front.reviewers) or "—",
-        "units": [(u.title, u.own_status.label_zh, u.owner or "—") for u in section.units()],
+        "owner": section.root.owner or words["none"], "due": section.front.due or words["none"],
+        "reviewers": words["list_separator"].join(section.front.reviewers) or words["none"],
+        "units": [(u.title, u.own_status.label(language), u.owner or words["none"]) for u in section.units()],
     }
     if edition.name != "draft":  # the public edition's copy: what readers will see, no people, dates or drafts
         header.update(owner=None, due=None, reviewers=None, units=[])
@@ -528,7 +530,7 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
         # A review copy is one section on its own: no part title page before it.
         parts=chapter_parts(edition, report.manifest) if review is None else {},
         bookmark_css=bookmark_css(report.manifest),
-        progress=progress_rows(report), translated=report.original is not None,
+        progress=status.report_progress(report), translated=report.original is not None,
         words=messages.words(report.manifest.language), css=pdf.print_css(
             fonts.for_language(templates.read(report.source, "print.css"), report.manifest.language), report.manifest),
         created=source_date(report) if dated else None, logo=_logo(report), front=front, page_numbers=page_numbers,
@@ -647,7 +649,7 @@ def _finish_book(report, edition, figures, diags, typesetter, waiting, with_page
         parts = waiting()
         typeset = None
         if parts is not None:
-            css = templates.read(report.source, "print.css")
+            css = fonts.for_language(templates.read(report.source, "print.css"), report.manifest.language)
             front_pages = typesetter.remembered("front-pages") or _front_pages_guess(edition, report.manifest)
             for _ in range(3):  # the contents' length decides where chapters start; settles at once in practice
                 redo = with_pages(_anchor_pages(parts, front_pages))
@@ -775,27 +777,6 @@ def bookmark_css(manifest: Manifest) -> str:
     if manifest.parts:
         rules += [f".in-part h{n} {{ bookmark-level: {n + 1}; }}" for n in range(1, depth + 1)]
     return "\n".join(rules)
-
-
-def progress_rows(report: Report) -> list[dict]:
-    """The generated progress list: one row per section, from the markers themselves; in
-    another language's edition, each translation's freshness too."""
-    fresh = translations.section_states(report) if report.original is not None else {}
-    rows = []
-    for section in report.sections:
-        units = section.units()
-        status = section.root.status
-        rows.append({
-            "title": section.title,
-            "status": status.value if status else "unmarked",
-            "label": status.label_zh if status else "未标记",
-            "owner": section.root.owner or "",
-            "due": section.front.due or "",
-            "done": sum(1 for u in units if u.own_status.is_done()),
-            "units": len(units),
-            "freshness": fresh.get(section.id, translations.MISSING),
-        })
-    return rows
 
 
 def source_date(report: Report) -> str:

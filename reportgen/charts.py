@@ -43,6 +43,7 @@ import yaml
 from reportgen import confine, yamlio
 
 from reportgen import fonts
+from reportgen.model import Status
 
 STYLE_VERSION = 2
 """Bump when the drawing changes, so cached SVGs are redrawn."""
@@ -68,19 +69,11 @@ LARGEST = 2**53
 """Largest magnitude a chart value may have: beyond it floats lose whole numbers and the axes overflow."""
 """File types a chart block's ``data`` may name."""
 
-STATUS_ORDER = ("editing", "reviewing", "done", "unmarked")
-"""Unit statuses in the order the dashboard shows them."""
+STATUS_ORDER = tuple(status.value for status in Status.shown())
+"""Unit statuses in the order the dashboard shows them (`model.STATUS_INFO`)."""
 
-STATUS_LABELS = {"editing": "编辑中", "reviewing": "审核中", "done": "已完成", "unmarked": "未标记"}
-"""Chinese name of each status; the English key is shown beside it."""
-
-STATUS_COLOURS = {
-    "editing": "#E69F00",  # amber
-    "reviewing": "#0072B2",  # blue
-    "done": "#009E73",  # green
-    "unmarked": "#8C8C8C",  # grey
-}
-"""Fixed colour per status, the same in every dashboard chart."""
+STATUS_COLOURS = {status.value: status.info.colour for status in Status}
+"""Fixed colour per status, the same in every dashboard chart (`model.STATUS_INFO`)."""
 
 Number = int | float
 Row = tuple[Any, ...]
@@ -795,8 +788,9 @@ def _status_colour(status: str) -> str:
 
 
 def _status_label(status: str, separator: str) -> str:
-    name = STATUS_LABELS.get(status)
-    return f"{name}{separator}{status}" if name else status
+    """The Chinese name of a known status with its English key beside it."""
+    known = status in STATUS_COLOURS
+    return f"{Status(status).label_zh}{separator}{status}" if known else status
 
 
 def _empty_svg(message: str, kind: str, data: object) -> str:

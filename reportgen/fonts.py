@@ -1,8 +1,8 @@
 """Fonts and the house chart style: the one place that names typefaces.
 
-The PDF/HTML stylesheets (through `css_family`) and matplotlib (through
-`configure_matplotlib`) draw from the same tuples, so a chart's labels and the
-page around it use the same faces.  The Simplified Chinese faces are named
+The print stylesheet (its ``--serif``, ``--sans`` and ``--mono``, set by
+`print_faces`) and matplotlib (through `configure_matplotlib`) draw from the
+same tuples, so a chart's labels and the page around it use the same faces.  The Simplified Chinese faces are named
 explicitly because fontconfig otherwise hands Chinese text the Japanese face
 of Noto CJK.  "Noto Color Emoji" is deliberately absent: listed in a
 ``font-family``, Pango draws digits with it; fontconfig's fallback still
@@ -21,13 +21,16 @@ SANS: tuple[str, ...] = ("Noto Sans CJK SC", "DejaVu Sans")
 SERIF: tuple[str, ...] = ("Noto Serif CJK SC", "Noto Sans CJK SC", "DejaVu Serif")
 """Serif faces for body text; the sans CJK face backs up glyphs the serif lacks."""
 
+MONO: tuple[str, ...] = ("DejaVu Sans Mono", "Noto Sans Mono CJK SC")
+"""Monospaced faces for code: Latin first (its digits and letters are the point), then CJK."""
+
 LATIN_FIRST: dict[str, str] = {
     "Noto Sans CJK SC": "DejaVu Sans",
     "Noto Serif CJK SC": "DejaVu Serif",
 }
 """For a report in a language written without Han characters: the Latin face set
-before each Chinese face the stylesheets name (the Chinese face still draws any Han
-text, such as a section not translated yet)."""
+before each Chinese face (the Chinese face still draws any Han text, such as a
+section not translated yet)."""
 
 PALETTE: tuple[str, ...] = (
     "#0072B2",  # blue
@@ -134,12 +137,23 @@ def configure_matplotlib() -> None:
     matplotlib.rcParams.update(_style())
 
 
+def print_faces(language: str) -> str:
+    """The ``:root`` rule that sets the print stylesheet's ``--serif``, ``--sans`` and ``--mono``
+    for a report in ``language``: as listed for Chinese, Japanese and Korean; with `LATIN_FIRST`
+    faces leading every Chinese face otherwise, so English text is set in Latin faces, not in
+    the Latin glyphs of a CJK face."""
+    cjk = language.lower().split("-")[0] in ("zh", "ja", "ko")
+    faces = {"serif": (SERIF, "serif"), "sans": (SANS, "sans-serif"), "mono": (MONO, "monospace")}
+    values = (f"--{name}: {css_family(family if cjk else _latin_first(family), generic)};"
+              for name, (family, generic) in faces.items())
+    return ":root { " + " ".join(values) + " }\n"
+
+
+def _latin_first(faces: tuple[str, ...]) -> tuple[str, ...]:
+    led = (face for cjk in faces for face in (LATIN_FIRST.get(cjk), cjk) if face)
+    return tuple(dict.fromkeys(led))
+
+
 def for_language(css: str, language: str) -> str:
-    """The print stylesheet for a report in ``language``: as written for Chinese, Japanese
-    and Korean; with `LATIN_FIRST` faces leading every Chinese face otherwise, so English
-    text is set in Latin faces, not in the Latin glyphs of a CJK face."""
-    if language.lower().split("-")[0] in ("zh", "ja", "ko"):
-        return css
-    for cjk, latin in LATIN_FIRST.items():
-        css = css.replace(f'"{cjk}"', f'"{latin}", "{cjk}"')
-    return css
+    """The print stylesheet for a report in ``language``: its faces (`print_faces`) set before it."""
+    return print_faces(language) + css

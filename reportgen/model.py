@@ -13,6 +13,26 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 
+@dataclass(frozen=True, slots=True)
+class StatusInfo:
+    """What one status is and how every output shows it: the one table of status data."""
+
+    rank: int
+    """Order of progress: unmarked 0 < editing 1 < reviewing 2 < done 3."""
+    column: int
+    """Place in counts, tables, legends and charts: editing, reviewing, done, then unmarked."""
+    label_zh: str
+    label_en: str
+    marker: str
+    """The marker authors type by default (``markers:`` in report.yaml may replace it); none for unmarked."""
+    sign: str
+    """Shown beside the label where no marker exists (unmarked)."""
+    colour: str
+    """Colour of charts, dashboard chips and bars (Okabe–Ito, readable by the colour-blind)."""
+    terminal: str
+    """rich colour of the terminal table."""
+
+
 class Status(enum.Enum):
     """How far a unit of progress is. Ordered: unmarked < editing < reviewing < done."""
 
@@ -26,15 +46,29 @@ class Status(enum.Enum):
     """✅ reviewed and ready to publish."""
 
     @property
+    def info(self) -> StatusInfo:
+        return STATUS_INFO[self]
+
+    @property
     def rank(self) -> int:
-        return _RANK[self]
+        return STATUS_INFO[self].rank
 
     @property
     def label_zh(self) -> str:
-        return _LABEL_ZH[self]
+        return STATUS_INFO[self].label_zh
+
+    def label(self, language: str) -> str:
+        """The status's name in ``language`` (a BCP 47 tag): Chinese for ``zh…``, else English."""
+        info = STATUS_INFO[self]
+        return info.label_zh if language.lower().startswith("zh") else info.label_en
 
     def is_done(self) -> bool:
         return self is Status.DONE
+
+    @classmethod
+    def shown(cls) -> tuple["Status", ...]:
+        """Every status in the order counts, tables, legends and charts show them."""
+        return tuple(sorted(cls, key=lambda s: STATUS_INFO[s].column))
 
     @classmethod
     def least(cls, statuses) -> "Status | None":
@@ -43,29 +77,23 @@ class Status(enum.Enum):
         return min(statuses, key=lambda s: s.rank) if statuses else None
 
 
-_RANK = {Status.UNMARKED: 0, Status.EDITING: 1, Status.REVIEWING: 2, Status.DONE: 3}
-_LABEL_ZH = {
-    Status.UNMARKED: "未标记",
-    Status.EDITING: "编辑中",
-    Status.REVIEWING: "审核中",
-    Status.DONE: "已完成",
+STATUS_INFO: dict[Status, StatusInfo] = {
+    Status.UNMARKED: StatusInfo(0, 3, "未标记", "unmarked", "", "○", "#8C8C8C", "bright_black"),  # grey
+    Status.EDITING: StatusInfo(1, 0, "编辑中", "editing", "✍️", "✍️", "#E69F00", "yellow"),  # amber
+    Status.REVIEWING: StatusInfo(2, 1, "审核中", "reviewing", "👁️", "👁️", "#0072B2", "blue"),  # blue
+    Status.DONE: StatusInfo(3, 2, "已完成", "done", "✅", "✅", "#009E73", "green"),  # green
 }
+"""Rank, names, default marker and colours of each status; every output reads them from here."""
 
 #: Words that front matter ``status:`` accepts, in English and Chinese.
 STATUS_WORDS: dict[str, Status] = {
-    "editing": Status.EDITING,
-    "reviewing": Status.REVIEWING,
-    "done": Status.DONE,
-    "编辑中": Status.EDITING,
-    "审核中": Status.REVIEWING,
-    "已完成": Status.DONE,
+    **{status.value: status for status in STATUS_INFO if status is not Status.UNMARKED},
+    **{info.label_zh: status for status, info in STATUS_INFO.items() if status is not Status.UNMARKED},
 }
 
 #: The default markers; ``report.yaml`` may replace them.
 DEFAULT_MARKERS: dict[Status, tuple[str, ...]] = {
-    Status.EDITING: ("✍️",),
-    Status.REVIEWING: ("👁️",),
-    Status.DONE: ("✅",),
+    status: (info.marker,) for status, info in STATUS_INFO.items() if info.marker
 }
 
 

@@ -533,20 +533,12 @@ def watched_folders(source: Path) -> tuple[Path, ...]:
 
 # --- what the pages get --------------------------------------------------------------------------
 
-UI = {
-    "zh": {"failed": "构建失败：页面显示的是上一次成功构建的版本",
-           "fix": "修改下面的问题并保存，页面会自动更新。",
-           "print_failed": "PDF 和进度看板没有更新：",
-           "close": "关闭", "none_yet": "还没有可以显示的页面。", "building": "正在构建…"},
-    "en": {"failed": "Build failed: this page shows the last good build",
-           "fix": "Fix the problems below and save; the page updates by itself.",
-           "print_failed": "The PDF and the dashboard were not updated:",
-           "close": "Close", "none_yet": "Nothing has been built yet.", "building": "Building…"},
-}
-
-
 def ui(language: str) -> dict[str, str]:
-    return UI["zh"] if language.lower().startswith("zh") else UI["en"]
+    """The preview's words (``preview_…`` in `messages`) by their short names."""
+    from reportgen import messages
+
+    words = messages.words(language)
+    return {key.removeprefix("preview_"): text for key, text in words.items() if key.startswith("preview_")}
 
 
 def overlay_html(site: Channel, printed: Channel, language: str) -> str:
@@ -637,91 +629,15 @@ def placeholder_page(language: str, overlay: str) -> str:
             f"</p></main>{overlay}</body></html>")
 
 
-RELOAD_JS = """/* reportgen serve: reload this page when a new build is in place; show build errors over it. */
-(function () {
-  "use strict";
-  var script = document.currentScript;
-  var channel = script.dataset.channel;
-  var loaded = script.dataset.version;
-  var dismissed = "";
-  var shownKey = null;
+ASSETS = {"reload.js": "text/javascript; charset=utf-8", "overlay.css": "text/css; charset=utf-8"}
+"""The server's own files (in the package's ``templates/serve/``) and their content types: the
+script that reloads a page after each build and shows build errors over it, and the overlay's style."""
 
-  function showOverlay(html, key) {
-    if (key === shownKey) return;
-    shownKey = key;
-    var old = document.getElementById("reportgen-overlay");
-    if (old) old.remove();
-    if (!html || key === dismissed) return;
-    var holder = document.createElement("div");
-    holder.innerHTML = html;  // made and escaped by the server
-    document.body.appendChild(holder.firstElementChild);
-  }
 
-  function showBuilding(building, text) {
-    var badge = document.getElementById("reportgen-building");
-    if (!building) { if (badge) badge.remove(); return; }
-    if (badge) return;
-    badge = document.createElement("div");
-    badge.id = "reportgen-building";
-    badge.setAttribute("role", "status");
-    badge.textContent = text;
-    document.body.appendChild(badge);
-  }
+def _asset(name: str) -> bytes:
+    from reportgen import templates
 
-  document.addEventListener("click", function (event) {
-    if (!event.target.closest || !event.target.closest("#reportgen-overlay .reportgen-close")) return;
-    dismissed = shownKey || "";
-    var overlay = document.getElementById("reportgen-overlay");
-    if (overlay) overlay.remove();
-  });
-
-  var events = new EventSource("/__reportgen__/events");
-  events.addEventListener("state", function (event) {
-    var state = JSON.parse(event.data);
-    var now = state[channel] ? state[channel].version : "";
-    if (now && now !== loaded) {
-      events.close();
-      window.location.reload();
-      return;
-    }
-    showOverlay(state.overlay, state.overlay_key);
-    showBuilding(state.site.building, state.building_label);
-  });
-})();
-"""
-
-OVERLAY_CSS = """/* reportgen serve: the build-error overlay and the building badge. */
-#reportgen-overlay {
-  position: fixed; inset: 0; z-index: 2147483647; overflow: auto;
-  background: rgba(20, 20, 24, 0.55); padding: 6vh 4vw;
-  font: 15px/1.6 system-ui, "Noto Sans CJK SC", sans-serif; color: #1d1d1f;
-  color-scheme: light;  /* a light panel on every page, its button included, whatever the reader's scheme */
-}
-#reportgen-overlay .reportgen-panel {
-  max-width: 56rem; margin: 0 auto; background: #fff; border-radius: 8px;
-  border-top: 6px solid #c62828; padding: 1.25rem 1.5rem 1rem; box-shadow: 0 10px 40px rgba(0, 0, 0, 0.35);
-}
-#reportgen-overlay h2 { font-size: 1.15rem; margin: 0 0 0.25rem; color: #b71c1c; }
-#reportgen-overlay p { margin: 0 0 0.75rem; color: #444; }
-#reportgen-overlay ul { list-style: none; margin: 0 0 1rem; padding: 0; }
-#reportgen-overlay li {
-  font-family: ui-monospace, "Noto Sans Mono CJK SC", monospace; font-size: 13.5px;
-  padding: 0.4rem 0.6rem; border-left: 3px solid #c62828; background: #fdf1f1; margin-bottom: 0.35rem;
-  white-space: pre-wrap; overflow-wrap: anywhere;
-}
-#reportgen-overlay li.reportgen-warning { border-left-color: #b26a00; background: #fff7e6; }
-#reportgen-overlay li strong { color: #b71c1c; }
-#reportgen-overlay li.reportgen-warning strong { color: #8a5300; }
-#reportgen-overlay code { font: inherit; font-weight: 600; }
-#reportgen-overlay .reportgen-close {
-  font: inherit; color: #1d1d1f; padding: 0.3rem 1rem; border: 1px solid #999; border-radius: 4px;
-  background: #f5f5f5; cursor: pointer;
-}
-#reportgen-building {
-  position: fixed; right: 1rem; bottom: 1rem; z-index: 2147483646; padding: 0.3rem 0.8rem; border-radius: 999px;
-  background: #1d1d1f; color: #fff; font: 13px/1.5 system-ui, "Noto Sans CJK SC", sans-serif; opacity: 0.85;
-}
-"""
+    return (templates.PACKAGED / "serve" / name).read_bytes()
 
 
 # --- the HTTP side ---------------------------------------------------------------------------------
@@ -828,10 +744,8 @@ class Routes:
     # -- the server's own files
 
     def _own(self, name: str) -> None:
-        if name == "reload.js":
-            self._send(HTTPStatus.OK, RELOAD_JS.encode(), "text/javascript; charset=utf-8")
-        elif name == "overlay.css":
-            self._send(HTTPStatus.OK, OVERLAY_CSS.encode(), "text/css; charset=utf-8")
+        if name in ASSETS:
+            self._send(HTTPStatus.OK, _asset(name), ASSETS[name])
         elif name == "state":
             with self.server.preview.changed:
                 state = self.server.preview.state()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from markdown_it.token import Token
 
-from reportgen import confine, output, search, templates
+from reportgen import confine, messages, output, search, templates
 from reportgen.build import SITE_FILES, section_html, toc_entries
 from reportgen.messages import endonym
 from reportgen.editions import Edition, SectionView
@@ -47,52 +47,6 @@ NAV_AROUND = 10
 
 #: Characters of the first section's opening paragraph shown on the index page.
 LEAD_CHARS = 220
-
-#: The words of the site's own interface, by language: Chinese, else English.
-UI = {
-    "zh": {
-        "skip": "跳到正文", "home": "首页", "sections": "章节目录", "contents": "目录",
-        "on_this_page": "本节目录", "search": "搜索", "search_label": "搜索报告",
-        "search_placeholder": "搜索…", "pdf": "下载 PDF", "pdf_long": "下载 PDF 版",
-        "prev": "上一节", "next": "下一节", "pager": "翻页", "read_on": "继续阅读",
-        "start": "开始阅读", "draft": "草稿 · Draft — 含编写状态与负责人，不可公开发布",
-        "logo": "标志", "languages": "语言",
-        "nav_more": "另有 {n} 节 · 全部目录",
-        "search_title": "搜索结果",
-        "search_idle": "在上方输入词语，搜索全文。",
-        "search_loading": "正在搜索…",
-        "search_none": "没有找到与“{q}”相关的内容。",
-        "search_count": "找到 {n} 个与“{q}”相关的章节。",
-        "search_file": "从本地文件打开时，浏览器不允许加载搜索索引，因此无法搜索。"
-                       "请通过网站服务器打开本站（例如在站点文件夹中运行 python3 -m http.server，"
-                       "再访问 http://localhost:8000/search.html），或查看目录。",
-        "search_error": "搜索索引无法加载，暂时不能搜索。请查看目录。",
-        "search_nojs": "搜索需要启用 JavaScript。",
-        "search_nothing": "这一版本还没有可以搜索的章节。",
-    },
-    "en": {
-        "skip": "Skip to content", "home": "Home", "sections": "Sections", "contents": "Contents",
-        "on_this_page": "On this page", "search": "Search", "search_label": "Search the report",
-        "search_placeholder": "Search…", "pdf": "PDF", "pdf_long": "Download the PDF",
-        "prev": "Previous", "next": "Next", "pager": "Previous and next section", "read_on": "Read on",
-        "start": "Start reading", "draft": "Draft · shows progress and owners, not for publication",
-        "logo": "logo", "languages": "Languages",
-        "nav_more": "{n} more sections · full contents",
-        "search_title": "Search results",
-        "search_idle": "Type a word above to search the whole report.",
-        "search_loading": "Searching…",
-        "search_none": "Nothing found for “{q}”.",
-        "search_count": "{n} section(s) found for “{q}”.",
-        "search_file": "Search cannot run from a file opened on disk: the browser does not let the page load "
-                       "the search index. Open the site through a web server (for example run "
-                       "python3 -m http.server in the site folder and visit http://localhost:8000/search.html), "
-                       "or use the contents.",
-        "search_error": "The search index could not be loaded, so search is unavailable. Use the contents.",
-        "search_nojs": "Search needs JavaScript.",
-        "search_nothing": "This edition has no section to search yet.",
-    },
-}
-
 
 @dataclass(frozen=True)
 class NavItem:
@@ -140,7 +94,7 @@ def render_site(report: Report, edition: Edition, figures, options, diags: Diagn
     site = Site(pdf=options.pdf_path if "pdf" in options.formats else None, searchable=bool(edition.views))
     nav = [_nav_item(view) for view in edition.views]
     common = dict(report=report, manifest=report.manifest, edition=edition.name, nav=nav,
-                  has_pdf=site.pdf is not None, ui=ui_strings(report.manifest.language),
+                  has_pdf=site.pdf is not None, ui=messages.words(report.manifest.language),
                   logo=_asset(report, report.manifest.logo, site),
                   languages=language_links(report, options.language, alternates or {}))
     site.pages["index.html"] = _index_page(report, edition, nav, {**common, **nav_window(report, edition, nav, None)})
@@ -181,11 +135,6 @@ def language_links(report: Report, here: str | None, alternates: dict[str, set[s
         links.append({"tag": tag, "name": endonym(tag), "root": root, "pages": pages,
                       "current": tag == (here or source)})
     return links
-
-
-def ui_strings(language: str) -> dict[str, str]:
-    """The interface words for ``language`` (a BCP 47 tag): Chinese for ``zh…``, else English."""
-    return UI["zh"] if language.lower().startswith("zh") else UI["en"]
 
 
 def _nav_item(view: SectionView) -> NavItem:

@@ -293,3 +293,19 @@ def test_missing_git_gives_no_history(repo, monkeypatch):
     monkeypatch.setenv("PATH", "")
     assert history.progress_history(repo) == []
     assert history.last_changes(repo, ["sections/a.md"]) == {}
+
+
+def test_an_english_report_is_told_what_to_do_in_english_with_its_own_markers(make_source, tmp_path):
+    from reportgen import dashboard
+    from reportgen.errors import Diagnostics
+    from reportgen.reader import load_report
+
+    source = make_source({"a.md": "---\nreviewers: [Wang]\ndue: 2000-01-01\n---\n# 🔵Finance\n\nText.\n",
+                          "b.md": "# Plans\n\nText.\n"},
+                         manifest={"language": "en", "markers": {"reviewing": ["🔵"]}})
+    page = dashboard.render_page(load_report(source, Diagnostics()), tmp_path, Diagnostics(),
+                                 today=datetime.date(2000, 1, 11))
+    for text in ("Waiting for review", "for Wang to review", "10 days overdue · due 2000-01-01", "No owner",
+                 "(nobody)", "mark the heading: ✍️ editing / 🔵 reviewing / ✅ done"):
+        assert htmlmod.escape(text, quote=False) in page, text
+    assert "（未指定）" not in page and "审核" not in page.split('id="attention"')[1].split("</section>")[0]

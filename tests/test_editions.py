@@ -110,6 +110,23 @@ def test_a_custom_marker_set_shows_its_own_badges(make_source, tmp_path):
     badges = re.findall(r'<span class="badge badge-(\w+)"[^>]*>(.*?)<span class="badge-text">', page)
     assert badges == [("done", "🟢"), ("editing", "🟡")]
 
+
+def test_a_custom_marker_set_shows_its_own_marks_in_every_progress_view(make_source, tmp_path):
+    from reportgen.build import print_document
+    from reportgen.editions import select
+    from reportgen.errors import Diagnostics
+    from reportgen.reader import load_report
+
+    source = make_source({"a.md": "# 🟢甲\n\n正文。\n\n## 🟡乙\n\n正文。\n", "b.md": "# 🔵丙\n\n正文。\n"},
+                         manifest={"markers": {"editing": ["🟡"], "reviewing": ["🔵"], "done": ["🟢"]}})
+    table = CliRunner().invoke(main, ["status", str(source)], catch_exceptions=False)
+    assert table.exit_code == 0 and "🔵 审核中" in table.stdout and "🟡 编辑中" in table.stdout, table.output
+    assert not any(default in table.stdout for default in ("✍", "👁", "✅"))
+    report = load_report(source, Diagnostics())
+    listing = print_document(report, select(report, "draft", Diagnostics())).split('<section class="progress">')[1]
+    marks = re.findall(r'<span class="mark">(.*?)</span>', listing.split("</section>")[0])
+    assert marks == ["🟡", "🔵", "🟢", "🟢", "🔵"]  # the legend, then each section's status
+
 def test_public_edition_with_nothing_finished_is_an_error_not_an_empty_pdf(make_source):
     source = make_source({"a.md": "# ✍️甲\n\n正在写。\n", "b.md": "# 👁️乙\n\n待审。\n"})
     result = CliRunner().invoke(main, ["build", str(source), "--format", "pdf", "--edition", "public"])

@@ -203,6 +203,16 @@ def test_terminal_table_lists_sections_with_totals(make_source):
         assert text in result.stdout
 
 
+def test_terminal_table_of_an_english_report_speaks_english(make_source):
+    source = make_source({"a.md": "---\ndue: 2000-01-01\n---\n# 👁️Intro\n\nText.\n"}, manifest={"language": "en"})
+    result = run(source)
+    assert result.exit_code == 0, result.output
+    shown = " ".join(result.stdout.split())  # the totals line may wrap
+    for text in ("Section", "Status", "Owner", "Due", "reviewing", "1 units", "overdue 1", "0% done"):
+        assert text in shown, text
+    assert not any(word in shown for word in ("章节", "状态", "审核中", "逾期", "完成"))
+
+
 @pytest.mark.parametrize("percent, shown", [(0.0, "0"), (100 / 7, "14.3"), (99.96, "99.9"), (100.0, "100")])
 def test_share_done_is_one_decimal_and_never_a_false_100(percent, shown):
     assert share_text(percent) == shown
