@@ -19,6 +19,7 @@ from pathlib import Path
 
 from reportgen import charts, fonts, messages, output, remote, templates, translations
 from reportgen.editions import Edition, SectionView, select
+from reportgen import errors
 from reportgen.errors import Diagnostics
 from reportgen.markdown import Label, RenderContext, inline_text, make_parser, render
 from reportgen.model import Manifest, Report
@@ -88,6 +89,14 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
         place = _os_place(error, options.out)
         doing = "cannot write the outputs" if _inside(Path(place), options.out) else "cannot read"
         diags.error(place, None, f"{doing}: {error.strerror or error}")
+        result.written = []
+    except templates.TemplateError as error:  # a source's template is its input like any other
+        diags.error(error.path, error.line, error.detail)
+        result.written = []
+    except Exception as error:  # the one guard: a fault of reportgen is one error and exit 1, never a traceback
+        if errors.debugging():
+            raise
+        errors.unexpected(error, diags)
         result.written = []
     return result
 
@@ -242,7 +251,16 @@ def _os_place(error: OSError, out: Path) -> str:
 
 def render_outputs(report, edition, figures, options, diags, progress, review=None, alternates=None) -> list:
     """Render each format; return what each output will write (`output.Pending`), in order."""
-    pending = []
+    pending: list = []
+    try:
+        return _render_formats(report, edition, figures, options, diags, progress, review, alternates, pending)
+    except BaseException:  # a staged site goes with the failure; nothing was written
+        for unwritten in pending:
+            getattr(unwritten, "discard", lambda: None)()
+        raise
+
+
+def _render_formats(report, edition, figures, options, diags, progress, review, alternates, pending: list) -> list:
     finish_pdf = None
     if "pdf" in options.formats:
         progress.stage("typesetting PDF")
@@ -385,8 +403,9 @@ def draw_figures(report: Report, edition: Edition, cache: Path | None, site: boo
             if caption is not None:
                 figures[id(token)] = Figure(number, "", title=inline_text(caption.inline), **common)
                 continue
-            svg = _chart(spec, report.manifest.language, cache)
-            narrow = _chart(spec, report.manifest.language, cache, narrow=True) if site else ""
+            with errors.at(view.section.path, view.section.body_line + token.map[0] if token.map else None):
+                svg = _chart(spec, report.manifest.language, cache)
+                narrow = _chart(spec, report.manifest.language, cache, narrow=True) if site else ""
             figures[id(token)] = Figure(number, _figure_html(number, word, spec, svg, anchor),
                                         title=spec.caption or spec.title or "", **common,
                                         site_html=_figure_html(number, word, spec, svg, anchor, narrow) if site else "")
@@ -488,7 +507,8 @@ def rendered_html(report: Report, view: SectionView, mode: str, edition: str, fi
         label_pages=label_pages,
         number=number,
     )
-    return render(md, view.tokens, view.section.env, ctx)
+    with errors.at(view.section.path, view.section.root.line):
+        return render(md, view.tokens, view.section.env, ctx)
 
 
 def _pages(report: Report) -> dict[str, str]:
@@ -627,11 +647,13 @@ def _start_book(report, edition, figures, diags, cache: Path, review, progress=N
 
     def with_pages(pages: dict[str, int]) -> dict[int, book.Job]:
         again = pdf_chapters(report, edition, figures, label_pages=pages, only=citing)
-        return {i: book.job(part_html(c, i), report.source, c.title, anchor=c.id, path=views[i].section.path)
+        return {i: book.job(part_html(c, i), report.source, c.title, anchor=c.id, path=views[i].section.path,
+                            line=views[i].section.root.line)
                 for i, c in zip(sorted(citing), again)}
 
     jobs = [book.job(part_html(chapter, i), report.source, chapter.title, anchor=chapter.id,
-                     path=view.section.path) for i, (chapter, view) in enumerate(zip(chapters, views))]
+                     path=view.section.path, line=view.section.root.line)
+            for i, (chapter, view) in enumerate(zip(chapters, views))]
     colophon = print_document(report, edition, figures, chapters=[], front=False, page_numbers=False, dated=False)
     closing = "<body" in colophon and _has_content(colophon)
     if closing:
@@ -674,7 +696,7 @@ def _finish_book(report, edition, figures, diags, typesetter, waiting, with_page
     finally:
         typesetter.close()
     for failure in typesetter.failures:
-        diags.error(failure.job.path, None, f"typesetting {failure.job.name or 'the PDF'} failed: {failure.message}")
+        diags.error(failure.job.path, failure.job.line, f"typesetting {failure.job.name or 'the PDF'} failed: {failure.message}")
     if typeset is None:
         return b""
     front, numbers = typeset

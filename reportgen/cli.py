@@ -8,12 +8,14 @@ a usage error.  A user's mistake never ends in a traceback.
 from __future__ import annotations
 
 import importlib
+import os
 import warnings
 from pathlib import Path
 
 import click
 
 from reportgen import __version__
+from reportgen import errors
 from reportgen.errors import Diagnostics, ReportError
 
 SOURCE = click.argument("source", default=".", type=click.Path(file_okay=False, path_type=Path))
@@ -51,6 +53,20 @@ class LazyGroup(click.Group):
             return getattr(importlib.import_module(module), attribute)
         return super().get_command(ctx, name)
 
+    def invoke(self, ctx):
+        """Every command behind the one guard: a fault of reportgen is one error line and exit 1."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as error:
+            if errors.debugging():
+                raise
+            diags = Diagnostics()
+            errors.unexpected(error, diags)
+            _report(diags)
+            raise SystemExit(1) from None
+
     def format_commands(self, ctx, formatter) -> None:
         limit = formatter.width - 6 - max(len(name) for name in self.list_commands(ctx))
         rows = []
@@ -65,9 +81,12 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reportgen")
-def main() -> None:
+@click.option("--debug", is_flag=True, help=f"Show the traceback of a fault of reportgen (as {errors.DEBUG}=1 does).")
+def main(debug: bool) -> None:
     """Compile a collaboratively written yearly report into a PDF, an HTML edition and a dashboard."""
     warnings.showwarning = _show_warning
+    if debug:  # in the environment, so the preview's child builds see it too
+        os.environ[errors.DEBUG] = "1"
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

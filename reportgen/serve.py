@@ -43,7 +43,6 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -52,7 +51,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import click
 
 from reportgen import paths
-from reportgen.errors import Diagnostics, ReportError
+from reportgen.errors import Diagnostics, ReportError, crash_place
 
 PRINT_EVERY = 30.0
 """Seconds between two PDF-and-dashboard rebuilds while sources keep changing."""
@@ -365,17 +364,6 @@ class PrintBuilder(threading.Thread):
         except subprocess.TimeoutExpired:
             _signal_group(process, signal.SIGKILL)
             process.wait()
-
-
-def crash_place(error: BaseException) -> tuple[str, int | None]:
-    """The file of reportgen (or the library) and the line where ``error`` was raised."""
-    frames = traceback.extract_tb(error.__traceback__)
-    if not frames:
-        return "reportgen", None
-    own = [f for f in frames if "/reportgen/" in f.filename.replace("\\", "/")]
-    frame = (own or frames)[-1]
-    name = frame.filename.replace("\\", "/")
-    return ("reportgen/" + name.rsplit("/reportgen/", 1)[1]) if "/reportgen/" in name else Path(name).name, frame.lineno
 
 
 def crash_summary(error: BaseException) -> str:
