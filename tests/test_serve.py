@@ -263,7 +263,7 @@ def test_a_busy_port_is_a_clear_error(make_source):
 
 
 def test_serve_without_report_yaml_is_a_clear_error(tmp_path):
-    result = CliRunner().invoke(main, ["serve", str(tmp_path), "--port", "0"])
+    result = CliRunner().invoke(main, ["serve", str(tmp_path), "--port", "0"], catch_exceptions=False)
     assert result.exit_code == 1 and "no report.yaml here" in result.output
 
 
