@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reportgen import book, errors, templates
-from reportgen import build as pipeline
+from reportgen import body, book, errors, templates
 from reportgen.cli import main
 
 SECTIONS = {"a.md": "# ✅甲\n\n正文。\n", "b.md": "# ✅乙\n\n乙的正文。\n", "c.md": "# ✅丙\n\n正文。\n"}
@@ -114,14 +113,14 @@ def test_a_broken_source_template_is_one_error_at_its_line(built, template, line
 
 def test_a_fault_of_reportgen_is_one_error_at_the_section_it_was_rendering(built, monkeypatch):
     source, out, before = built
-    real = pipeline.render
+    real = body.render
 
     def render(md, tokens, env, ctx):
         if ctx.section_id == "b":
             raise KeyError("no such token")
         return real(md, tokens, env, ctx)
 
-    monkeypatch.setattr(pipeline, "render", render)
+    monkeypatch.setattr(body, "render", render)
     result = build(source, out, "--format", "html")  # not the fixture's formats: no "up to date" shortcut
     assert one_error(result) == ("sections/b.md", 1)
     assert "internal error: KeyError" in result.output and errors.DEBUG in result.output

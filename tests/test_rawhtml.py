@@ -17,7 +17,8 @@ import pypdf
 import pytest
 from click.testing import CliRunner
 
-from reportgen.build import BuildOptions, build, section_html
+from reportgen.body import section_html
+from reportgen.build import BuildOptions, build
 from reportgen.cli import main
 from reportgen.editions import select
 from reportgen.errors import Diagnostics
