@@ -355,6 +355,8 @@ def _starts(document, units: tuple[Job, ...]) -> list[int] | None:
     return starts
 
 
+# WeasyPrint's font configuration of this process (a worker's); invalidated by nothing: fonts
+# installed while a build runs are seen by the next build.
 _FONT_CONFIG = None
 
 

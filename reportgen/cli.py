@@ -11,6 +11,7 @@ import importlib
 import os
 import warnings
 from pathlib import Path
+from types import MappingProxyType
 
 import click
 
@@ -27,7 +28,7 @@ FORMATS = ("pdf", "html", "dashboard")
 #: Commands that live beside their own stage: name → (module, attribute, one-line help).
 #: Each module is imported only when its command runs, so ``--help`` and ``status``
 #: start fast; a test checks each line against the command's own help.
-LAZY = {
+LAZY = MappingProxyType({
     "import": ("reportgen.importer", "import_command",
                "Import a Markdown document (one section per top-level heading), Hugo/Jekyll posts,"),
     "init": ("reportgen.scaffold", "init_command",
@@ -38,7 +39,7 @@ LAZY = {
                "Show what is done, what waits for review, who owns what and what is late."),
     "translate": ("reportgen.translate", "translate_group",
                   "Translations of the sections: start one, record that it is current, show what changed."),
-}
+})
 
 
 class LazyGroup(click.Group):

@@ -36,6 +36,7 @@ import urllib.request
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from markdown_it.token import Token
@@ -53,15 +54,15 @@ POOL = 4
 MAX_BYTES = 10 * 1024 * 1024
 """Largest image accepted, in bytes."""
 
-TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
+TYPES = MappingProxyType({"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"})
 """Content types accepted, with the file extension each is cached under."""
 
-_MAGIC = {
+_MAGIC = MappingProxyType({
     "png": (b"\x89PNG\r\n\x1a\n",),
     "jpg": (b"\xff\xd8\xff",),
     "gif": (b"GIF87a", b"GIF89a"),
     "webp": (b"RIFF",),  # and "WEBP" at offset 8, checked below
-}
+})
 _CHUNK = 64 * 1024
 _MAX_REDIRECTS = 5
 

@@ -120,7 +120,7 @@ def clean_fragment(html: str) -> str:
     return _cleaner().clean(html)
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=1)  # never invalidated: the allow-list is constant
 def _cleaner() -> nh3.Cleaner:
     return nh3.Cleaner(
         tags=set(HTML_TAGS | RAW_HTML_TAGS | SVG_TAGS),
