@@ -60,7 +60,6 @@ ATTRIBUTES: dict[str, set[str]] = {
     "img": {"src", "alt", "title", "class", "style"},
     "span": {"class", "title", "role", "aria-label"},
     "div": {"class"},
-    "details": {"class"},
     "p": {"class"},
     "section": {"class", "aria-label"},
     "figure": {"class", "id"},

@@ -11,7 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.cli import main
-from tests.test_serve import SECTIONS, get, preview, wait_for  # noqa: F401 - preview is a fixture
+from tests import test_serve
+from tests.test_serve import SECTIONS, get, wait_for
+
+preview = test_serve.preview  # the preview server fixture, shared with test_serve
 
 
 def raw_get(session, path: str) -> int:
