@@ -118,9 +118,34 @@ def _formats(ctx, param, value: str) -> tuple[str, ...]:
 @click.option("--lang", metavar="TAG|all", help="Build the edition in this language of report.yaml 'languages' "
               "(into OUT/TAG/report.pdf and OUT/html/TAG/), or in all of them [default: the source language].")
 @click.option("--quiet", "-q", is_flag=True, help="Print only diagnostics.")
+@click.option("--diagnostics-json", type=click.Path(dir_okay=False, path_type=Path), hidden=True,
+              help="Also write every diagnostic as one JSON line to this file (the preview's channel).")
 def build_command(source: Path, out: Path | None, formats, edition: str, strict: bool, pdf_engine: str,
-                  only: str | None, lang: str | None, quiet: bool) -> None:
+                  only: str | None, lang: str | None, quiet: bool, diagnostics_json: Path | None) -> None:
     """Build the report in SOURCE (default: the current folder)."""
+    told: list[str] = []
+    try:
+        _build(source, out, formats, edition, strict, pdf_engine, only, lang, quiet, told)
+    except ReportError as error:
+        told.append(error.format_message())
+        raise
+    finally:
+        if diagnostics_json is not None:
+            _write_diagnostics(diagnostics_json, told)
+
+
+def _write_diagnostics(path: Path, told: list[str]) -> None:
+    """``{"severity", "text"}`` per line, written whole or not at all."""
+    import json
+
+    from reportgen import output
+
+    records = [{"severity": "error" if ": error: " in line else "warning", "text": line} for line in told]
+    output.write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+
+
+def _build(source: Path, out: Path | None, formats, edition: str, strict: bool, pdf_engine: str,
+           only: str | None, lang: str | None, quiet: bool, told: list[str]) -> None:
     from reportgen import output, stamp
 
     _require_source(source)
@@ -142,6 +167,7 @@ def build_command(source: Path, out: Path | None, formats, edition: str, strict:
     digest = stamp.fingerprint(source, out, settings) if stamped else ""
     unchanged = stamp.replay(out, digest) if stamped else None
     if unchanged is not None:  # nothing the outputs follow from changed: say what the last build said
+        told += unchanged.get("diagnostics", [])
         _unchanged(unchanged, out, quiet)
         return
     from reportgen.build import BuildOptions, build
@@ -155,6 +181,7 @@ def build_command(source: Path, out: Path | None, formats, edition: str, strict:
         _stamp(stamp.record, out, digest, [str(d) for d in result.diagnostics.items], result.written, result.omitted)
     else:
         _stamp(stamp.forget, out)
+    told += [str(d) for d in result.diagnostics.items]
     _finish(result, strict, quiet)
 
 

@@ -333,8 +333,11 @@ class PrintBuilder(threading.Thread):
 
     def _build(self) -> tuple[bool, list[str], float]:
         # -P: the working folder (often the source) is not put on sys.path, where its .py files would shadow modules
+        channel = self.preview.print_out.parent / "print-diagnostics.jsonl"
+        channel.unlink(missing_ok=True)
         command = [sys.executable, "-P", "-m", "reportgen", "build", str(self.preview.source), "--out",
-                   str(self.preview.print_out), "--format", "pdf,dashboard", "--quiet"]
+                   str(self.preview.print_out), "--format", "pdf,dashboard", "--quiet",
+                   "--diagnostics-json", str(channel)]
         start = time.perf_counter()
         with self._lock:
             if self.preview.stopping:
@@ -346,7 +349,7 @@ class PrintBuilder(threading.Thread):
                                             errors="replace", start_new_session=True)
         _, errors = self.process.communicate()
         code = self.process.returncode
-        diagnostics = [line for line in errors.splitlines() if re.search(r": (error|warning): ", line)]
+        diagnostics = _told(channel)
         if code != 0 and not diagnostics and not self.preview.stopping:
             diagnostics = [f"reportgen build: error: the PDF and dashboard build ended with exit status {code}: "
                            + (errors.strip().splitlines() or [""])[-1]]
@@ -364,6 +367,14 @@ class PrintBuilder(threading.Thread):
         except subprocess.TimeoutExpired:
             _signal_group(process, signal.SIGKILL)
             process.wait()
+
+
+def _told(channel: Path) -> list[str]:
+    """The diagnostics a child build wrote to its channel (none when it ended before writing)."""
+    try:
+        return [json.loads(line)["text"] for line in channel.read_text(encoding="utf-8").splitlines() if line]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def crash_summary(error: BaseException) -> str:

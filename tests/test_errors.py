@@ -158,3 +158,18 @@ def test_a_fault_in_another_command_is_one_line_too(make_source, monkeypatch):
     result = CliRunner().invoke(main, ["status", str(source)], catch_exceptions=False)
     path, line = one_error(result)
     assert path == "reportgen/status.py" and line and "AttributeError: a bug" in result.output
+
+
+def test_the_build_writes_its_diagnostics_to_a_channel_for_the_preview(make_source, tmp_path):
+    import json
+
+    source = make_source({"a.md": "# ✅甲\n\n[缺](nowhere.md)\n"}, extra={"templates/section.html": "{% if %}\n"})
+    channel = tmp_path / "told.jsonl"
+    result = build(source, tmp_path / "out", "--format", "html", "--diagnostics-json", str(channel))
+    records = [json.loads(line) for line in channel.read_text(encoding="utf-8").splitlines()]
+    printed = [line for line in result.output.splitlines() if re.search(r": (error|warning): ", line)]
+    assert [r["text"] for r in records] == printed and printed
+    assert {r["severity"] for r in records} == {"error", "warning"}
+    (source / "report.yaml").unlink()  # an error before the build starts goes into the channel too
+    assert build(source, tmp_path / "out", "--diagnostics-json", str(channel)).exit_code == 1
+    assert "no report.yaml here" in json.loads(channel.read_text(encoding="utf-8"))["text"]

@@ -327,3 +327,14 @@ def test_an_open_page_reloads_itself_and_shows_errors(preview):
         assert overlay.count() == 0
         browser.close()
     assert problems == []
+
+
+def test_what_only_the_pdf_build_finds_reaches_the_preview_through_its_channel(preview, tmp_path):
+    session, source, base = preview
+    (tmp_path / "elsewhere.css").write_text("body {}", encoding="utf-8")
+    (source / "templates").mkdir(exist_ok=True)
+    (source / "templates" / "print.css").symlink_to(tmp_path / "elsewhere.css")  # only the PDF reads it
+    get(base + "report.pdf?rebuild=1", timeout=PDF_WAIT)
+    state = wait_for("the PDF build's error is shown", lambda: (s := session.preview.state()) and
+                     s["print"]["diagnostics"] and s, timeout=PDF_WAIT)
+    assert state["print"]["diagnostics"] == ["templates/print.css: error: not read: it points outside the folder"]
