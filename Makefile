@@ -45,6 +45,7 @@ serve: $(STAMP)
 	$(BIN)/reportgen serve .
 
 test: $(TESTS)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 # Rewrite the golden pages and Markdown fixture cases from the current code; review the diff.

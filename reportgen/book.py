@@ -72,6 +72,8 @@ class Job:
     ("": it can only begin a document)."""
     path: str = "report.yaml"
     """The source file a failure is reported against."""
+    line: int | None = None
+    """Its line (the section's heading), when the unit is a section."""
 
 
 @dataclass(frozen=True)
@@ -92,8 +94,9 @@ class Failure:
     message: str
 
 
-def job(html: str, source: Path, name: str = "", anchor: str = "", path: str = "report.yaml") -> Job:
-    return Job(_key(html), html, str(source.resolve()), name, anchor, path)
+def job(html: str, source: Path, name: str = "", anchor: str = "", path: str = "report.yaml",
+        line: int | None = None) -> Job:
+    return Job(_key(html), html, str(source.resolve()), name, anchor, path, line)
 
 
 def _key(html: str) -> str:
@@ -352,6 +355,8 @@ def _starts(document, units: tuple[Job, ...]) -> list[int] | None:
     return starts
 
 
+# WeasyPrint's font configuration of this process (a worker's); invalidated by nothing: fonts
+# installed while a build runs are seen by the next build.
 _FONT_CONFIG = None
 
 

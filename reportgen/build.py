@@ -18,18 +18,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reportgen import charts, fonts, messages, output, remote, status, templates, translations
-from reportgen.editions import Edition, SectionView, select
+from reportgen import errors
+from reportgen.body import Figure, chapter_parts, section_html, toc_entries
+from reportgen.editions import Edition, select
 from reportgen.errors import Diagnostics
-from reportgen.markdown import ChartRef, Label, LinkRef, RenderContext, TableRef, inline_text, make_parser, ref, render
+from reportgen.markdown import ChartRef, LinkRef, TableRef, inline_text, ref
 from reportgen.model import Manifest, Report, Status
 from reportgen.reader import load_report
-from reportgen.sanitize import clean_fragment
 
 FORMATS = ("pdf", "html", "dashboard")
-
-SITE_FILES = "files/"
-"""Folder of the HTML edition holding the source's own files (images, downloads, the logo):
-apart from every page and script the site generates, so none can replace one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +85,14 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
         place = _os_place(error, options.out)
         doing = "cannot write the outputs" if _inside(Path(place), options.out) else "cannot read"
         diags.error(place, None, f"{doing}: {error.strerror or error}")
+        result.written = []
+    except templates.TemplateError as error:  # a source's template is its input like any other
+        diags.error(error.path, error.line, error.detail)
+        result.written = []
+    except Exception as error:  # the one guard: a fault of reportgen is one error and exit 1, never a traceback
+        if errors.debugging():
+            raise
+        errors.unexpected(error, diags)
         result.written = []
     return result
 
@@ -242,7 +247,16 @@ def _os_place(error: OSError, out: Path) -> str:
 
 def render_outputs(report, edition, figures, options, diags, progress, review=None, alternates=None) -> list:
     """Render each format; return what each output will write (`output.Pending`), in order."""
-    pending = []
+    pending: list = []
+    try:
+        return _render_formats(report, edition, figures, options, diags, progress, review, alternates, pending)
+    except BaseException:  # a staged site goes with the failure; nothing was written
+        for unwritten in pending:
+            getattr(unwritten, "discard", lambda: None)()
+        raise
+
+
+def _render_formats(report, edition, figures, options, diags, progress, review, alternates, pending: list) -> list:
     finish_pdf = None
     if "pdf" in options.formats:
         progress.stage("typesetting PDF")
@@ -341,27 +355,6 @@ def _write(path: Path, data: bytes) -> Path:
 # --- figures ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Figure:
-    """A numbered figure (a chart) or captioned table of the edition."""
-
-    number: int
-    html: str
-    """The chart's figure HTML; '' for a table, which its section renders."""
-    kind: str = "figure"
-    """``figure`` or ``table``."""
-    anchor: str = ""
-    """Its element id: the author's id, else ``fig-N`` / ``tbl-N``."""
-    title: str = ""
-    """Its caption as plain text, for the list of figures or tables."""
-    section_id: str = ""
-    label: str = ""
-    """The author's id that cross-references use, or ''."""
-    site_html: str = ""
-    """The chart's figure in the HTML edition (a drawing for phones beside the one for
-    wide screens, and the numbers as a table), when drawn; else `html` serves."""
-
-
 def draw_figures(report: Report, edition: Edition, cache: Path | None, site: bool = False) -> dict[int, Figure]:
     """id(chart fence or captioned table_open token) → its numbered figure or table,
     numbered across the report in reading order of the edition; with ``site``, charts
@@ -388,8 +381,9 @@ def draw_figures(report: Report, edition: Edition, cache: Path | None, site: boo
             if caption is not None:
                 figures[id(token)] = Figure(number, "", title=inline_text(caption.inline), **common)
                 continue
-            svg = _chart(spec, report.manifest.language, cache)
-            narrow = _chart(spec, report.manifest.language, cache, narrow=True) if site else ""
+            with errors.at(view.section.path, view.section.body_line + token.map[0] if token.map else None):
+                svg = _chart(spec, report.manifest.language, cache)
+                narrow = _chart(spec, report.manifest.language, cache, narrow=True) if site else ""
             figures[id(token)] = Figure(number, _figure_html(number, word, spec, svg, anchor),
                                         title=spec.caption or spec.title or "", **common,
                                         site_html=_figure_html(number, word, spec, svg, anchor, narrow) if site else "")
@@ -450,61 +444,6 @@ def check_references(report: Report, edition: Edition, figures: dict[int, Figure
                     diags.warning(view.section.path, None if line is None else view.section.body_line + line - 1,
                                   f"'{anchor}' is in a part the {edition.name} edition leaves out; the reference"
                                   " to it shows a question mark")
-
-
-def figure_labels(report: Report, figures: dict[int, Figure]) -> dict[str, Label]:
-    """Author's id → what a cross-reference to it prints and where it links."""
-    zh = report.manifest.language.lower().startswith("zh")
-    words = {"figure": "图" if zh else "Figure", "table": "表" if zh else "Table"}
-    return {fig.label: Label(f"{words[fig.kind]} {fig.number}", fig.anchor, fig.section_id)
-            for fig in figures.values() if fig.label}
-
-
-# --- section bodies -----------------------------------------------------------------
-
-
-def section_html(report: Report, view: SectionView, mode: str, edition: str, figures: dict[int, Figure],
-                 label_pages: dict[str, int] | None = None, number: str = "") -> str:
-    """The body HTML of one section for ``mode`` (``html`` page or ``pdf`` chapter), sanitised,
-    its title numbered ``number`` (see `chapter_numbers`); ``label_pages`` gives the PDF pages
-    of figures and tables when the typesetter cannot count them (a chapter of the book)."""
-    return clean_fragment(rendered_html(report, view, mode, edition, figures, label_pages, number))
-
-
-def rendered_html(report: Report, view: SectionView, mode: str, edition: str, figures: dict[int, Figure],
-                  label_pages: dict[str, int] | None = None, number: str = "") -> str:
-    """The body HTML exactly as the Markdown renderer wrote it, before the sanitiser."""
-    md = _parser(report)
-    ctx = RenderContext(
-        mode=mode,
-        edition=edition,
-        section_id=view.section.id,
-        pages=report.aliases | _pages(report),
-        figures={key: (fig.site_html if mode == "html" and fig.site_html else fig.html)
-                 for key, fig in figures.items() if fig.kind == "figure"},
-        language=report.manifest.language,
-        markers=report.manifest.markers,
-        files=SITE_FILES if mode == "html" else "",
-        tables={key: fig.number for key, fig in figures.items() if fig.kind == "table"},
-        table_style=report.manifest.table_style,
-        labels=figure_labels(report, figures),
-        label_pages=label_pages,
-        number=number,
-    )
-    return render(md, view.tokens, view.section.env, ctx)
-
-
-def _pages(report: Report) -> dict[str, str]:
-    """Section path → id, made once per report (`model.ReportCache`)."""
-    if report.cache.pages is None:
-        report.cache.pages = {s.path: s.id for s in report.sections}
-    return report.cache.pages
-
-
-def _parser(report: Report):
-    if report.cache.parser is None:
-        report.cache.parser = make_parser(report.manifest.markers)
-    return report.cache.parser
 
 
 # --- the PDF --------------------------------------------------------------------------
@@ -626,11 +565,13 @@ def _start_book(report, edition, figures, diags, cache: Path, review, progress=N
 
     def with_pages(pages: dict[str, int]) -> dict[int, book.Job]:
         again = pdf_chapters(report, edition, figures, label_pages=pages, only=citing)
-        return {i: book.job(part_html(c, i), report.source, c.title, anchor=c.id, path=views[i].section.path)
+        return {i: book.job(part_html(c, i), report.source, c.title, anchor=c.id, path=views[i].section.path,
+                            line=views[i].section.root.line)
                 for i, c in zip(sorted(citing), again)}
 
     jobs = [book.job(part_html(chapter, i), report.source, chapter.title, anchor=chapter.id,
-                     path=view.section.path) for i, (chapter, view) in enumerate(zip(chapters, views))]
+                     path=view.section.path, line=view.section.root.line)
+            for i, (chapter, view) in enumerate(zip(chapters, views))]
     colophon = print_document(report, edition, figures, chapters=[], front=False, page_numbers=False, dated=False)
     closing = "<body" in colophon and _has_content(colophon)
     if closing:
@@ -673,7 +614,7 @@ def _finish_book(report, edition, figures, diags, typesetter, waiting, with_page
     finally:
         typesetter.close()
     for failure in typesetter.failures:
-        diags.error(failure.job.path, None, f"typesetting {failure.job.name or 'the PDF'} failed: {failure.message}")
+        diags.error(failure.job.path, failure.job.line, f"typesetting {failure.job.name or 'the PDF'} failed: {failure.message}")
     if typeset is None:
         return b""
     front, numbers = typeset
@@ -719,55 +660,6 @@ def _anchor_pages(parts, front_pages: int) -> dict[str, int]:
 def _has_content(document: str) -> bool:
     body = document.split("<body", 1)[1].split(">", 1)[1].rsplit("</body>", 1)[0]
     return bool(body.strip())
-
-
-def toc_entries(edition: Edition, mode: str, manifest: Manifest, numbers: dict[str, str] | None = None) -> list[dict]:
-    """The contents: each part (level 0), then the headings the edition shows down to
-    ``toc_depth``, with their link targets (a part has a page of its own only in the PDF);
-    chapter titles carry their ``numbers`` (section id → number)."""
-    from reportgen.numbering import titled
-
-    entries = []
-    opening = {sid: part for sid, part in chapter_parts(edition, manifest).items() if part.first}
-    for view in edition.views:
-        sid = view.section.id
-        if sid in opening:
-            part = opening[sid]
-            entries.append({"level": 0, "title": part.title, "target": part.anchor if mode == "pdf" else None,
-                            "status": None})
-        for heading in view.headings:
-            if heading.level > manifest.toc_depth:
-                continue
-            target = sid if heading.level == 1 else f"{sid}--{heading.anchor}"
-            if mode == "html":
-                target = f"{sid}.html" + ("" if heading.level == 1 else f"#{heading.anchor}")
-            title = titled((numbers or {}).get(sid, ""), heading.title) if heading.level == 1 else heading.title
-            entries.append({"level": heading.level, "title": title, "target": target,
-                            "status": heading.status.value if heading.status else None})
-    return entries
-
-
-@dataclass(frozen=True)
-class PartPlace:
-    """Where a section stands in the part it belongs to."""
-
-    title: str
-    anchor: str
-    """The id of the part's title page in the PDF."""
-    first: bool
-    """The section opens the part: its title page comes before it."""
-
-
-def chapter_parts(edition: Edition, manifest: Manifest) -> dict[str, PartPlace]:
-    """Section id → its part, for every section of the edition that is in one."""
-    places, seen = {}, set()
-    for view in edition.views:
-        part = manifest.part_of(view.section.path)
-        if part is not None:
-            number = manifest.parts.index(part) + 1
-            places[view.section.id] = PartPlace(part.title, f"rg-part-{number}", part.title not in seen)
-            seen.add(part.title)
-    return places
 
 
 def bookmark_css(manifest: Manifest) -> str:

@@ -1022,7 +1022,7 @@ def _key(payload: dict) -> bytes:
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-@functools.cache
+@functools.cache  # never invalidated: the installed matplotlib does not change under a running process
 def _matplotlib_version() -> str:
     """From package metadata, so computing a key never imports matplotlib."""
     from importlib.metadata import version

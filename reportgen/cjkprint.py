@@ -41,14 +41,15 @@ FALLBACK_CSS = "p, li { text-align: left; }"
 
 #: Full-width marks whose blank half is on the right (closing marks, and the
 #: comma, stop, colon… as Simplified Chinese fonts draw them).
-CLOSING = set("）〕］｝》〉」』】〗〙〛”’、，。．：；！？")
+CLOSING = frozenset("）〕］｝》〉」』】〗〙〛”’、，。．：；！？")
 #: Full-width marks whose blank half is on the left.
-OPENING = set("（〔［｛《〈「『【〖〘〚“‘")
+OPENING = frozenset("（〔［｛《〈「『【〖〘〚“‘")
 AUTOSPACE_CLASSES = ("cjk-l", "cjk-r")
 #: The most space (in em) justification adds between two characters; a line that
 #: would need more is set flush left, as a typesetter would rather than letter-space it.
 MAX_SHARE = 0.5
 
+# Whether WeasyPrint is patched in this process; never invalidated: the patch lasts as long as the process.
 _installed = False
 
 

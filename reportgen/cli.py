@@ -8,12 +8,15 @@ a usage error.  A user's mistake never ends in a traceback.
 from __future__ import annotations
 
 import importlib
+import os
 import warnings
 from pathlib import Path
+from types import MappingProxyType
 
 import click
 
 from reportgen import __version__
+from reportgen import errors
 from reportgen.errors import Diagnostics, ReportError
 
 SOURCE = click.argument("source", default=".", type=click.Path(file_okay=False, path_type=Path))
@@ -25,7 +28,7 @@ FORMATS = ("pdf", "html", "dashboard")
 #: Commands that live beside their own stage: name → (module, attribute, one-line help).
 #: Each module is imported only when its command runs, so ``--help`` and ``status``
 #: start fast; a test checks each line against the command's own help.
-LAZY = {
+LAZY = MappingProxyType({
     "import": ("reportgen.importer", "import_command",
                "Import a Markdown document (one section per top-level heading), Hugo/Jekyll posts,"),
     "init": ("reportgen.scaffold", "init_command",
@@ -36,7 +39,7 @@ LAZY = {
                "Show what is done, what waits for review, who owns what and what is late."),
     "translate": ("reportgen.translate", "translate_group",
                   "Translations of the sections: start one, record that it is current, show what changed."),
-}
+})
 
 
 class LazyGroup(click.Group):
@@ -50,6 +53,20 @@ class LazyGroup(click.Group):
             module, attribute, _ = LAZY[name]
             return getattr(importlib.import_module(module), attribute)
         return super().get_command(ctx, name)
+
+    def invoke(self, ctx):
+        """Every command behind the one guard: a fault of reportgen is one error line and exit 1."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as error:
+            if errors.debugging():
+                raise
+            diags = Diagnostics()
+            errors.unexpected(error, diags)
+            _report(diags)
+            raise SystemExit(1) from None
 
     def format_commands(self, ctx, formatter) -> None:
         limit = formatter.width - 6 - max(len(name) for name in self.list_commands(ctx))
@@ -65,9 +82,12 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reportgen")
-def main() -> None:
+@click.option("--debug", is_flag=True, help=f"Show the traceback of a fault of reportgen (as {errors.DEBUG}=1 does).")
+def main(debug: bool) -> None:
     """Compile a collaboratively written yearly report into a PDF, an HTML edition and a dashboard."""
     warnings.showwarning = _show_warning
+    if debug:  # in the environment, so the preview's child builds see it too
+        os.environ[errors.DEBUG] = "1"
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -98,9 +118,34 @@ def _formats(ctx, param, value: str) -> tuple[str, ...]:
 @click.option("--lang", metavar="TAG|all", help="Build the edition in this language of report.yaml 'languages' "
               "(into OUT/TAG/report.pdf and OUT/html/TAG/), or in all of them [default: the source language].")
 @click.option("--quiet", "-q", is_flag=True, help="Print only diagnostics.")
+@click.option("--diagnostics-json", type=click.Path(dir_okay=False, path_type=Path), hidden=True,
+              help="Also write every diagnostic as one JSON line to this file (the preview's channel).")
 def build_command(source: Path, out: Path | None, formats, edition: str, strict: bool, pdf_engine: str,
-                  only: str | None, lang: str | None, quiet: bool) -> None:
+                  only: str | None, lang: str | None, quiet: bool, diagnostics_json: Path | None) -> None:
     """Build the report in SOURCE (default: the current folder)."""
+    told: list[str] = []
+    try:
+        _build(source, out, formats, edition, strict, pdf_engine, only, lang, quiet, told)
+    except ReportError as error:
+        told.append(error.format_message())
+        raise
+    finally:
+        if diagnostics_json is not None:
+            _write_diagnostics(diagnostics_json, told)
+
+
+def _write_diagnostics(path: Path, told: list[str]) -> None:
+    """``{"severity", "text"}`` per line, written whole or not at all."""
+    import json
+
+    from reportgen import output
+
+    records = [{"severity": "error" if ": error: " in line else "warning", "text": line} for line in told]
+    output.write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+
+
+def _build(source: Path, out: Path | None, formats, edition: str, strict: bool, pdf_engine: str,
+           only: str | None, lang: str | None, quiet: bool, told: list[str]) -> None:
     from reportgen import output, stamp
 
     _require_source(source)
@@ -122,6 +167,7 @@ def build_command(source: Path, out: Path | None, formats, edition: str, strict:
     digest = stamp.fingerprint(source, out, settings) if stamped else ""
     unchanged = stamp.replay(out, digest) if stamped else None
     if unchanged is not None:  # nothing the outputs follow from changed: say what the last build said
+        told += unchanged.get("diagnostics", [])
         _unchanged(unchanged, out, quiet)
         return
     from reportgen.build import BuildOptions, build
@@ -135,6 +181,7 @@ def build_command(source: Path, out: Path | None, formats, edition: str, strict:
         _stamp(stamp.record, out, digest, [str(d) for d in result.diagnostics.items], result.written, result.omitted)
     else:
         _stamp(stamp.forget, out)
+    told += [str(d) for d in result.diagnostics.items]
     _finish(result, strict, quiet)
 
 

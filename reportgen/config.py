@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import MappingProxyType
 
 from reportgen import confine, paths, yamlio
 from reportgen.errors import Diagnostics
@@ -16,7 +17,7 @@ from reportgen.model import DEFAULT_MARKERS, BackCover, Colophon, Language, Mani
 MANIFEST = "report.yaml"
 
 #: Every top-level key, with what it means (shown when a key is unknown).
-KEYS = {
+KEYS = MappingProxyType({
     "title": "the report's title (required)",
     "subtitle": "a line under the title on the cover",
     "organisation": "who publishes the report",
@@ -46,7 +47,7 @@ KEYS = {
     "pdf": "an archival or accessible PDF: {variant: pdf/a-3b | pdf/ua-1 …}",
     "punctuation": "full-width punctuation in the PDF: compress (half width where marks meet) or full",
     "latin_spacing": "space between Han characters and Latin letters or digits, e.g. 0.25em (0 for none)",
-}
+})
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 LANGUAGE_KEYS = ("title", "subtitle", "organisation", "author")
 #: Where site generators keep files served from the site root (VitePress, Hugo, VuePress).
@@ -61,11 +62,11 @@ MARKS = ("crop", "cross", "crop cross", "cross crop")
 PUNCTUATION = ("compress", "full")
 
 #: Each key of ``limits:``: (default, largest allowed, what it is).
-LIMITS = {
+LIMITS = MappingProxyType({
     "max_file_size": (5 * 1024**2, 1024**3, "bytes a section file may have"),
     "max_chart_rows": (10_000, 1_000_000, "rows one chart's data may have"),
     "max_chart_data": (2 * 1024**2, 1024**3, "bytes a chart's data file may have"),
-}
+})
 BUDGET = (20, 3600)
 """remote.budget: the default and the largest allowed, in seconds."""
 

@@ -5,11 +5,21 @@ Stages add diagnostics to a `Diagnostics` collector and keep going, so one
 build reports every problem; the build decides at the end whether to fail.
 `ReportError` is the one exception a user can meet: the CLI prints it and
 exits with its code, never a traceback.
+
+Anything else a stage raises is a fault of reportgen, not of the report; the
+one guard (`unexpected`, called by `build.build` and the CLI) turns it into
+one error at the best place known: the innermost `at` the failure passed
+through (a section and its line, a chart's line), else reportgen's own file
+and line.
+``REPORTGEN_DEBUG=1`` (or ``reportgen --debug``) lets the traceback through.
 """
 
 from __future__ import annotations
 
 import enum
+import os
+import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import click
@@ -92,3 +102,51 @@ class ReportError(click.ClickException):
 
     def show(self, file=None) -> None:  # click calls this instead of printing a traceback
         click.echo(self.format_message(), err=True)
+
+
+DEBUG = "REPORTGEN_DEBUG"
+"""The environment variable that lets an internal error's traceback through (``=1``)."""
+
+_PLACE = "_reportgen_place"
+"""The attribute `at` sets on an exception passing through it: (path, line)."""
+
+
+def debugging() -> bool:
+    return os.environ.get(DEBUG, "") not in ("", "0")
+
+
+@contextmanager
+def at(path: str, line: int | None = None):
+    """Report any unexpected failure inside at ``path:line`` (the innermost `at` wins)."""
+    try:
+        yield
+    except Exception as error:
+        if not hasattr(error, _PLACE):
+            try:
+                setattr(error, _PLACE, (path, line))
+            except AttributeError:  # an exception type with __slots__: the outer place is used
+                pass
+        raise
+
+
+def unexpected(error: Exception, diags: Diagnostics) -> None:
+    """The one guard: ``error``, which no stage expected, as one error at the best place known:
+    the source place of the innermost `at` it passed through, else reportgen's own file and line."""
+    code, code_line = crash_place(error)
+    path, line = getattr(error, _PLACE, (code, code_line))
+    where = f" (at {code}:{code_line})" if path != code else ""
+    diags.error(path, line, f"internal error: {type(error).__name__}: {error}{where}; a fault of reportgen, "
+                f"not of the report: {DEBUG}=1 shows the traceback")
+
+
+def crash_place(error: BaseException) -> tuple[str, int | None]:
+    """The file of reportgen (or the library) and the line where ``error`` was raised."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return "reportgen", None
+    own = [f for f in frames if "/reportgen/" in f.filename.replace("\\", "/")]
+    frame = (own or frames)[-1]
+    name = frame.filename.replace("\\", "/")
+    if "/reportgen/" in name:
+        return "reportgen/" + name.rsplit("/reportgen/", 1)[1], frame.lineno
+    return os.path.basename(name), frame.lineno

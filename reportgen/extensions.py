@@ -196,7 +196,7 @@ def _typeset_token(token: Token, line: int | None, env: dict) -> None:
     set_ref(token, MathRef(svg))
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=512)  # never invalidated: the SVG follows from the formula alone
 def typeset(tex: str, display: bool) -> tuple[str | None, str]:
     """(SVG of ``tex``, "") or (None, why not): one path in ``currentColor``, sized in em
     so it follows the text around it, its baseline on the line's baseline."""

@@ -42,14 +42,14 @@ from reportgen.model import Status
 from reportgen.reader import FOLDER_PAGES, decode
 
 #: Folders that hold no pages: build outputs, dependencies, tooling.
-SKIPPED = {"node_modules", "_book", "book", "site", "public", "static", "vendor", "_site", "assets"}
+SKIPPED = frozenset({"node_modules", "_book", "book", "site", "public", "static", "vendor", "_site", "assets"})
 
 #: Folder names that hold a translation of the pages beside them (``en/`` in a Chinese report).
 LANGUAGE_FOLDER = re.compile(r"^(en|ja|ko|fr|de|es|ru|pt|it|vi|th|id|ar|zh-(tw|hk|hant|hans))(-[a-z0-9]+)?$",
                              re.IGNORECASE)
 
 #: First headings of a SUMMARY.md that only say what the file is.
-GENERIC_TITLES = {"summary", "table of contents", "contents", "目录", "目錄"}
+GENERIC_TITLES = frozenset({"summary", "table of contents", "contents", "目录", "目錄"})
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ FIGSIZE = (6.4, 3.6)
 """Figure size in inches: a 16 cm text column shows it at about 1:1, so the
 9–10 pt chart text stays 9–10 pt on paper."""
 
+# Whether matplotlib's backend is chosen in this process; never invalidated (rcParams are reset on every use).
 _configured = False
 
 

@@ -46,6 +46,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from urllib.parse import quote, unquote, urlsplit
 
 import click
@@ -64,7 +65,7 @@ from reportgen.reader import decode, split_front_matter
 #: Block structure only; the same block rules as the build's parser.
 _PARSER = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"]).use(footnote_plugin)
 
-MARK = {status: marks[0] for status, marks in DEFAULT_MARKERS.items()}
+MARK = MappingProxyType({status: marks[0] for status, marks in DEFAULT_MARKERS.items()})
 
 
 @dataclass

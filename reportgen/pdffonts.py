@@ -19,7 +19,7 @@ from functools import lru_cache
 #: Tables WeasyPrint drops from embedded subsets; dropped here too, to match.
 DROP_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH", "PCLT", "SVG ")
 #: Faces carrying these tables are embedded specially by WeasyPrint; leave them alone.
-SPECIAL_TABLES = {"CBDT", "CBLC", "COLR", "CPAL", "SVG ", "sbix", "fvar"}
+SPECIAL_TABLES = frozenset({"CBDT", "CBLC", "COLR", "CPAL", "SVG ", "sbix", "fvar"})
 PROGRAM_KEYS = ("/FontFile3", "/FontFile2")
 
 
@@ -148,7 +148,7 @@ def _origin(embedded: bytes) -> tuple[str, int] | None:
     return None if tables & SPECIAL_TABLES else origin
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=1)  # invalidated by nothing: fonts installed later are seen by the next process
 def _installed() -> dict[str, tuple[str, int]]:
     """PostScript name → (file, index) of every installed face, from fontconfig."""
     try:

@@ -407,7 +407,7 @@ class _Fragment(HTMLParser):
 
     def link(self, values: dict[str, str], closed: bool) -> None:
         if "href" not in values:
-            self.warn(f"raw HTML <a> without href: tag dropped, its text kept"
+            self.warn("raw HTML <a> without href: tag dropped, its text kept"
                       + (f" (attributes: {', '.join(values)})" if values else ""))
             return
         token = Token("link_open", "a", 1, attrs={"href": values["href"].strip()})

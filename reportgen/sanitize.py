@@ -60,7 +60,6 @@ ATTRIBUTES: dict[str, set[str]] = {
     "img": {"src", "alt", "title", "class", "style"},
     "span": {"class", "title", "role", "aria-label"},
     "div": {"class"},
-    "details": {"class"},
     "p": {"class"},
     "section": {"class", "aria-label"},
     "figure": {"class", "id"},
@@ -120,7 +119,7 @@ def clean_fragment(html: str) -> str:
     return _cleaner().clean(html)
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=1)  # never invalidated: the allow-list is constant
 def _cleaner() -> nh3.Cleaner:
     return nh3.Cleaner(
         tags=set(HTML_TAGS | RAW_HTML_TAGS | SVG_TAGS),

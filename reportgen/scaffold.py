@@ -18,6 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import click
 import yaml
@@ -412,7 +413,7 @@ LOGO_SVG = """\
 </svg>
 """
 
-STARTER_SECTIONS = {
+STARTER_SECTIONS = MappingProxyType({
     "sections/01-introduction.md": """\
 ---
 owner: 主编
@@ -462,7 +463,7 @@ due: {year}-12-15
 
 数字以财务组核对后的账目为准。
 """,
-}
+})
 
 
 def starter_files(year: int) -> dict[str, str]:

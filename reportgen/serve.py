@@ -43,7 +43,6 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -52,7 +51,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import click
 
 from reportgen import paths
-from reportgen.errors import Diagnostics, ReportError
+from reportgen.errors import Diagnostics, ReportError, crash_place
 
 PRINT_EVERY = 30.0
 """Seconds between two PDF-and-dashboard rebuilds while sources keep changing."""
@@ -334,8 +333,11 @@ class PrintBuilder(threading.Thread):
 
     def _build(self) -> tuple[bool, list[str], float]:
         # -P: the working folder (often the source) is not put on sys.path, where its .py files would shadow modules
+        channel = self.preview.print_out.parent / "print-diagnostics.jsonl"
+        channel.unlink(missing_ok=True)
         command = [sys.executable, "-P", "-m", "reportgen", "build", str(self.preview.source), "--out",
-                   str(self.preview.print_out), "--format", "pdf,dashboard", "--quiet"]
+                   str(self.preview.print_out), "--format", "pdf,dashboard", "--quiet",
+                   "--diagnostics-json", str(channel)]
         start = time.perf_counter()
         with self._lock:
             if self.preview.stopping:
@@ -347,7 +349,7 @@ class PrintBuilder(threading.Thread):
                                             errors="replace", start_new_session=True)
         _, errors = self.process.communicate()
         code = self.process.returncode
-        diagnostics = [line for line in errors.splitlines() if re.search(r": (error|warning): ", line)]
+        diagnostics = _told(channel)
         if code != 0 and not diagnostics and not self.preview.stopping:
             diagnostics = [f"reportgen build: error: the PDF and dashboard build ended with exit status {code}: "
                            + (errors.strip().splitlines() or [""])[-1]]
@@ -367,15 +369,12 @@ class PrintBuilder(threading.Thread):
             process.wait()
 
 
-def crash_place(error: BaseException) -> tuple[str, int | None]:
-    """The file of reportgen (or the library) and the line where ``error`` was raised."""
-    frames = traceback.extract_tb(error.__traceback__)
-    if not frames:
-        return "reportgen", None
-    own = [f for f in frames if "/reportgen/" in f.filename.replace("\\", "/")]
-    frame = (own or frames)[-1]
-    name = frame.filename.replace("\\", "/")
-    return ("reportgen/" + name.rsplit("/reportgen/", 1)[1]) if "/reportgen/" in name else Path(name).name, frame.lineno
+def _told(channel: Path) -> list[str]:
+    """The diagnostics a child build wrote to its channel (none when it ended before writing)."""
+    try:
+        return [json.loads(line)["text"] for line in channel.read_text(encoding="utf-8").splitlines() if line]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def crash_summary(error: BaseException) -> str:

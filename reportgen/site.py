@@ -22,7 +22,7 @@ from pathlib import Path
 from markdown_it.token import Token
 
 from reportgen import confine, messages, output, search, templates
-from reportgen.build import SITE_FILES, section_html, toc_entries
+from reportgen.body import SITE_FILES, section_html, toc_entries
 from reportgen.messages import endonym
 from reportgen.editions import Edition, SectionView
 from reportgen.errors import Diagnostics

@@ -26,7 +26,7 @@ from pathlib import Path
 
 NAME = "build-stamp.json"
 #: Folders never part of a source: version control, environments, caches.
-SKIPPED = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".pytest_cache", ".hypothesis"}
+SKIPPED = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".pytest_cache", ".hypothesis"})
 #: Files of a git repository whose change means the history may have changed.
 GIT_FILES = ("HEAD", "index", "packed-refs", "logs/HEAD")
 

@@ -51,6 +51,8 @@ class _ConfinedLoader(jinja2.BaseLoader):
         return text, str(path), lambda: path.is_file() and path.stat().st_mtime == mtime
 
 
+# Invalidated per template by Jinja2 itself (a changed file's mtime); a templates/ folder made
+# after the first call is not seen until `environment.cache_clear()` (the preview calls it).
 @lru_cache(maxsize=8)
 def environment(source: Path) -> jinja2.Environment:
     loaders = []

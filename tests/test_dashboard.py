@@ -63,7 +63,7 @@ SOURCE = {
 
 
 def run(*args):
-    return CliRunner().invoke(main, list(map(str, args)))
+    return CliRunner().invoke(main, list(map(str, args)), catch_exceptions=False)
 
 
 def table(html: str, name: str) -> str:

@@ -129,7 +129,7 @@ def test_a_custom_marker_set_shows_its_own_marks_in_every_progress_view(make_sou
 
 def test_public_edition_with_nothing_finished_is_an_error_not_an_empty_pdf(make_source):
     source = make_source({"a.md": "# ✍️甲\n\n正在写。\n", "b.md": "# 👁️乙\n\n待审。\n"})
-    result = CliRunner().invoke(main, ["build", str(source), "--format", "pdf", "--edition", "public"])
+    result = CliRunner().invoke(main, ["build", str(source), "--format", "pdf", "--edition", "public"], catch_exceptions=False)
     assert result.exit_code == 1
     assert "report.yaml:6: error: the public edition has no section in it" in result.output
     assert not (source / "build" / "report.pdf").exists()

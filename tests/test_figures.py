@@ -73,6 +73,6 @@ def test_english_report_says_figure(make_source):
 
 def test_a_bad_chart_is_an_error_at_the_block_line(make_source):
     source = make_source({"a.md": "# 甲\n\n```chart\ntype: radar\nx: a\ny: b\ndata: [{a: 1, b: 2}]\n```\n"})
-    result = CliRunner().invoke(main, ["check", str(source)])
+    result = CliRunner().invoke(main, ["check", str(source)], catch_exceptions=False)
     assert result.exit_code == 1
     assert re.search(r"sections/a\.md:4: error: chart: .*radar.*bar", result.output), result.output

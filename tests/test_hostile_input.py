@@ -11,7 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.cli import main
-from tests.test_serve import SECTIONS, get, preview, wait_for  # noqa: F401 - preview is a fixture
+from tests import test_serve
+from tests.test_serve import SECTIONS, get, wait_for
+
+preview = test_serve.preview  # the preview server fixture, shared with test_serve
 
 
 def raw_get(session, path: str) -> int:
@@ -74,7 +77,7 @@ def test_the_preview_follows_a_source_folder_deleted_and_made_again(preview):
 def test_new_refuses_titles_and_owners_that_are_not_one_line(make_source, args):
     source = make_source({"a.md": "# ✅ 甲\n"})
     before = {p: p.read_bytes() for p in source.rglob("*") if p.is_file()}
-    result = CliRunner().invoke(main, args + ["--source", str(source)])
+    result = CliRunner().invoke(main, args + ["--source", str(source)], catch_exceptions=False)
     assert result.exit_code == 2 and result.exception is None or isinstance(result.exception, SystemExit)
     assert result.exit_code == 2
     assert "must be one line of text" in result.output or "must not be empty" in result.output

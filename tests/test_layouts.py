@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import yaml
 from click.testing import CliRunner
 
 from reportgen.build import BuildOptions, build
@@ -177,7 +176,7 @@ def test_front_matter_of_other_tools_is_kept_and_shown_under_extra(tmp_path, mak
     assert "sections/a.md:3: warning: front matter key 'tags' is not one of reportgen's " \
            "(title, status, owner, reviewers, due, id, owners, extra, translator, source); kept under 'extra'" in messages
     assert not any("error" in m for m in messages)
-    result = CliRunner().invoke(main, ["status", str(source), "--json"])
+    result = CliRunner().invoke(main, ["status", str(source), "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     extra = json.loads(result.stdout)["sections"][0]["extra"]
     assert extra == {"tags": ["2024 中国开源年度报告"], "Author": "张三", "Translator & Reviewer": "李四",
@@ -269,7 +268,7 @@ def test_parts_group_the_html_navigation_contents_status_and_dashboard(make_modu
     rows = dashboard[dashboard.index('<table class="parts">'):].split("</table>")[0]
     assert "基础认知" in rows and "2/2" in rows and "实践指南" in rows and "0/1" in rows
     source = out.parent / "parted-book"
-    data = json.loads(CliRunner().invoke(main, ["status", str(source), "--json"]).stdout)
+    data = json.loads(CliRunner().invoke(main, ["status", str(source), "--json"], catch_exceptions=False).stdout)
     assert [s["part"] for s in data["sections"]] == [None, "基础认知", "基础认知", "实践指南"]
 
 

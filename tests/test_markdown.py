@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.build import draw_figures, section_html
+from reportgen.body import section_html
+from reportgen.build import draw_figures
 from reportgen.editions import select
 from reportgen.errors import Diagnostics
 from reportgen.reader import load_report

@@ -402,7 +402,7 @@ def test_outputs_never_go_into_a_source_a_parent_of_it_the_root_or_home(make_sou
     home.mkdir()
     out = {"source": source, "parent": tmp_path, "root": Path("/"), "home": home, "another-source": other}[where]
     before = sorted(p for p in tmp_path.rglob("*"))
-    result = CliRunner(env={"HOME": str(home)}).invoke(main, ["build", str(source), "--out", str(out)])
+    result = CliRunner(env={"HOME": str(home)}).invoke(main, ["build", str(source), "--out", str(out)], catch_exceptions=False)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == 1
     assert re.search(rf"^{re.escape(str(out))}: error: --out (is|holds) ", result.output, re.M), result.output

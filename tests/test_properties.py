@@ -21,7 +21,7 @@ import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from reportgen.build import section_html
+from reportgen.body import section_html
 from reportgen.editions import select
 from reportgen.errors import Diagnostics
 from reportgen.model import FrontMatter

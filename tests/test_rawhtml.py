@@ -17,7 +17,8 @@ import pypdf
 import pytest
 from click.testing import CliRunner
 
-from reportgen.build import BuildOptions, build, section_html
+from reportgen.body import section_html
+from reportgen.build import BuildOptions, build
 from reportgen.cli import main
 from reportgen.editions import select
 from reportgen.errors import Diagnostics
@@ -208,11 +209,11 @@ def test_what_is_dropped_is_a_warning_at_its_line(vitepress):
 def test_strict_check_and_build_fail_on_dropped_html(make_source):
     source = make_source({"a.md": "# 甲\n\n正文 <marquee>滚动</marquee>。\n"})
     runner = CliRunner()
-    loose = runner.invoke(main, ["check", str(source)])
-    strict = runner.invoke(main, ["check", str(source), "--strict"])
+    loose = runner.invoke(main, ["check", str(source)], catch_exceptions=False)
+    strict = runner.invoke(main, ["check", str(source), "--strict"], catch_exceptions=False)
     assert loose.exit_code == 0 and strict.exit_code == 1
     assert "sections/a.md:3: warning: raw HTML <marquee> dropped, its text kept" in strict.output
-    built = runner.invoke(main, ["build", str(source), "--format", "html", "--strict"])
+    built = runner.invoke(main, ["build", str(source), "--format", "html", "--strict"], catch_exceptions=False)
     assert built.exit_code == 1 and not (source / "build" / "html").exists()
 
 

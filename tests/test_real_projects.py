@@ -131,7 +131,7 @@ def mdbook(root: Path) -> tuple[Path, int]:
 
 
 def run(*args) -> tuple[int, str]:
-    result = CliRunner().invoke(main, [str(a) for a in args])
+    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
     assert "Traceback" not in result.output, result.output
     return result.exit_code, result.output
 

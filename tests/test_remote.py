@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen import remote
-from reportgen.build import section_html
+from reportgen.body import section_html
 from reportgen.cli import main
 from reportgen.editions import select
 from reportgen.errors import Diagnostics

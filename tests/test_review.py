@@ -44,7 +44,7 @@ def test_only_builds_one_section_with_a_review_header(make_source):
 
 def test_only_with_an_unknown_id_names_the_known_ones(make_source):
     source = make_source(SECTIONS)
-    result = CliRunner().invoke(main, ["build", str(source), "--only", "zz", "--format", "html"])
+    result = CliRunner().invoke(main, ["build", str(source), "--only", "zz", "--format", "html"], catch_exceptions=False)
     assert result.exit_code == 1
     assert "--only zz: that section does not exist (sections: a, b)" in result.output
 

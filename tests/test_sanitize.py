@@ -15,7 +15,8 @@ import tinyhtml5
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from reportgen.build import draw_figures, rendered_html
+from reportgen.body import rendered_html
+from reportgen.build import draw_figures
 from reportgen.editions import select
 from reportgen.errors import Diagnostics
 from reportgen.reader import load_report

@@ -263,7 +263,7 @@ def test_a_busy_port_is_a_clear_error(make_source):
 
 
 def test_serve_without_report_yaml_is_a_clear_error(tmp_path):
-    result = CliRunner().invoke(main, ["serve", str(tmp_path), "--port", "0"])
+    result = CliRunner().invoke(main, ["serve", str(tmp_path), "--port", "0"], catch_exceptions=False)
     assert result.exit_code == 1 and "no report.yaml here" in result.output
 
 
@@ -327,3 +327,14 @@ def test_an_open_page_reloads_itself_and_shows_errors(preview):
         assert overlay.count() == 0
         browser.close()
     assert problems == []
+
+
+def test_what_only_the_pdf_build_finds_reaches_the_preview_through_its_channel(preview, tmp_path):
+    session, source, base = preview
+    (tmp_path / "elsewhere.css").write_text("body {}", encoding="utf-8")
+    (source / "templates").mkdir(exist_ok=True)
+    (source / "templates" / "print.css").symlink_to(tmp_path / "elsewhere.css")  # only the PDF reads it
+    get(base + "report.pdf?rebuild=1", timeout=PDF_WAIT)
+    state = wait_for("the PDF build's error is shown", lambda: (s := session.preview.state()) and
+                     s["print"]["diagnostics"] and s, timeout=PDF_WAIT)
+    assert state["print"]["diagnostics"] == ["templates/print.css: error: not read: it points outside the folder"]

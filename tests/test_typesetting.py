@@ -187,7 +187,7 @@ def test_the_print_markup_spaces_latin_runs_and_keeps_a_paragraph_end(make_sourc
     """What the PDF's stylesheet and typesetter act on: Latin runs beside Han
     characters marked (typed spaces dropped), marks meeting across a tag set half
     width, a paragraph's last two Han characters kept together, bare URLs breakable."""
-    from reportgen.build import section_html
+    from reportgen.body import section_html
     from reportgen.editions import select
     from reportgen.errors import Diagnostics
     from reportgen.reader import load_report
