@@ -546,9 +546,14 @@ def _start_book(report, edition, figures, diags, cache: Path, review, progress=N
     from reportgen import book
 
     # Cross-references print their page; a chapter cannot count pages of the others, so
-    # chapters are typeset first with a placeholder and those that cite figures or
-    # tables again once the pages are known (both cached by their HTML).
-    chapters = pdf_chapters(report, edition, figures, label_pages={})
+    # chapters that cite figures or tables are first only measured (laid out with a
+    # placeholder, never drawn or written) and typeset once the pages are known (both
+    # cached by their HTML).  The placeholder has as many digits as the last build's page
+    # count (two on a first build), so the measured lines break as the real ones will, and
+    # stays the same from build to build while the count keeps its digits.
+    typesetter = book.Book(cache / "pdf", progress=progress)
+    placeholder = int("8" * len(str(typesetter.remembered("book-pages") or 88)))
+    chapters = pdf_chapters(report, edition, figures, label_pages={fig.anchor: placeholder for fig in figures.values()})
     citing = {i for i, c in enumerate(chapters) if 'class="xref"' in c.html}
     views = edition.views
 
@@ -563,54 +568,78 @@ def _start_book(report, edition, figures, diags, cache: Path, review, progress=N
                               page_numbers=False, colophon=False, review=review if 0 in indices else None,
                               dated=False)
 
-    def with_pages(pages: dict[str, int]) -> dict[int, book.Job]:
+    def with_pages(pages: dict[str, int]):
+        """The citing chapters with the real ``pages``: their jobs by chapter index, and
+        what composes several of them into one document."""
         again = pdf_chapters(report, edition, figures, label_pages=pages, only=citing)
+        order = sorted(citing)
+
+        def compose(indices: list[int]) -> str:
+            return print_document(report, edition, figures, chapters=[again[k] for k in indices], front=False,
+                                  page_numbers=False, colophon=False,
+                                  review=review if 0 in (order[k] for k in indices) else None, dated=False)
+
         return {i: book.job(part_html(c, i), report.source, c.title, anchor=c.id, path=views[i].section.path,
                             line=views[i].section.root.line)
-                for i, c in zip(sorted(citing), again)}
+                for i, c in zip(order, again)}, compose
 
     jobs = [book.job(part_html(chapter, i), report.source, chapter.title, anchor=chapter.id,
-                     path=view.section.path, line=view.section.root.line)
+                     path=view.section.path, line=view.section.root.line, measure=i in citing)
             for i, (chapter, view) in enumerate(zip(chapters, views))]
     colophon = print_document(report, edition, figures, chapters=[], front=False, page_numbers=False, dated=False)
     closing = "<body" in colophon and _has_content(colophon)
     if closing:
         jobs.append(book.job(colophon, report.source, "colophon"))
-    typesetter = book.Book(cache / "pdf", progress=progress)
+    # The front matter's length decides every page number after it.  Unless the last build
+    # remembered it, the front matter is measured beside the chapters (its numbers do not
+    # change its length; a change would cost one more round, never a wrong number).
+    measure_front = typesetter.remembered("front-pages") is None
+    if measure_front:
+        placeholders = {target: placeholder for target in _front_targets(report, edition, figures)}
+        jobs.append(book.job(_front(report, edition, figures, placeholders), report.source, "contents",
+                             measure=True))
     waiting = typesetter.start(jobs, document)
-    return lambda: _finish_book(report, edition, figures, diags, typesetter, waiting, with_pages, closing)
+    return lambda: _finish_book(report, edition, figures, diags, typesetter, waiting, with_pages, closing,
+                                measure_front)
 
 
-def _finish_book(report, edition, figures, diags, typesetter, waiting, with_pages, closing: bool) -> bytes:
+def _finish_book(report, edition, figures, diags, typesetter, waiting, with_pages, closing: bool,
+                 measure_front: bool) -> bytes:
     """With the chapters typeset: the chapters citing figures or tables again with the
-    real page numbers, the front matter, the page numbers themselves, then binding."""
+    real page numbers, the front matter and the page numbers themselves (all at once, on
+    all workers), then binding."""
     from reportgen import book, templates
 
     try:
         parts = waiting()
         typeset = None
         if parts is not None:
+            contents = parts.pop() if measure_front else None
             css = fonts.for_language(templates.read(report.source, "print.css"), report.manifest.language)
-            front_pages = typesetter.remembered("front-pages") or _front_pages_guess(edition, report.manifest)
+            front_pages = (contents.pages if contents else typesetter.remembered("front-pages")
+                           or _front_pages_guess(edition, report.manifest))
             for _ in range(3):  # the contents' length decides where chapters start; settles at once in practice
-                redo = with_pages(_anchor_pages(parts, front_pages))
-                lengths = [parts[i].pages for i in redo]
-                again = typesetter.typeset(list(redo.values())) if redo else []
-                if again is None:
-                    break
-                for i, part in zip(redo, again):
-                    parts[i] = part
-                moved = lengths != [parts[i].pages for i in redo]
                 pages = _anchor_pages(parts, front_pages)
+                redo, compose = with_pages(pages)
+                measured = [_where(parts[i]) for i in redo]
                 total = front_pages + sum(part.pages for part in parts)
                 tail = parts[-1].pages if closing else 0  # colophon and back cover carry no number
-                typeset = typesetter.typeset([book.job(_front(report, edition, figures, pages), report.source),
-                                              book.job(book.numbers_html(css, front_pages, total, tail),
-                                                       report.source)])
-                if typeset is None or (typeset[0].pages == front_pages and not moved):
+                done = typesetter.typeset(list(redo.values()) + [
+                    book.job(_front(report, edition, figures, pages), report.source),
+                    book.job(book.numbers_html(css, front_pages, total, tail), report.source)], compose)
+                if done is None:
+                    typeset = None
+                    break
+                typeset = done[len(redo):]
+                for i, part in zip(redo, done):
+                    parts[i] = part
+                # A citing chapter whose length or anchors changed with its real numbers moves pages.
+                moved = measured != [_where(parts[i]) for i in redo]
+                if typeset[0].pages == front_pages and not moved:
                     break
                 front_pages = typeset[0].pages
             typesetter.remember("front-pages", front_pages)
+            typesetter.remember("book-pages", front_pages + sum(part.pages for part in parts))
     finally:
         typesetter.close()
     for failure in typesetter.failures:
@@ -631,6 +660,11 @@ def _finish_book(report, edition, figures, diags, typesetter, waiting, with_page
     return pdf
 
 
+def _where(part) -> tuple:
+    """A part's length and the page of each of its anchors: what the page numbers follow from."""
+    return part.pages, {name: place[0] for name, place in part.anchors.items()}
+
+
 def _front_pages_guess(edition, manifest: Manifest) -> int:
     """Pages of cover, progress list and contents, guessed before they are typeset (a
     wrong guess costs one more typesetting of the front matter, never a wrong number)."""
@@ -638,11 +672,15 @@ def _front_pages_guess(edition, manifest: Manifest) -> int:
     return 1 + -(-rows // 30) + max(1, -(-len(toc_entries(edition, "pdf", manifest)) // 44))
 
 
+def _front_targets(report, edition, figures) -> list[str]:
+    """The anchors whose pages the front matter prints (contents, lists of figures and tables)."""
+    return [entry["target"] for entry in toc_entries(edition, "pdf", report.manifest)] + [
+        fig.anchor for fig in figures.values()]
+
+
 def _front(report, edition, figures, pages: dict[str, int]) -> str:
     """Cover, progress list and contents, with the page numbers given."""
-    targets = [entry["target"] for entry in toc_entries(edition, "pdf", report.manifest)]
-    targets += [fig.anchor for fig in figures.values()]
-    toc_pages = {target: pages.get(target, "") for target in targets}
+    toc_pages = {target: pages.get(target, "") for target in _front_targets(report, edition, figures)}
     return print_document(report, edition, figures, chapters=[], toc_pages=toc_pages, page_numbers=False,
                           colophon=False, dated=False)
 

@@ -108,6 +108,29 @@ def test_table_of_contents_page_numbers_match_the_bookmarks(built):
         assert printed.get(title) == page, (title, printed)
 
 
+def test_the_contents_dotted_leaders_run_evenly_from_each_title_to_its_page_number(built):
+    _, pdf, _ = built
+    with pdfplumber.open(pdf) as doc:
+        toc_page = next(p for p in doc.pages if "目录" in (p.extract_text() or "")[:40])
+        rows: dict[float, list] = {}
+        for ch in toc_page.chars:
+            rows.setdefault(round(ch["top"]), []).append(ch)
+    checked = 0
+    for chars in rows.values():
+        dots = sorted((c for c in chars if c["text"] == "."), key=lambda c: c["x0"])
+        if len(dots) < 10:
+            continue
+        pitch = dots[1]["x0"] - dots[0]["x0"]
+        assert pitch > 0 and all(abs(b["x0"] - a["x0"] - pitch) < 0.1 for a, b in zip(dots, dots[1:]))
+        title = [c for c in chars if c["x1"] <= dots[0]["x0"] + 0.01 and c["text"].strip()]
+        number = [c for c in chars if c["x0"] >= dots[-1]["x1"] - 0.01 and c["text"].strip()]
+        assert title and number and "".join(c["text"] for c in number).isdigit()
+        assert dots[0]["x0"] - max(c["x1"] for c in title) < 2 * pitch  # from the title …
+        assert min(c["x0"] for c in number) - dots[-1]["x1"] < 2 * pitch  # … to the number
+        checked += 1
+    assert checked >= 4
+
+
 def test_every_cjk_character_of_the_sources_is_drawn_in_a_simplified_chinese_face(built):
     source, pdf, result = built
     text = "".join((source / "sections" / name).read_text(encoding="utf-8") for name in SECTIONS)
