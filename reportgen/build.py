@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reportgen import charts, fonts, messages, output, remote, templates, translations
+from reportgen import charts, fonts, messages, output, templates, translations
 from reportgen.editions import Edition, SectionView, select
 from reportgen.errors import Diagnostics
 from reportgen.markdown import Label, RenderContext, inline_text, make_parser, render
@@ -97,7 +97,10 @@ def _build(options: BuildOptions, progress, diags: Diagnostics, result: BuildRes
     report = load_report(options.source, diags)
     if report is None or diags.errors:
         return
-    remote.fetch_remote(report, diags)
+    if report.manifest.remote_fetch:  # only then: the network modules cost a build that fetches nothing ~40 ms
+        from reportgen import remote
+
+        remote.fetch_remote(report, diags)
     options = _edition_formats(options, diags)
     languages = build_languages(report, options.lang, diags)
     if diags.errors:

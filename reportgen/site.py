@@ -152,6 +152,8 @@ def render_site(report: Report, edition: Edition, figures, options, diags: Diagn
     for name in STATIC:
         site.pages[name] = templates.read(report.source, name)
     _clean_svgs(report.source, site, diags)
+    if site.searchable:
+        search.prepare(report.manifest.language)
     return StagedSite(report, site, options.site_path, options.out, diags)
 
 
@@ -344,7 +346,7 @@ def write_pages(report: Report, site: Site, stage: Path, diags: Diagnostics, pla
     # Pagefind indexes only the section text (data-pagefind-body); with no section
     # at all it would index the index page instead, so there is nothing to run.
     if site.searchable:
-        search.index_site(stage, report.manifest.language, diags, place=place)
+        search.index_site(stage, report.manifest.language, diags, place=place, pages=site.pages)
 
 
 def _keep_other_languages(report: Report, final: Path, stage: Path) -> None:
