@@ -137,7 +137,8 @@ class Site:
     """Source-relative path → the sanitised bytes of each SVG in `assets` (made while rendering,
     so a refused one is a warning before the build decides whether it failed)."""
     keys: dict[str, str] = field(default_factory=dict)
-    """Page → the digest of everything it was rendered from (`page_key`); empty when pages
+    """Page → the digest of everything it was rendered from (`page_key`, and for the index
+    page the contents and the lead paragraph); empty when pages
     are not reused (the public edition, a report in several languages)."""
     reused: dict[str, Path] = field(default_factory=dict)
     """Page → the file of the last build that has exactly this page's text, linked, not written."""
@@ -155,21 +156,19 @@ def render_site(report: Report, edition: Edition, figures, options, diags: Diagn
                   has_pdf=site.pdf is not None, ui=ui_strings(report.manifest.language),
                   logo=_asset(report, report.manifest.logo, site),
                   languages=language_links(report, options.language, alternates or {}))
-    site.pages["index.html"] = _index_page(report, edition, nav, {**common, **nav_window(report, edition, nav, None)})
     keys = PageKeys.load(report, edition, options, alternates)
     shared = keys.shared(report, edition, figures, common, nav) if keys is not None else ""
+    toc = toc_entries(edition, "html", report.manifest)
+    lead = lead_text(edition.views[0]) if nav else ""
+    index_key = hashlib.sha256(json.dumps([shared, toc, lead], ensure_ascii=False).encode()).hexdigest()
+    _page(site, keys, "index.html", index_key,
+          lambda: _index_page(report, nav, toc, lead, {**common, **nav_window(report, edition, nav, None)}))
     for i, view in enumerate(edition.views):
         neighbours = (nav[i - 1] if i > 0 else None, nav[i + 1] if i + 1 < len(nav) else None)
-        page = view.section.page
-        if keys is not None:
-            site.keys[page] = page_key(shared, i, view, figures, report.source)
-            old = keys.unchanged(page, site.keys[page])
-            if old is not None:
-                site.pages[page], site.reused[page] = old
-                site.assets |= used_files(view)
-                continue
-        site.pages[page] = _section_page(report, edition, view, figures, neighbours, site,
-                                         {**common, **nav_window(report, edition, nav, i)})
+        site.assets |= used_files(view)
+        _page(site, keys, view.section.page, page_key(shared, i, view, figures, report.source) if keys else "",
+              lambda view=view, i=i, neighbours=neighbours: _section_page(
+                  report, edition, view, figures, neighbours, site, {**common, **nav_window(report, edition, nav, i)}))
     site.pages["search.html"] = templates.render(report.source, "search.html", page_id="search",
                                                  page_file="search.html", prev=None, next=None, local_toc=[],
                                                  searchable=site.searchable, **{**common, **nav_window(report, edition, nav, None)})
@@ -182,7 +181,7 @@ def render_site(report: Report, edition: Edition, figures, options, diags: Diagn
 
 
 class PageKeys:
-    """The key of every section page the last draft build put in place, with the identity
+    """The key of every page (but search.html) the last draft build put in place, with the identity
     (inode, size, modification time) of the file it wrote, in ``OUT/.cache/site-pages.json``.
 
     A page is reused only when its key is the same and its file is still the very one
@@ -356,12 +355,22 @@ def nav_groups(report: Report, views: list[SectionView], nav: list[NavItem]) -> 
     return groups
 
 
-def _index_page(report: Report, edition: Edition, nav: list[NavItem], common: dict) -> str:
+def _page(site: Site, keys: PageKeys | None, page: str, key: str, render) -> None:
+    """Put ``page`` into the site: the last build's file when its key is ``key``, else ``render()``."""
+    if keys is not None:
+        site.keys[page] = key
+        old = keys.unchanged(page, key)
+        if old is not None:
+            site.pages[page], site.reused[page] = old
+            return
+    site.pages[page] = render()
+
+
+def _index_page(report: Report, nav: list[NavItem], toc: list[dict], lead: str, common: dict) -> str:
     first = nav[0] if nav else None
     return templates.render(
         report.source, "index.html", page_id="index", page_file="index.html",
-        toc=toc_entries(edition, "html", report.manifest), local_toc=[],
-        prev=None, next=first, first=first, lead=lead_text(edition.views[0]) if first else "", **common)
+        toc=toc, local_toc=[], prev=None, next=first, first=first, lead=lead, **common)
 
 
 def _section_page(report: Report, edition: Edition, view: SectionView, figures, neighbours, site: Site,

@@ -59,9 +59,11 @@ def test_an_edit_is_in_its_page_and_found_by_search_after_the_rebuild(built):
 def test_only_the_edited_section_page_is_written_again(built):
     source, out = built
     site = out / "html"
-    before = {name: identity(site / name) for name in ("01-intro.html", "02-finance.html", "03-events.html")}
+    before = {name: identity(site / name) for name in ("01-intro.html", "02-finance.html", "03-events.html",
+                                                        "index.html")}
     append(source, "03-events.md", "又一段。")
     html_build(source, out)
+    assert identity(site / "index.html") == before["index.html"]  # the contents did not change
     assert identity(site / "01-intro.html") == before["01-intro.html"]
     assert identity(site / "02-finance.html") == before["02-finance.html"]
     assert identity(site / "03-events.html") != before["03-events.html"]
@@ -78,6 +80,13 @@ def test_a_new_title_is_in_the_sidebar_of_every_page(built):
     html_build(source, out)
     for name in ("01-intro.html", "02-finance.html", "03-events.html", "index.html"):
         assert "年度活动纪要" in (out / "html" / name).read_text(encoding="utf-8"), name
+
+
+def test_a_new_subheading_is_in_the_contents_of_the_index_page(built):
+    source, out = built
+    append(source, "03-events.md", "## ✅秋季论坛\n\n论坛在十月举行。")
+    html_build(source, out)
+    assert "秋季论坛" in (out / "html" / "index.html").read_text(encoding="utf-8")
 
 
 def test_figure_numbers_that_move_are_shown_moved_on_every_page(built):
