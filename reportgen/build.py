@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reportgen import charts, fonts, messages, output, remote, status, templates, translations
+from reportgen import charts, fonts, messages, output, status, templates, translations
 from reportgen import errors
 from reportgen.body import Figure, chapter_parts, section_html, toc_entries
 from reportgen.editions import Edition, select
@@ -55,6 +55,13 @@ class BuildOptions:
     @property
     def site_path(self) -> Path:
         return self.out / "html" / self.language if self.language else self.out / "html"
+
+    @property
+    def cache_folder(self) -> Path | None:
+        """Where the build keeps what it may reuse (charts, PDF parts, pages): ``OUT/.cache`` for
+        the draft; none for the public edition, whose folder is published whole and so holds
+        only what it shows."""
+        return None if self.edition == "public" else self.out / ".cache"
 
 
 @dataclass
@@ -102,7 +109,10 @@ def _build(options: BuildOptions, progress, diags: Diagnostics, result: BuildRes
     report = load_report(options.source, diags)
     if report is None or diags.errors:
         return
-    report = remote.fetch_remote(report, diags)
+    if report.manifest.remote_fetch:  # only then: the network modules cost a build that fetches nothing ~40 ms
+        from reportgen import remote
+
+        report = remote.fetch_remote(report, diags)
     options = _edition_formats(options, diags)
     languages = build_languages(report, options.lang, diags)
     if diags.errors:
@@ -126,7 +136,7 @@ def _render_and_write(report, passes, options, diags, progress, result, folder) 
     groups: list[list] = []
     for p in passes:
         progress.stage("drawing charts")
-        cache = cache_folder(p.options)
+        cache = p.options.cache_folder
         figures = draw_figures(p.report, p.edition, cache / "charts" if cache else None,
                                site="html" in p.options.formats)
         check_references(p.report, p.edition, figures, diags)
@@ -261,7 +271,7 @@ def _render_formats(report, edition, figures, options, diags, progress, review, 
     if "pdf" in options.formats:
         progress.stage("typesetting PDF")
         engine = pdf_engine(report, edition, options.pdf_engine, review, diags)
-        finish_pdf = start_pdf(report, edition, figures, diags, cache_folder(options), engine, review, progress)
+        finish_pdf = start_pdf(report, edition, figures, diags, options.cache_folder, engine, review, progress)
     if "html" in options.formats:
         from reportgen import site
 
@@ -290,12 +300,6 @@ def _edition_formats(options: BuildOptions, diags: Diagnostics) -> BuildOptions:
         diags.error("report.yaml", None, "the dashboard shows owners, reviewers and due dates and is never part of "
                     "the public edition; build it with the draft (--edition draft)")
     return replace(options, formats=formats)
-
-
-def cache_folder(options: BuildOptions) -> Path | None:
-    """Where the build keeps what it may reuse (charts, PDF parts): ``OUT/.cache`` for the draft;
-    none for the public edition, whose folder is published whole and so holds only what it shows."""
-    return None if options.edition == "public" else options.out / ".cache"
 
 
 def pdf_engine(report: Report, edition: Edition, asked: str, review, diags: Diagnostics) -> str:

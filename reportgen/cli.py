@@ -170,13 +170,21 @@ def _build(source: Path, out: Path | None, formats, edition: str, strict: bool, 
         told += unchanged.get("diagnostics", [])
         _unchanged(unchanged, out, quiet)
         return
-    from reportgen.build import BuildOptions, build
-    from reportgen.progress import Progress
+    if "html" in formats:  # Pagefind gets ready on the other core while the pipeline is imported and runs
+        from reportgen import search
+
+        search.start(source)
+    from reportgen.build import BuildOptions, SilentProgress, build
 
     options = BuildOptions(source=source, out=out, formats=formats, edition=edition,
                            strict=strict, pdf_engine=pdf_engine, only=only, lang=lang)
-    with Progress(quiet) as progress:
-        result = build(options, progress)
+    if quiet:  # nothing is shown, so rich (~70 ms of imports) is not needed
+        result = build(options, SilentProgress())
+    else:
+        from reportgen.progress import Progress
+
+        with Progress(quiet) as progress:
+            result = build(options, progress)
     if stamped and result.ok and not result.diagnostics.failed(strict) and not _fetches_remote(source):
         _stamp(stamp.record, out, digest, [str(d) for d in result.diagnostics.items], result.written, result.omitted)
     else:

@@ -6,6 +6,11 @@ typeset; the `StagedSite` it returns (an `output.Pending`) moves the folder into
 ``OUT/html`` whole, so readers never see a half-updated site or a site whose
 search index describes another version.
 
+A draft build does not render again a section page whose inputs did not
+change (`PageKeys`): it hard-links the page the last build wrote into the new
+staged folder, so an unchanged page is not rewritten and the site is still
+replaced whole.
+
 Every link the site makes is relative and every file it needs is inside it,
 so the site works opened from disk and served from any sub-path.  Only files
 the published text uses (and the logo) are copied, into ``files/`` where no
@@ -15,14 +20,18 @@ nothing outside the source is read (`confine`).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 
 from markdown_it.token import Token
 
 from reportgen import confine, messages, output, search, templates
-from reportgen.body import SITE_FILES, section_html, toc_entries
+from reportgen.body import SITE_FILES, figure_labels, section_html, toc_entries
 from reportgen.messages import endonym
 from reportgen.editions import Edition, SectionView
 from reportgen.errors import Diagnostics
@@ -83,6 +92,12 @@ class Site:
     cleaned: dict[str, bytes] = field(default_factory=dict)
     """Source-relative path → the sanitised bytes of each SVG in `assets` (made while rendering,
     so a refused one is a warning before the build decides whether it failed)."""
+    keys: dict[str, str] = field(default_factory=dict)
+    """Page → the digest of everything it was rendered from (`page_key`, and for the index
+    page the contents and the lead paragraph); empty when pages
+    are not reused (the public edition, a report in several languages)."""
+    reused: dict[str, Path] = field(default_factory=dict)
+    """Page → the file of the last build that has exactly this page's text, linked, not written."""
 
 
 def render_site(report: Report, edition: Edition, figures, options, diags: Diagnostics,
@@ -97,18 +112,153 @@ def render_site(report: Report, edition: Edition, figures, options, diags: Diagn
                   has_pdf=site.pdf is not None, ui=messages.words(report.manifest.language),
                   logo=_asset(report, report.manifest.logo, site),
                   languages=language_links(report, options.language, alternates or {}))
-    site.pages["index.html"] = _index_page(report, edition, nav, {**common, **nav_window(report, edition, nav, None)})
+    keys = PageKeys.load(report, edition, options, alternates)
+    shared = keys.shared(report, edition, figures, common, nav) if keys is not None else ""
+    toc = toc_entries(edition, "html", report.manifest)
+    lead = lead_text(edition.views[0]) if nav else ""
+    index_key = hashlib.sha256(json.dumps([shared, toc, lead], ensure_ascii=False).encode()).hexdigest()
+    _page(site, keys, "index.html", index_key,
+          lambda: _index_page(report, nav, toc, lead, {**common, **nav_window(report, edition, nav, None)}))
     for i, view in enumerate(edition.views):
         neighbours = (nav[i - 1] if i > 0 else None, nav[i + 1] if i + 1 < len(nav) else None)
-        site.pages[view.section.page] = _section_page(report, edition, view, figures, neighbours, site,
-                                                      {**common, **nav_window(report, edition, nav, i)})
+        site.assets |= used_files(view)
+        _page(site, keys, view.section.page, page_key(shared, i, view, figures, report.source) if keys else "",
+              lambda view=view, i=i, neighbours=neighbours: _section_page(
+                  report, edition, view, figures, neighbours, site, {**common, **nav_window(report, edition, nav, i)}))
     site.pages["search.html"] = templates.render(report.source, "search.html", page_id="search",
                                                  page_file="search.html", prev=None, next=None, local_toc=[],
                                                  searchable=site.searchable, **{**common, **nav_window(report, edition, nav, None)})
     for name in STATIC:
         site.pages[name] = templates.read(report.source, name)
     _clean_svgs(report.source, site, diags)
-    return StagedSite(report, site, options.site_path, options.out, diags)
+    if site.searchable:
+        search.prepare(report.manifest.language)
+    return StagedSite(report, site, options.site_path, options.out, diags, keys)
+
+
+class PageKeys:
+    """The key of every page (but search.html) the last draft build put in place, with the identity
+    (inode, size, modification time) of the file it wrote, in ``OUT/.cache/site-pages.json``.
+
+    A page is reused only when its key is the same and its file is still the very one
+    written: a page changed by hand, or replaced by a build of the public edition, is
+    rendered again."""
+
+    NAME = "site-pages.json"
+
+    def __init__(self, site: Path, record: Path, known: dict):
+        self.site, self.record, self.known = site, record, known
+
+    @classmethod
+    def load(cls, report: Report, edition: Edition, options, alternates) -> "PageKeys | None":
+        """The keys of the last build, or None when this build does not reuse pages: only a
+        draft in one language whose report fetches nothing and has no page templates of its
+        own (a template of the source may read any part of the report)."""
+        cache = options.cache_folder
+        own_templates = report.source / "templates"
+        if (cache is None or edition.name != "draft" or options.language or alternates
+                or report.manifest.languages or report.manifest.remote_fetch
+                or (own_templates.is_dir() and any(own_templates.rglob("*.html")))):
+            return None
+        record = cache / cls.NAME
+        try:
+            known = json.loads(record.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            known = {}
+        return cls(options.site_path, record, known if isinstance(known, dict) else {})
+
+    def shared(self, report: Report, edition: Edition, figures, common: dict, nav: list) -> str:
+        """The digest of what every section page reads besides its own section: the program
+        and its libraries, report.yaml, the sidebar (every section's title, page and status),
+        the section pages and cross-reference labels of the whole report, whether there is a PDF."""
+        digest = hashlib.sha256()
+        for root in _program_folders():
+            _stat_tree(root, digest)
+        digest.update((report.source / "report.yaml").read_bytes())
+        labels = sorted((k, v.text, v.anchor, v.section_id) for k, v in figure_labels(report, figures).items())
+        digest.update(json.dumps([edition.name, [[item.id, item.title, item.page, item.status] for item in nav],
+                                  sorted(report.aliases.items()), [s.path for s in report.sections], labels,
+                                  common["has_pdf"], common["logo"], common["languages"]],
+                                 ensure_ascii=False, default=str).encode())
+        return digest.hexdigest()
+
+    def unchanged(self, page: str, key: str) -> tuple[str, Path] | None:
+        """The text and file of ``page`` as the last build wrote it, when its key is ``key``."""
+        entry = self.known.get(page)
+        path = self.site / page
+        if not isinstance(entry, list) or len(entry) != 4 or entry[0] != key:
+            return None
+        try:
+            stat = os.lstat(path)
+            if [stat.st_ino, stat.st_size, stat.st_mtime_ns] != entry[1:] or not S_ISREG(stat.st_mode):
+                return None
+            return path.read_text(encoding="utf-8"), path
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def save(self, keys: dict[str, str]) -> None:
+        """Record the keys of the pages now in place, with their files' identity."""
+        entries = {}
+        for page, key in keys.items():
+            try:
+                stat = os.lstat(self.site / page)
+            except OSError:
+                continue
+            entries[page] = [key, stat.st_ino, stat.st_size, stat.st_mtime_ns]
+        output.write_text(self.record, json.dumps(entries, ensure_ascii=False))
+
+
+def page_key(shared: str, position: int, view: SectionView, figures, source: Path) -> str:
+    """The digest of everything one section page is rendered from: `PageKeys.shared`, its
+    place in the report, its file's bytes, what the reader made of its links and images
+    (a link's target checked against the other sections, an image resolved or refused) and
+    the files they name, and its figures and tables (numbers, drawings)."""
+    digest = hashlib.sha256(f"{shared}\0{position}\0{view.section.id}\0{view.section.digest}\0".encode())
+    for token in _shown_tokens(view.tokens):
+        if token.type in ("link_open", "image"):
+            meta = {k: v for k, v in token.meta.items() if isinstance(v, (str, int, bool, type(None)))}
+            digest.update(json.dumps([token.type, token.attrs, meta], sort_keys=True, default=str).encode())
+            target = meta.get("target")
+            if isinstance(target, str) and meta.get("link", meta.get("image")) in ("asset", "local", "fetched"):
+                _stat(source / target, digest)
+    for key, fig in figures.items():
+        if fig.section_id == view.section.id:
+            digest.update(json.dumps([fig.number, fig.kind, fig.anchor, fig.label, fig.title, fig.html,
+                                      fig.site_html], ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+def _program_folders() -> list[Path]:
+    """The folders of reportgen and of the libraries that shape a page (rendering, sanitising,
+    templates): a change of any of them renders every page again."""
+    import jinja2
+    import markdown_it
+    import nh3
+
+    return [Path(__file__).parent, *{Path(m.__file__).parent.parent for m in (jinja2, markdown_it, nh3)}]
+
+
+def _stat_tree(root: Path, digest) -> None:
+    """Names, sizes and modification times under ``root`` (a library folder: its files and
+    its ``*.dist-info`` folders, one level), cheap enough for every build."""
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if entry.name == "__pycache__":
+            continue
+        if root.name == "site-packages":  # a library's version: its dist-info folder's name
+            if entry.name.endswith(".dist-info"):
+                digest.update(entry.name.encode() + b"\0")
+            continue
+        _stat(Path(entry.path), digest)
+        if entry.is_dir(follow_symlinks=False):
+            _stat_tree(Path(entry.path), digest)
+
+
+def _stat(path: Path, digest) -> None:
+    try:
+        stat = path.stat()
+        digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+    except OSError:
+        digest.update(f"{path}\0-\0".encode())
 
 
 def nav_window(report: Report, edition: Edition, nav: list[NavItem], current: int | None) -> dict:
@@ -156,12 +306,22 @@ def nav_groups(report: Report, views: list[SectionView], nav: list[NavItem]) -> 
     return groups
 
 
-def _index_page(report: Report, edition: Edition, nav: list[NavItem], common: dict) -> str:
+def _page(site: Site, keys: PageKeys | None, page: str, key: str, render) -> None:
+    """Put ``page`` into the site: the last build's file when its key is ``key``, else ``render()``."""
+    if keys is not None:
+        site.keys[page] = key
+        old = keys.unchanged(page, key)
+        if old is not None:
+            site.pages[page], site.reused[page] = old
+            return
+    site.pages[page] = render()
+
+
+def _index_page(report: Report, nav: list[NavItem], toc: list[dict], lead: str, common: dict) -> str:
     first = nav[0] if nav else None
     return templates.render(
         report.source, "index.html", page_id="index", page_file="index.html",
-        toc=toc_entries(edition, "html", report.manifest), local_toc=[],
-        prev=None, next=first, first=first, lead=lead_text(edition.views[0]) if first else "", **common)
+        toc=toc, local_toc=[], prev=None, next=first, first=first, lead=lead, **common)
 
 
 def _section_page(report: Report, edition: Edition, view: SectionView, figures, neighbours, site: Site,
@@ -247,10 +407,11 @@ class StagedSite:
     edition in another language), carrying along the files the user put there; `discard`
     drops it."""
 
-    def __init__(self, report: Report, site: Site, final: Path, out: Path, diags: Diagnostics):
+    def __init__(self, report: Report, site: Site, final: Path, out: Path, diags: Diagnostics,
+                 keys: PageKeys | None = None):
         import threading
 
-        self.report, self.site, self.diags = report, site, diags
+        self.report, self.site, self.diags, self.keys = report, site, diags, keys
         self.rel = final.relative_to(out).as_posix()
         files = [*site.pages, *(f"{SITE_FILES}{asset}" for asset in site.assets)]
         self.paths = (self.rel, *(f"{self.rel}/{name}" for name in files),
@@ -279,6 +440,11 @@ class StagedSite:
             shutil.copyfile(self.site.pdf, self.stage.path / "report.pdf")
         _keep_other_languages(self.report, self.stage.final, self.stage.path)
         self.stage.commit(keep=folder.foreign(self.rel) if folder is not None else ())
+        if self.keys is not None:
+            try:
+                self.keys.save(self.site.keys)
+            except OSError:  # only a shortcut of the next build is lost
+                pass
         return self.stage.final / "index.html"
 
     def discard(self) -> None:
@@ -289,13 +455,19 @@ class StagedSite:
 def write_pages(report: Report, site: Site, stage: Path, diags: Diagnostics, place: str) -> None:
     """Write the site's pages (static files among them), the source's files it uses and its search index into ``stage``."""
     for rel, text in site.pages.items():
+        if rel in site.reused:  # the last build's page, unchanged: linked, so it is not rewritten
+            try:
+                os.link(site.reused[rel], stage / rel, follow_symlinks=False)
+                continue
+            except OSError:
+                pass
         (stage / rel).write_text(text, encoding="utf-8")
     for rel in sorted(site.assets):
         _copy_file(report.source, rel, site, stage / SITE_FILES, diags)
     # Pagefind indexes only the section text (data-pagefind-body); with no section
     # at all it would index the index page instead, so there is nothing to run.
     if site.searchable:
-        search.index_site(stage, report.manifest.language, diags, place=place)
+        search.index_site(stage, report.manifest.language, diags, place=place, pages=site.pages)
 
 
 def _keep_other_languages(report: Report, final: Path, stage: Path) -> None:

@@ -365,8 +365,10 @@ def test_rebuild_replaces_the_site_whole(make_source, tmp_path):
     build_site(make_source, out)
     assert not (site / "old-page.html").exists()
     assert (site / "mine.txt").read_text(encoding="utf-8") == "the user's"
-    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [".reportgen-manifest.json",
+    # Nothing left behind but the build's own records (.cache: what the next build may reuse).
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [".cache", ".reportgen-manifest.json",
                                                                              ".reportgen.lock"]
+    assert not list((out / ".cache").rglob("*.tmp"))
 
 
 def test_missing_pagefind_is_a_warning_and_the_site_is_still_written(make_source, tmp_path, monkeypatch):

@@ -1,0 +1,156 @@
+"""Rebuilding the HTML edition after an edit, as an owner and the preview do: the edit is in
+the page and in search, pages whose inputs did not change are not rewritten, and whatever
+any page shows from another section (titles, figure numbers) is never stale."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from reportgen import search
+from reportgen.build import BuildOptions, build
+from tests.test_site import index_text
+
+SECTIONS = {
+    "01-intro.md": "# ✅引言\n\n协会稳步发展。\n\n表：会员 {#tbl-members}\n\n| 年 | 人数 |\n| --- | --- |\n| 2026 | 300 |\n",
+    "02-finance.md": "# ✅财务报告\n\n收支平衡。\n\n表：预算\n\n| 科目 | 金额 |\n| --- | --- |\n| 会费 | 100 |\n",
+    "03-events.md": "# ✅活动\n\n全年举办活动四十余场，会员人数见[](#tbl-members)。\n",
+}
+
+
+def html_build(source: Path, out: Path) -> None:
+    result = build(BuildOptions(source=source, out=out, formats=("html",)))
+    assert result.ok, [str(d) for d in result.diagnostics.items]
+
+
+def identity(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_ino, stat.st_mtime_ns
+
+
+def append(source: Path, name: str, text: str) -> None:
+    with (source / "sections" / name).open("a", encoding="utf-8") as handle:
+        handle.write(f"\n{text}\n")
+
+
+@pytest.fixture
+def built(make_source, tmp_path) -> tuple[Path, Path]:
+    source = make_source(SECTIONS)
+    out = tmp_path / "out"
+    html_build(source, out)
+    return source, out
+
+
+def test_an_edit_is_in_its_page_and_found_by_search_after_the_rebuild(built):
+    source, out = built
+    site = out / "html"
+    append(source, "03-events.md", "新增的段落提到霓虹鲸落计划。")
+    html_build(source, out)
+    assert "霓虹鲸落" in (site / "03-events.html").read_text(encoding="utf-8")
+    assert "霓虹鲸落" in index_text(site)
+    (source / "sections" / "03-events.md").write_text("# ✅活动\n\n全年举办活动四十余场。\n", encoding="utf-8")
+    html_build(source, out)
+    assert "霓虹鲸落" not in (site / "03-events.html").read_text(encoding="utf-8")
+    assert "霓虹鲸落" not in index_text(site)  # the search index never describes an older version
+
+
+def test_only_the_edited_section_page_is_written_again(built):
+    source, out = built
+    site = out / "html"
+    before = {name: identity(site / name) for name in ("01-intro.html", "02-finance.html", "03-events.html",
+                                                        "index.html")}
+    append(source, "03-events.md", "又一段。")
+    html_build(source, out)
+    assert identity(site / "index.html") == before["index.html"]  # the contents did not change
+    assert identity(site / "01-intro.html") == before["01-intro.html"]
+    assert identity(site / "02-finance.html") == before["02-finance.html"]
+    assert identity(site / "03-events.html") != before["03-events.html"]
+    fresh = out.parent / "fresh"
+    html_build(source, fresh)  # what a build from nothing makes is what the rebuild put in place
+    for name in ("01-intro.html", "02-finance.html", "03-events.html", "index.html"):
+        assert (site / name).read_bytes() == (fresh / "html" / name).read_bytes(), name
+
+
+def test_a_new_title_is_in_the_sidebar_of_every_page(built):
+    source, out = built
+    path = source / "sections" / "03-events.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("# ✅活动", "# ✅年度活动纪要"), encoding="utf-8")
+    html_build(source, out)
+    for name in ("01-intro.html", "02-finance.html", "03-events.html", "index.html"):
+        assert "年度活动纪要" in (out / "html" / name).read_text(encoding="utf-8"), name
+
+
+def test_a_new_subheading_is_in_the_contents_of_the_index_page(built):
+    source, out = built
+    append(source, "03-events.md", "## ✅秋季论坛\n\n论坛在十月举行。")
+    html_build(source, out)
+    assert "秋季论坛" in (out / "html" / "index.html").read_text(encoding="utf-8")
+
+
+def test_figure_numbers_that_move_are_shown_moved_on_every_page(built):
+    source, out = built
+    finance, events = out / "html" / "02-finance.html", out / "html" / "03-events.html"
+    assert "表 2" in finance.read_text(encoding="utf-8") and "表 1" in events.read_text(encoding="utf-8")
+    intro = source / "sections" / "01-intro.md"
+    intro.write_text(intro.read_text(encoding="utf-8").replace(
+        "协会稳步发展。", "协会稳步发展。\n\n表：新表\n\n| 甲 | 乙 |\n| --- | --- |\n| 1 | 2 |\n"), encoding="utf-8")
+    html_build(source, out)
+    assert "表 3" in finance.read_text(encoding="utf-8")  # its own table, numbered after the new ones
+    assert "表 2" in events.read_text(encoding="utf-8")  # a cross-reference into another section
+
+
+def test_a_page_changed_in_the_output_is_made_again(built):
+    source, out = built
+    page = out / "html" / "01-intro.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("协会稳步发展", "被人改过"), encoding="utf-8")
+    append(source, "03-events.md", "再一段。")
+    html_build(source, out)
+    assert "协会稳步发展" in page.read_text(encoding="utf-8")
+
+
+def test_a_changed_image_makes_its_page_again(make_source, tmp_path):
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="2"><rect width="4" height="2" fill="{}"/></svg>'
+    source = make_source({"01-a.md": "# ✅甲\n\n![图](../assets/p.svg)\n", "02-b.md": "# ✅乙\n\n正文。\n"},
+                         extra={"assets/p.svg": svg.format("#111")})
+    out = tmp_path / "out"
+    html_build(source, out)
+    (source / "assets" / "p.svg").write_text(svg.format("#222222"), encoding="utf-8")
+    html_build(source, out)
+    assert "#222222" in (out / "html" / "files" / "assets" / "p.svg").read_text(encoding="utf-8")
+
+
+def test_search_is_rebuilt_by_the_command_line_when_the_service_fails(built, monkeypatch):
+    source, out = built
+
+    def broken(self, pages, output):
+        raise search.ServiceError("stopped")
+
+    monkeypatch.setattr(search.Service, "index", broken)
+    append(source, "02-finance.md", "服务失败后仍能搜到琉璃瓦。")
+    html_build(source, out)
+    assert "琉璃瓦" in index_text(out / "html")
+
+
+def test_one_process_keeps_one_service_across_builds(built):
+    """As reportgen serve does: the second build's index comes from the same, warm service."""
+    source, out = built
+    first = search._running
+    assert first is not None and first.alive()
+    append(source, "01-intro.md", "预览中加入的珊瑚礁。")
+    html_build(source, out)
+    assert search._running is first
+    assert "珊瑚礁" in index_text(out / "html")
+
+
+def test_the_service_reads_no_pagefind_configuration_of_the_working_folder(built, monkeypatch):
+    source, out = built
+    search._stop()
+    (source / "pagefind.yml").write_text(f"output_path: {source / 'owned'}\n", encoding="utf-8")
+    monkeypatch.chdir(source)
+    append(source, "01-intro.md", "工作目录里的配置不算数。")
+    html_build(source, out)
+    assert (out / "html" / "pagefind" / "pagefind.js").is_file()
+    assert not (source / "owned").exists()
+    assert os.getcwd() == str(source)
