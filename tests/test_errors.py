@@ -121,7 +121,9 @@ def test_a_fault_of_reportgen_is_one_error_at_the_section_it_was_rendering(built
         return real(md, tokens, env, ctx)
 
     monkeypatch.setattr(body, "render", render)
-    result = build(source, out, "--format", "html")  # not the fixture's formats: no "up to date" shortcut
+    with (source / "sections" / "b.md").open("a", encoding="utf-8") as f:
+        f.write("\n又一段。\n")  # so its page is rendered again, not reused from the last build
+    result = build(source, out, "--format", "html")
     assert one_error(result) == ("sections/b.md", 1)
     assert "internal error: KeyError" in result.output and errors.DEBUG in result.output
     assert snapshot(out) == before
