@@ -17,14 +17,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reportgen import charts, fonts, messages, output, status, templates, translations
+from reportgen.render import charts, templates
+
+from reportgen.pdf import fonts
+
+from reportgen import messages, output, status
+
+from reportgen.load import translations
 from reportgen import errors
-from reportgen.body import Figure, chapter_parts, section_html, toc_entries
-from reportgen.editions import Edition, select
+from reportgen.render.body import Figure, chapter_parts, section_html, toc_entries
+from reportgen.render.editions import Edition, select
 from reportgen.errors import Diagnostics
-from reportgen.markdown import ChartRef, LinkRef, TableRef, inline_text, ref
+from reportgen.render.markdown import ChartRef, LinkRef, TableRef, inline_text, ref
 from reportgen.model import Manifest, Report, Status
-from reportgen.reader import load_report
+from reportgen.load.reader import load_report
 
 FORMATS = ("pdf", "html", "dashboard")
 
@@ -110,7 +116,7 @@ def _build(options: BuildOptions, progress, diags: Diagnostics, result: BuildRes
     if report is None or diags.errors:
         return
     if report.manifest.remote_fetch:  # only then: the network modules cost a build that fetches nothing ~40 ms
-        from reportgen import remote
+        from reportgen.load import remote
 
         report = remote.fetch_remote(report, diags)
     options = _edition_formats(options, diags)
@@ -273,12 +279,12 @@ def _render_formats(report, edition, figures, options, diags, progress, review, 
         engine = pdf_engine(report, edition, options.pdf_engine, review, diags)
         finish_pdf = start_pdf(report, edition, figures, diags, options.cache_folder, engine, review, progress)
     if "html" in options.formats:
-        from reportgen import site
+        from reportgen.render import site
 
         progress.stage("rendering HTML edition")
         pending.append(site.render_site(report, edition, figures, options, diags, alternates or {}))
     if "dashboard" in options.formats:
-        from reportgen import dashboard
+        from reportgen.render import dashboard
 
         progress.stage("drawing dashboard")
         write_dashboard = dashboard.render_dashboard(report, options, diags)
@@ -435,7 +441,7 @@ def _chart_data(spec, word: str) -> str:
 def check_references(report: Report, edition: Edition, figures: dict[int, Figure], diags: Diagnostics) -> None:
     """A cross-reference to a figure or table the edition leaves out is a warning: the
     reference prints "表 ?" (the reader already warned about ids that exist nowhere)."""
-    from reportgen.reader import label_ids
+    from reportgen.load.reader import label_ids
 
     known, shown = label_ids(report, Diagnostics()), {fig.label for fig in figures.values()}
     for view in edition.views:
@@ -457,7 +463,8 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
                    toc_pages: dict[str, int] | None = None, page_numbers: bool = True, colophon: bool = True,
                    review=None, dated: bool = True) -> str:
     """The print HTML: the whole report in one document, or a part of the book."""
-    from reportgen import design, pdf, templates
+    from reportgen.pdf import design, typeset as pdf
+    from reportgen.render import templates
 
     figures = figures if figures is not None else draw_figures(report, edition, None)
     if chapters is None:
@@ -501,7 +508,7 @@ def figure_lists(report: Report, figures) -> list[dict]:
 def pdf_chapters(report: Report, edition: Edition, figures, label_pages: dict[str, int] | None = None,
                  only: set[int] | None = None) -> list:
     """The chapters of the PDF (those at the indexes in ``only``, when given)."""
-    from reportgen import pdf
+    from reportgen.pdf import typeset as pdf
 
     numbers = chapter_numbers(report, edition)
     return [pdf.Chapter(v.section.id, v.section.title,
@@ -517,7 +524,7 @@ def _own_language(report: Report, section) -> str | None:
 
 def chapter_numbers(report: Report, edition: Edition) -> dict[str, str]:
     """Section id → its chapter number in the PDF, counted over the sections the edition shows."""
-    from reportgen.numbering import label
+    from reportgen.render.numbering import label
 
     return {v.section.id: label(report.manifest.numbering, n) for n, v in enumerate(edition.views, start=1)}
 
@@ -525,7 +532,7 @@ def chapter_numbers(report: Report, edition: Edition) -> dict[str, str]:
 def start_pdf(report: Report, edition: Edition, figures, diags: Diagnostics, cache: Path | None,
               engine: str, review=None, progress=None):
     """Start typesetting; return the function that finishes and gives the PDF bytes."""
-    from reportgen import pdf
+    from reportgen.pdf import typeset as pdf
 
     if engine == "single" or cache is None:
         document = print_document(report, edition, figures, review=review, front=review is None,
@@ -536,7 +543,7 @@ def start_pdf(report: Report, edition: Edition, figures, diags: Diagnostics, cac
 
 def pdf_output(report: Report, edition: Edition):
     """Tagged for the public edition (or any edition with a variant); the variant asked for."""
-    from reportgen import pdf
+    from reportgen.pdf import typeset as pdf
 
     manifest = report.manifest
     variant = (manifest.print.variant if manifest.print else None) or manifest.pdf_variant
@@ -547,7 +554,7 @@ def pdf_output(report: Report, edition: Edition):
 
 
 def _start_book(report, edition, figures, diags, cache: Path, review, progress=None):
-    from reportgen import book
+    from reportgen.pdf import book
 
     # Cross-references print their page; a chapter cannot count pages of the others, so
     # chapters that cite figures or tables are first only measured (laid out with a
@@ -612,7 +619,8 @@ def _finish_book(report, edition, figures, diags, typesetter, waiting, with_page
     """With the chapters typeset: the chapters citing figures or tables again with the
     real page numbers, the front matter and the page numbers themselves (all at once, on
     all workers), then binding."""
-    from reportgen import book, templates
+    from reportgen.pdf import book
+    from reportgen.render import templates
 
     try:
         parts = waiting()

@@ -29,15 +29,15 @@ FORMATS = ("pdf", "html", "dashboard")
 #: Each module is imported only when its command runs, so ``--help`` and ``status``
 #: start fast; a test checks each line against the command's own help.
 LAZY = MappingProxyType({
-    "import": ("reportgen.importer", "import_command",
+    "import": ("reportgen.author.importer", "import_command",
                "Import a Markdown document (one section per top-level heading), Hugo/Jekyll posts,"),
-    "init": ("reportgen.scaffold", "init_command",
+    "init": ("reportgen.author.scaffold", "init_command",
              "Start a report source in DIR: a small working example, or next year's from --from."),
-    "new": ("reportgen.scaffold", "new_command", "Add a section called TITLE: a new file marked ✍️ editing, listed in report.yaml."),
+    "new": ("reportgen.author.scaffold", "new_command", "Add a section called TITLE: a new file marked ✍️ editing, listed in report.yaml."),
     "serve": ("reportgen.serve", "serve_command", "Preview the report in SOURCE in a browser; pages update on every save."),
     "status": ("reportgen.status", "status_command",
                "Show what is done, what waits for review, who owns what and what is late."),
-    "translate": ("reportgen.translate", "translate_group",
+    "translate": ("reportgen.author.translate", "translate_group",
                   "Translations of the sections: start one, record that it is current, show what changed."),
 })
 
@@ -171,7 +171,7 @@ def _build(source: Path, out: Path | None, formats, edition: str, strict: bool, 
         _unchanged(unchanged, out, quiet)
         return
     if "html" in formats:  # Pagefind gets ready on the other core while the pipeline is imported and runs
-        from reportgen import search
+        from reportgen.render import search
 
         search.start(source)
     from reportgen.build import BuildOptions, SilentProgress, build
@@ -227,9 +227,9 @@ def _unchanged(record: dict, out: Path, quiet: bool) -> None:
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def check_command(source: Path, strict: bool) -> None:
     """Run every check of the sources without rendering anything."""
-    from reportgen.reader import load_report
+    from reportgen.load.reader import load_report
 
-    from reportgen.remote import fetch_remote
+    from reportgen.load.remote import fetch_remote
 
     _require_source(source)
     diags = Diagnostics()

@@ -144,7 +144,7 @@ def _read(repo: "_Repo", cache_dir: Path | None, limit: int) -> History:
 
 def _counts_at(repo: "_Repo", sha: str, blobs: "_Blobs") -> dict[str, int]:
     """Units per status in the source as of ``sha``; {} when its manifest cannot be read."""
-    from reportgen.reader import load_report
+    from reportgen.load.reader import load_report
     from reportgen.status import unit_counts
 
     with tempfile.TemporaryDirectory(prefix="reportgen-history-") as tmp:

@@ -50,7 +50,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import click
 
-from reportgen import paths
+from reportgen.load import paths
 from reportgen.errors import Diagnostics, ReportError, crash_place
 
 PRINT_EVERY = 30.0
@@ -221,7 +221,7 @@ class SiteBuilder(threading.Thread):
 
     def build(self) -> bool:
         """One HTML build; True when it succeeded and is in place."""
-        from reportgen import templates
+        from reportgen.render import templates
         from reportgen.build import BuildOptions, build
 
         preview = self.preview
@@ -390,7 +390,7 @@ def _signal_group(process: subprocess.Popen, number: int) -> None:
 
 
 def _language(source: Path) -> str | None:
-    from reportgen.config import load_manifest
+    from reportgen.load.config import load_manifest
 
     manifest = load_manifest(source, Diagnostics())
     return manifest.language if manifest else None
@@ -519,7 +519,7 @@ class _Either:
 
 def watched_folders(source: Path) -> tuple[Path, ...]:
     """The existing folders a rebuild depends on: the usual ones and those the manifest lists sections in."""
-    from reportgen.config import load_manifest
+    from reportgen.load.config import load_manifest
 
     names = {name for name in WATCHED if name != "report.yaml"}
     manifest = load_manifest(source, Diagnostics())
@@ -634,7 +634,7 @@ script that reloads a page after each build and shows build errors over it, and 
 
 
 def _asset(name: str) -> bytes:
-    from reportgen import templates
+    from reportgen.render import templates
 
     return (templates.PACKAGED / "serve" / name).read_bytes()
 

@@ -332,13 +332,13 @@ def _parts(sections: tuple[SectionProgress, ...]) -> tuple[PartProgress, ...]:
 
 def _section_freshness(report: Report) -> dict[str, str]:
     """Of a report in another language: section id → how fresh its translation is."""
-    from reportgen import translations
+    from reportgen.load import translations
 
     return translations.section_states(report) if report.original is not None else {}
 
 
 def _translation(report: Report, tag: str) -> TranslationProgress:
-    from reportgen import translations
+    from reportgen.load import translations
 
     rows = translations.freshness(report, tag)
     sections = {s.id: s for s in report.sections}
@@ -520,7 +520,7 @@ def status_command(source: Path, as_json: bool, check: bool, lang: str | None) -
 
 def _load(source: Path) -> Report:
     """The report, with its diagnostics on stderr; a source with errors stops here."""
-    from reportgen.reader import load_report
+    from reportgen.load.reader import load_report
 
     diags = Diagnostics()
     report = load_report(source, diags)

@@ -43,9 +43,9 @@ def build_pages(workdir: Path) -> dict[str, str]:
 
     from reportgen.build import print_document
     from reportgen.cli import main
-    from reportgen.editions import select
+    from reportgen.render.editions import select
     from reportgen.errors import Diagnostics
-    from reportgen.reader import load_report
+    from reportgen.load.reader import load_report
 
     source, out = copy_sample(workdir), workdir / "out"
     result = CliRunner().invoke(main, ["build", str(source), "--out", str(out), "--format", "html,dashboard", "-q"],

@@ -11,8 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reportgen import charts, fonts
-from reportgen.charts import ChartError, ChartSpec, parse_chart
+from reportgen.render import charts
+
+from reportgen.pdf import fonts
+from reportgen.render.charts import ChartError, ChartSpec, parse_chart
 
 PROJECT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -219,7 +221,7 @@ def test_pie_shows_percentages(root):
 def test_svg_is_identical_across_processes(root):
     script = textwrap.dedent("""
         import pathlib, sys
-        from reportgen import charts
+        from reportgen.render import charts
         root = pathlib.Path(sys.argv[1])
         spec = charts.parse_chart(root.joinpath("block.yaml").read_text(encoding="utf-8"), root)
         sys.stdout.buffer.write(charts.chart_svg(spec).encode())
@@ -245,7 +247,7 @@ def test_ids_differ_between_charts_so_they_can_share_a_page(root):
 
 
 def test_importing_charts_does_not_import_matplotlib():
-    code = "import sys, reportgen.charts, reportgen.fonts; print('matplotlib' in sys.modules)"
+    code = "import sys, reportgen.render.charts, reportgen.pdf.fonts; print('matplotlib' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "False"
 

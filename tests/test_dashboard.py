@@ -296,9 +296,9 @@ def test_missing_git_gives_no_history(repo, monkeypatch):
 
 
 def test_an_english_report_is_told_what_to_do_in_english_with_its_own_markers(make_source, tmp_path):
-    from reportgen import dashboard
+    from reportgen.render import dashboard
     from reportgen.errors import Diagnostics
-    from reportgen.reader import load_report
+    from reportgen.load.reader import load_report
 
     source = make_source({"a.md": "---\nreviewers: [Wang]\ndue: 2000-01-01\n---\n# 🔵Finance\n\nText.\n",
                           "b.md": "# Plans\n\nText.\n"},

@@ -14,7 +14,7 @@ import pypdf
 import pytest
 
 from reportgen.build import BuildOptions, build
-from reportgen.numbering import chinese
+from reportgen.render.numbering import chinese
 from tests.conftest import PNG
 
 PROJECT = Path(__file__).resolve().parents[1]

@@ -113,9 +113,9 @@ def test_a_custom_marker_set_shows_its_own_badges(make_source, tmp_path):
 
 def test_a_custom_marker_set_shows_its_own_marks_in_every_progress_view(make_source, tmp_path):
     from reportgen.build import print_document
-    from reportgen.editions import select
+    from reportgen.render.editions import select
     from reportgen.errors import Diagnostics
-    from reportgen.reader import load_report
+    from reportgen.load.reader import load_report
 
     source = make_source({"a.md": "# 🟢甲\n\n正文。\n\n## 🟡乙\n\n正文。\n", "b.md": "# 🔵丙\n\n正文。\n"},
                          manifest={"markers": {"editing": ["🟡"], "reviewing": ["🔵"], "done": ["🟢"]}})

@@ -14,7 +14,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reportgen import body, book, errors, templates
+from reportgen.render import body, templates
+
+from reportgen.pdf import book
+
+from reportgen import errors
 from reportgen.cli import main
 
 SECTIONS = {"a.md": "# ✅甲\n\n正文。\n", "b.md": "# ✅乙\n\n乙的正文。\n", "c.md": "# ✅丙\n\n正文。\n"}
@@ -131,7 +135,7 @@ def test_a_fault_of_reportgen_is_one_error_at_the_section_it_was_rendering(built
 
 def test_a_fault_outside_any_section_is_reported_at_reportgens_line_and_debug_shows_it(built, monkeypatch):
     source, out, before = built
-    from reportgen import dashboard
+    from reportgen.render import dashboard
 
     def broken(*args):
         raise ZeroDivisionError("a bug")
@@ -148,7 +152,7 @@ def test_a_fault_outside_any_section_is_reported_at_reportgens_line_and_debug_sh
 
 
 def test_a_fault_in_another_command_is_one_line_too(make_source, monkeypatch):
-    from reportgen import reader
+    from reportgen.load import reader
 
     source = make_source(SECTIONS)
 

@@ -40,9 +40,9 @@ from click.testing import CliRunner
 from reportgen import build as pipeline
 from reportgen.build import BuildOptions
 from reportgen.cli import main
-from reportgen.editions import select
+from reportgen.render.editions import select
 from reportgen.errors import Diagnostics
-from reportgen.reader import load_report
+from reportgen.load.reader import load_report
 
 HOSTILE = Path(__file__).parent / "hostile"
 CASES = sorted(p.name for p in HOSTILE.iterdir() if (p / "case.yaml").is_file())

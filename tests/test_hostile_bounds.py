@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from reportgen.cli import main
 from reportgen.errors import Diagnostic, Diagnostics
-from reportgen.reader import load_report
+from reportgen.load.reader import load_report
 
 
 def cli(*args) -> tuple[int, str]:
@@ -200,7 +200,7 @@ DOCUMENTS = {
 @pytest.mark.parametrize("kind", DOCUMENTS)
 def test_import_is_linear_in_footnotes_and_headings(tmp_path, kind):
     """1,000 footnotes once took 28 s to import: every section searched for every footnote."""
-    from reportgen.importer import import_files
+    from reportgen.author.importer import import_files
 
     work = {}
     for n in (100, 400):
@@ -235,7 +235,7 @@ def html_bytes(tmp_path: Path, sections: int) -> tuple[int, str]:
 
 def test_the_site_grows_linearly_with_the_number_of_sections(tmp_path, monkeypatch):
     """Every page listed every section in its sidebar: 2,000 sections made 533 MB."""
-    from reportgen import search
+    from reportgen.render import search
 
     monkeypatch.setattr(search, "pagefind_binary", lambda: (None, False))  # the index is Pagefind's business
     small, _ = html_bytes(tmp_path, 100)
@@ -248,7 +248,7 @@ def test_the_site_grows_linearly_with_the_number_of_sections(tmp_path, monkeypat
 
 def test_building_the_site_and_dashboard_is_linear_in_the_number_of_sections(tmp_path, monkeypatch):
     """A 10,000-section report must build in minutes: no step may look at every section per section."""
-    from reportgen import search
+    from reportgen.render import search
     from reportgen.build import BuildOptions, build
 
     monkeypatch.setattr(search, "pagefind_binary", lambda: (None, False))

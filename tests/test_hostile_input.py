@@ -41,7 +41,7 @@ def test_the_preview_answers_every_request_and_logs_no_traceback(preview, capfd,
 
 def test_a_crash_in_the_preview_names_what_crashed_not_report_yaml(preview, monkeypatch):
     session, source, base = preview
-    from reportgen import site
+    from reportgen.render import site
 
     def broken(*args, **kwargs):
         raise TypeError("a fault planted by the test")

@@ -16,10 +16,10 @@ from click.testing import CliRunner
 
 from reportgen.cli import main
 from reportgen.errors import Diagnostics
-from reportgen.importer import decoded_url
-from reportgen.markdown import LinkRef, ref
+from reportgen.author.importer import decoded_url
+from reportgen.render.markdown import LinkRef, ref
 from reportgen.model import Status
-from reportgen.reader import load_report
+from reportgen.load.reader import load_report
 
 # A miniature of an exported shared document: title line, legend, hand-kept
 # progress list, marked sections with subsections, a remote image, a bare URL

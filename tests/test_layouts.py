@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from reportgen.build import BuildOptions, build
 from reportgen.cli import main
 from reportgen.errors import Diagnostics
-from reportgen.markdown import LinkRef, ref
-from reportgen.reader import load_report, section_id
+from reportgen.render.markdown import LinkRef, ref
+from reportgen.load.reader import load_report, section_id
 from tests.conftest import PNG, SourceMaker
 
 

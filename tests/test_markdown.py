@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.body import section_html
+from reportgen.render.body import section_html
 from reportgen.build import draw_figures
-from reportgen.editions import select
+from reportgen.render.editions import select
 from reportgen.errors import Diagnostics
-from reportgen.reader import load_report
+from reportgen.load.reader import load_report
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("*.md"))
 

@@ -7,9 +7,11 @@ from types import MappingProxyType
 
 import pytest
 
-from reportgen import editions, translations
+from reportgen.render import editions
+
+from reportgen.load import translations
 from reportgen.errors import Diagnostics
-from reportgen.reader import load_report
+from reportgen.load.reader import load_report
 
 SECTIONS = {
     "a.md": """

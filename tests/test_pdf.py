@@ -279,7 +279,7 @@ def test_a_section_that_cannot_be_typeset_is_one_diagnostic_naming_it(make_sourc
 
     from click.testing import CliRunner
 
-    from reportgen import book
+    from reportgen.pdf import book
     from reportgen.cli import main
 
     sections = dict(SECTIONS, **{"02-finance.md": SECTIONS["02-finance.md"] + "\n无法排版的段落。\n"})

@@ -21,11 +21,11 @@ import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from reportgen.body import section_html
-from reportgen.editions import select
+from reportgen.render.body import section_html
+from reportgen.render.editions import select
 from reportgen.errors import Diagnostics
 from reportgen.model import FrontMatter
-from reportgen.reader import FRONT_MATTER_KEYS, load_report
+from reportgen.load.reader import FRONT_MATTER_KEYS, load_report
 
 BUDGET = 60
 """Seconds one pathological input may take before it counts as a hang."""

@@ -17,13 +17,13 @@ import pypdf
 import pytest
 from click.testing import CliRunner
 
-from reportgen.body import section_html
+from reportgen.render.body import section_html
 from reportgen.build import BuildOptions, build
 from reportgen.cli import main
-from reportgen.editions import select
+from reportgen.render.editions import select
 from reportgen.errors import Diagnostics
 from reportgen.model import Status
-from reportgen.reader import load_report
+from reportgen.load.reader import load_report
 
 CHAPTER = """\
 ---
@@ -263,7 +263,7 @@ def test_words_in_angle_brackets_are_prose_not_a_tag(make_source):
 def test_math_is_math_even_after_the_charts_turned_dollar_parsing_off():
     import matplotlib
 
-    from reportgen.extensions import typeset
+    from reportgen.render.extensions import typeset
 
     with matplotlib.rc_context({"text.parse_math": False}):  # what the chart style sets
         assert typeset(r"\alpha_{after\ charts}", False)[0].startswith("<svg")

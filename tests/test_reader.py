@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reportgen.errors import Diagnostics
 from reportgen.model import Status
-from reportgen.reader import load_report
+from reportgen.load.reader import load_report
 
 
 def load(source):

@@ -10,12 +10,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from click.testing import CliRunner
 
-from reportgen import remote
-from reportgen.body import section_html
+from reportgen.load import remote
+from reportgen.render.body import section_html
 from reportgen.cli import main
-from reportgen.editions import select
+from reportgen.render.editions import select
 from reportgen.errors import Diagnostics
-from reportgen.reader import load_report
+from reportgen.load.reader import load_report
 from tests.conftest import PNG
 
 HANG = 30

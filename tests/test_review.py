@@ -51,9 +51,9 @@ def test_only_with_an_unknown_id_names_the_known_ones(make_source):
 
 def test_an_english_report_gets_an_english_review_header(make_source):
     from reportgen.build import print_document, review_copy
-    from reportgen.editions import select
+    from reportgen.render.editions import select
     from reportgen.errors import Diagnostics
-    from reportgen.reader import load_report
+    from reportgen.load.reader import load_report
 
     source = make_source({"a.md": "# ✅Intro\n\nText.\n",
                           "b.md": SECTIONS["b.md"].replace("财务报告", "Finance").replace("预算执行", "Budget")},

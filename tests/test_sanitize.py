@@ -15,12 +15,12 @@ import tinyhtml5
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from reportgen.body import rendered_html
+from reportgen.render.body import rendered_html
 from reportgen.build import draw_figures
-from reportgen.editions import select
+from reportgen.render.editions import select
 from reportgen.errors import Diagnostics
-from reportgen.reader import load_report
-from reportgen.sanitize import clean_fragment
+from reportgen.load.reader import load_report
+from reportgen.render.sanitize import clean_fragment
 from tests.conftest import PNG
 
 XHTML = "{http://www.w3.org/1999/xhtml}"

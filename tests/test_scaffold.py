@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from reportgen.cli import main
 from reportgen.errors import Diagnostics
 from reportgen.model import Status
-from reportgen.reader import load_report
-from reportgen.scaffold import ManifestEditError, insert_sections
+from reportgen.load.reader import load_report
+from reportgen.author.scaffold import ManifestEditError, insert_sections
 
 MANIFEST = """\
 # 测试报告的清单

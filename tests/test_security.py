@@ -417,9 +417,9 @@ def test_the_public_edition_is_the_site_and_the_pdf_only(renamed_sample):
 
 
 def test_the_public_edition_holds_no_unfinished_title(renamed_sample):
-    from reportgen.editions import select
+    from reportgen.render.editions import select
     from reportgen.errors import Diagnostics
-    from reportgen.reader import load_report
+    from reportgen.load.reader import load_report
 
     source, out, _, _, _ = renamed_sample
     report = load_report(source, Diagnostics())

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from reportgen import search
+from reportgen.render import search
 from reportgen.build import BuildOptions, build
 
 # --- the source both this module and test_browser.py build ---------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen import search
+from reportgen.render import search
 from reportgen.build import BuildOptions, build
 from tests.test_site import index_text
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from reportgen.cli import main
 from reportgen.errors import Diagnostics
-from reportgen.reader import load_report
+from reportgen.load.reader import load_report
 from reportgen.status import share_text, status_data, units
 
 NODE_KEYS = {"id", "title", "file", "line", "level", "status", "own_status", "owner", "due", "overdue", "words",

@@ -10,7 +10,7 @@ import pytest
 
 from reportgen.build import BuildOptions, build
 from reportgen.errors import Diagnostics
-from reportgen.reader import load_report
+from reportgen.load.reader import load_report
 
 LONG = "这一栏是很长的说明文字，用来把其他各栏挤窄，" * 4
 PARAGRAPHS = "\n\n".join("社区在这一年里稳步前行，各工作组分工协作，完成了年初确定的主要目标。" * 6 for _ in range(14))
@@ -194,7 +194,7 @@ def sample(tmp_path_factory):
 
 def short_cells(report) -> set[str]:
     """The text of every table cell of the sample of at most 8 characters, or one number."""
-    from reportgen.markdown import inline_text
+    from reportgen.render.markdown import inline_text
 
     cells = set()
     for section in report.sections:

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reportgen import cjkprint
+from reportgen.pdf import cjkprint
 from reportgen.build import BuildOptions, build
 from reportgen.cli import main
-from reportgen.markdown import make_parser
+from reportgen.render.markdown import make_parser
 from reportgen.model import DEFAULT_MARKERS
 from tests import typesetting as measure
 
@@ -163,7 +163,7 @@ def test_a_wrong_typography_setting_names_the_choices(make_source):
 def test_check_warns_about_stray_spaces_with_their_line(make_source):
     source = make_source({"01-a.md": "# 引言\n\n云原生与 数据库\n\n管事”。 年初，李彬 梁辰晔、余杰加入。\n"})
     from reportgen.errors import Diagnostics
-    from reportgen.reader import load_report
+    from reportgen.load.reader import load_report
 
     diags = Diagnostics()
     load_report(source, diags)
@@ -178,7 +178,7 @@ def test_an_unknown_weasyprint_version_is_left_alone_and_set_ragged(monkeypatch)
     assert not cjkprint.supported()
     assert not cjkprint.install()
     from reportgen.model import Manifest
-    from reportgen.pdf import print_css
+    from reportgen.pdf.typeset import print_css
 
     assert print_css("p { color: red }", Manifest(title="t", year=2026)).rstrip().endswith(cjkprint.FALLBACK_CSS)
 
@@ -187,10 +187,10 @@ def test_the_print_markup_spaces_latin_runs_and_keeps_a_paragraph_end(make_sourc
     """What the PDF's stylesheet and typesetter act on: Latin runs beside Han
     characters marked (typed spaces dropped), marks meeting across a tag set half
     width, a paragraph's last two Han characters kept together, bare URLs breakable."""
-    from reportgen.body import section_html
-    from reportgen.editions import select
+    from reportgen.render.body import section_html
+    from reportgen.render.editions import select
     from reportgen.errors import Diagnostics
-    from reportgen.reader import load_report
+    from reportgen.load.reader import load_report
 
     source = make_source({"01-a.md": (
         "# 引言\n\n在 SparkCon'26 上，使用 `make` 命令[《指南》](https://e.org)，达到 106 位。\n\n"

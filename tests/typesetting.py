@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import pdfplumber
 
-from reportgen.cjk import CLOSING, OPENING, is_han
+from reportgen.render.cjk import CLOSING, OPENING, is_han
 
 BODY_SIZE = 10.5
 #: A4 with 20 mm side margins, as print.css sets the page.

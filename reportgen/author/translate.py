@@ -1,6 +1,6 @@
 """``reportgen translate``: start a translation, say it caught up with its source, see what changed.
 
-The freshness model lives in `reportgen.translations`; this module only edits
+The freshness model lives in `reportgen.load.translations`; this module only edits
 translation files (their ``source:`` record, or a new skeleton) and prints.
 """
 
@@ -14,7 +14,9 @@ from pathlib import Path
 import click
 import yaml
 
-from reportgen import output, translations
+from reportgen import output
+
+from reportgen.load import translations
 from reportgen.errors import Diagnostics, ReportError
 from reportgen.model import Report, Section, Status
 
@@ -150,8 +152,8 @@ def _dump(data: dict) -> str:
 def _old_units(report: Report, section: Section, commit: str) -> dict[str, str] | None:
     """anchor → text of each unit of ``section`` at ``commit``; None when git cannot say."""
     from reportgen import history
-    from reportgen.markdown import make_parser
-    from reportgen.reader import read_section
+    from reportgen.render.markdown import make_parser
+    from reportgen.load.reader import read_section
 
     old = history.file_at(report.source, commit, section.path)
     if old is None:
@@ -168,7 +170,7 @@ def _old_units(report: Report, section: Section, commit: str) -> dict[str, str] 
 
 
 def _section(source: Path, section_id: str, lang: str) -> tuple[Report, Section]:
-    from reportgen.reader import load_report
+    from reportgen.load.reader import load_report
 
     diags = Diagnostics()
     report = load_report(source, diags)

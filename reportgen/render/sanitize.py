@@ -2,13 +2,13 @@
 
 `clean_fragment` passes the body HTML of one section through nh3 (the Rust
 sanitiser ammonia) with a policy written from what reportgen itself emits:
-the render rules of `reportgen.markdown` (headings with anchors and badges,
+the render rules of `reportgen.render.markdown` (headings with anchors and badges,
 tables in ``div.table-wrap``, footnotes, links, images, code), the notes the
 editions add, and the figures of `reportgen.build` with the inline SVG that
 matplotlib writes with ``svg.fonttype = "none"``.  Everything else goes: a
 script, an event handler, a ``javascript:`` URL, an ``<iframe>``, a style that
 loads a URL.  Raw HTML an author writes has already passed the narrower
-allow-list of `reportgen.rawhtml` (which says what it dropped); here its
+allow-list of `reportgen.render.rawhtml` (which says what it dropped); here its
 tags are balanced, and the gate is there for the day a render rule, a plugin
 or a theme lets something through.
 
@@ -38,7 +38,7 @@ RAW_HTML_TAGS = frozenset({
     "b", "i", "u", "ins", "small", "kbd", "mark", "abbr", "details", "summary",
     "dl", "dt", "dd", "tfoot", "caption",
 })
-"""What `reportgen.rawhtml` passes of the HTML authors write, beyond `HTML_TAGS`."""
+"""What `reportgen.render.rawhtml` passes of the HTML authors write, beyond `HTML_TAGS`."""
 
 SVG_TAGS = frozenset({
     "svg", "g", "defs", "clipPath", "pattern", "path", "use", "rect", "text", "tspan", "title",
@@ -99,7 +99,7 @@ STYLE_PROPERTIES = frozenset({
     "stroke-linejoin", "stroke-dasharray", "stroke-dashoffset", "opacity",
     "font-size", "font-family", "font-style", "font-weight", "font-stretch", "font-variant",
     "text-anchor", "shape-rendering",
-    "vertical-align",  # a formula's baseline (`reportgen.extensions`)
+    "vertical-align",  # a formula's baseline (`reportgen.render.extensions`)
 })
 """Properties matplotlib puts in ``style`` attributes, and table alignment."""
 

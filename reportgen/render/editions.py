@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from markdown_it.token import Token
 
 from reportgen.errors import Diagnostics
-from reportgen.markdown import LinkRef, ref, set_ref
+from reportgen.render.markdown import LinkRef, ref, set_ref
 from reportgen.messages import language_name, words
 from reportgen.model import Heading, Report, Section
 

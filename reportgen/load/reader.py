@@ -16,14 +16,14 @@ from pathlib import Path, PurePosixPath
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from reportgen import confine, paths, yamlio
-from reportgen.cjk import stray_spaces
-from reportgen.config import load_manifest
+from reportgen.load import confine, paths, yamlio
+from reportgen.render.cjk import stray_spaces
+from reportgen.load.config import load_manifest
 from reportgen.errors import Diagnostics
-from reportgen.markdown import (LABEL_ID, MAX_NESTING, TRANSPARENT, ChartRef, HeadingRef, LinkRef, TableRef,
+from reportgen.render.markdown import (LABEL_ID, MAX_NESTING, TRANSPARENT, ChartRef, HeadingRef, LinkRef, TableRef,
                                 make_parser, ref, set_ref, slugify, word_count)
 from reportgen.model import STATUS_WORDS, FrontMatter, Heading, Manifest, Report, Section, Status, frozen_mapping
-from reportgen.rawhtml import RawRef
+from reportgen.render.rawhtml import RawRef
 
 FRONT_MATTER_KEYS = ("title", "status", "owner", "reviewers", "due", "id", "owners", "extra", "translator", "source")
 SECTION_ID = re.compile(r"^[\w][\w.-]*$")
@@ -144,7 +144,7 @@ def _file_title(rel: str) -> str:
 def _read_charts(tokens: list[Token], source: Path, rel: str, body_line: int, diags: Diagnostics,
                  manifest: Manifest) -> None:
     """Read every ```chart block's spec now, so `check` finds its mistakes without drawing."""
-    from reportgen.charts import ChartError, DataLimits, parse_chart
+    from reportgen.render.charts import ChartError, DataLimits, parse_chart
 
     limits = DataLimits(manifest.max_chart_rows, manifest.max_chart_data)
     for token in tokens:

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from types import MappingProxyType
 
-from reportgen import confine, paths, yamlio
+from reportgen.load import confine, paths, yamlio
 from reportgen.errors import Diagnostics
 from reportgen.model import DEFAULT_MARKERS, BackCover, Colophon, Language, Manifest, Part, PrintOptions, Status
 
@@ -397,7 +397,7 @@ class _Reader:
         return {"remote_fetch": fetch, "remote_budget": float(budget)}
 
     def table_style(self) -> str:
-        from reportgen.markdown import TABLE_STYLES
+        from reportgen.render.markdown import TABLE_STYLES
 
         tables = self.data.get("tables") or {}
         style = tables.get("style", TABLE_STYLES[0]) if isinstance(tables, dict) else None

@@ -3,7 +3,7 @@
 `render_dashboard` takes every number from `status.report_progress` (so the page
 agrees with ``reportgen status --json``), adds what only a page can show —
 what needs attention and who must act, the last change of each file and the
-progress over time from git, charts from `reportgen.charts` — renders
+progress over time from git, charts from `reportgen.render.charts` — renders
 ``dashboard.html`` and returns the function that writes
 ``OUT/dashboard/index.html``.  The page loads nothing: its styles, its small
 sorting/filtering script and its charts are inline, and its
@@ -20,7 +20,9 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from reportgen import charts, history, messages, output, status, templates
+from reportgen.render import charts, templates
+
+from reportgen import history, messages, output, status
 from reportgen.errors import Diagnostics
 from reportgen.model import Report, Status
 

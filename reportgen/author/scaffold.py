@@ -8,7 +8,7 @@ back to editing.
 
 ``report.yaml`` is edited as text, never re-dumped, so its comments and
 layout stay as the team wrote them.  The helpers for that (and for naming
-section files) are shared with `reportgen.importer`.
+section files) are shared with `reportgen.author.importer`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ from types import MappingProxyType
 import click
 import yaml
 
-from reportgen import confine, output, yamlio
-from reportgen.config import MANIFEST
+from reportgen.load import confine, yamlio
+
+from reportgen import output
+from reportgen.load.config import MANIFEST
 from reportgen.errors import Diagnostics, ReportError
 from reportgen.model import DEFAULT_MARKERS, Report, Section, Status
 
@@ -296,7 +298,7 @@ def new_section(source: Path, title: str, owner: str | None = None, due: str | N
 
 
 def _load(source: Path) -> Report:
-    from reportgen.reader import load_report
+    from reportgen.load.reader import load_report
 
     diags = Diagnostics()
     report = load_report(source, diags) if (source / MANIFEST).is_file() else None
@@ -530,7 +532,8 @@ def next_year(previous: Path, dest: Path, year: int | None = None, force: bool =
 def _translation_skeletons(report: Report, previous: Path, dest: Path, marker: str, years) -> list[Path]:
     """Each translation becomes a skeleton too, with no ``source:`` record: next year's text
     is new, so every translated unit starts as outdated until it is translated and synced."""
-    from reportgen import translate, translations
+    from reportgen.author import translate
+    from reportgen.load import translations
 
     written = []
     for language in report.manifest.translations:

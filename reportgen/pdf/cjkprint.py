@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from reportgen.cjk import is_cjk
+from reportgen.render.cjk import is_cjk
 
 #: WeasyPrint major versions whose inline layout this extends (read in 70.0).
 SUPPORTED = ("70",)

@@ -43,7 +43,7 @@ from markdown_it.token import Token
 
 from reportgen import output
 from reportgen.errors import Diagnostics
-from reportgen.markdown import ImageRef, set_ref
+from reportgen.render.markdown import ImageRef, set_ref
 from reportgen.model import Report, Section
 
 CACHE = ".remote-cache"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from reportgen.editions import Edition
+from reportgen.render.editions import Edition
 from reportgen.messages import words
 from reportgen.model import Report
 

@@ -85,15 +85,15 @@ def unit_digest(title: str, body: str) -> str:
 
 
 def translation_path(report: Report, section: Section, tag: str) -> str:
-    from reportgen.reader import translation_rel
+    from reportgen.load.reader import translation_rel
 
     return translation_rel(report.manifest, section.path, tag)
 
 
 def read_translation(report: Report, section: Section, tag: str, diags: Diagnostics) -> Section | None:
     """The translation of ``section`` into ``tag``, parsed like a section; None when there is none."""
-    from reportgen.markdown import make_parser
-    from reportgen.reader import read_section
+    from reportgen.render.markdown import make_parser
+    from reportgen.load.reader import read_section
 
     rel = translation_path(report, section, tag)
     full = report.source / rel
@@ -109,7 +109,7 @@ def read_translation(report: Report, section: Section, tag: str, diags: Diagnost
 def translated_report(report: Report, tag: str, diags: Diagnostics) -> Report:
     """The report in language ``tag``: each section's translation, or the source section
     (marked as a fallback) where there is none yet."""
-    from reportgen.reader import check_links
+    from reportgen.load.reader import check_links
 
     if tag == report.manifest.language:
         return report

@@ -30,15 +30,19 @@ from stat import S_ISREG
 
 from markdown_it.token import Token
 
-from reportgen import confine, messages, output, search, templates
-from reportgen.body import SITE_FILES, figure_labels, section_html, toc_entries
+from reportgen.load import confine
+
+from reportgen import messages, output
+
+from reportgen.render import search, templates
+from reportgen.render.body import SITE_FILES, figure_labels, section_html, toc_entries
 from reportgen.messages import endonym
-from reportgen.editions import Edition, SectionView
+from reportgen.render.editions import Edition, SectionView
 from reportgen.errors import Diagnostics
-from reportgen.markdown import ImageRef, LinkRef, ref
-from reportgen.rawhtml import raw_parts
+from reportgen.render.markdown import ImageRef, LinkRef, ref
+from reportgen.render.rawhtml import raw_parts
 from reportgen.model import Report
-from reportgen.sanitize import clean_svg
+from reportgen.render.sanitize import clean_svg
 
 #: Files of the packaged templates folder copied into the site as they are.
 STATIC = ("style.css", "site.js")
@@ -235,7 +239,7 @@ def _program_folders() -> list[Path]:
     import markdown_it
     import nh3
 
-    return [Path(__file__).parent, *{Path(m.__file__).parent.parent for m in (jinja2, markdown_it, nh3)}]
+    return [Path(__file__).parent.parent, *{Path(m.__file__).parent.parent for m in (jinja2, markdown_it, nh3)}]
 
 
 def _stat_tree(root: Path, digest) -> None:
@@ -379,7 +383,7 @@ def used_files(view: SectionView) -> set[str]:
 
 def _shown_tokens(tokens):
     """Every token, its inline children, and the image and link tokens raw HTML holds
-    among its parts (`reportgen.rawhtml.raw_parts`)."""
+    among its parts (`reportgen.render.rawhtml.raw_parts`)."""
     for token in tokens:
         for item in (token, *(token.children or ())):
             yield item

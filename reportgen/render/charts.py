@@ -40,9 +40,9 @@ from typing import Any
 
 import yaml
 
-from reportgen import confine, yamlio
+from reportgen.load import confine, yamlio
 
-from reportgen import fonts
+from reportgen.pdf import fonts
 from reportgen.model import Status
 
 STYLE_VERSION = 2

@@ -19,10 +19,10 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from reportgen import confine
+from reportgen.load import confine
 from reportgen.errors import ReportError
 
-PACKAGED = Path(__file__).parent / "templates"
+PACKAGED = Path(__file__).parent.parent / "templates"
 
 
 class TemplateError(ReportError):

@@ -28,7 +28,7 @@ local ones (Markdown images and ``<img>`` tags, in every mode) are copied into
 ``assets/images/`` under their decoded names and their references follow.
 They are looked for beside the file and in its site's site-root folders, never
 outside the site's folder and never through a symbolic link.  A whole project
-folder is read by `reportgen.folders`.
+folder is read by `reportgen.load.folders`.
 
 Files are named ``sections/NN-slug.md`` (the title in ASCII, Chinese in pinyin,
 else ``section``), numbered after the files already there.  A section whose
@@ -55,12 +55,16 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
-from reportgen import confine, output, scaffold, yamlio
-from reportgen.config import MANIFEST
+from reportgen.load import confine, yamlio
+
+from reportgen import output
+
+from reportgen.author import scaffold
+from reportgen.load.config import MANIFEST
 from reportgen.errors import Diagnostics, ReportError
-from reportgen.markdown import IMAGE_SUFFIXES, word_count
+from reportgen.render.markdown import IMAGE_SUFFIXES, word_count
 from reportgen.model import DEFAULT_MARKERS, STATUS_WORDS, Status
-from reportgen.reader import decode, split_front_matter
+from reportgen.load.reader import decode, split_front_matter
 
 #: Block structure only; the same block rules as the build's parser.
 _PARSER = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"]).use(footnote_plugin)
@@ -117,7 +121,7 @@ def import_files(files: list[Path], into: Path, force: bool = False, title: str 
     diags = Diagnostics()
     result = ImportResult(diags)
     if len(files) == 1 and files[0].is_dir():
-        from reportgen.folders import read_folder
+        from reportgen.load.folders import read_folder
 
         reading = read_folder(files[0], diags)
     else:
@@ -662,7 +666,7 @@ def find_image(page: Path, src: str, root: Path) -> Path | None:
 
     Only images are found, and only inside ``root``: a path that climbs out of it
     (``../../../../etc/passwd``), a symbolic link or a hard link is never copied into the report."""
-    from reportgen.config import PUBLIC_FOLDERS
+    from reportgen.load.config import PUBLIC_FOLDERS
 
     relative = src.lstrip("/")
     if not relative.lower().endswith(IMAGE_SUFFIXES):
@@ -900,7 +904,7 @@ def _summary(result: ImportResult, into: Path) -> None:
 
 def _check_result(into: Path) -> None:
     """Read the result as the build will, and say what it found."""
-    from reportgen.reader import load_report
+    from reportgen.load.reader import load_report
 
     diags = Diagnostics()
     report = load_report(into, diags)

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reportgen import errors
-from reportgen.editions import Edition, SectionView
-from reportgen.markdown import Label, RenderContext, make_parser, render
+from reportgen.render.editions import Edition, SectionView
+from reportgen.render.markdown import Label, RenderContext, make_parser, render
 from reportgen.model import Manifest, Report
-from reportgen.sanitize import clean_fragment
+from reportgen.render.sanitize import clean_fragment
 SITE_FILES = "files/"
 """Folder of the HTML edition holding the source's own files (images, downloads, the logo):
 apart from every page and script the site generates, so none can replace one."""
@@ -99,7 +99,7 @@ def toc_entries(edition: Edition, mode: str, manifest: Manifest, numbers: dict[s
     """The contents: each part (level 0), then the headings the edition shows down to
     ``toc_depth``, with their link targets (a part has a page of its own only in the PDF);
     chapter titles carry their ``numbers`` (section id → number)."""
-    from reportgen.numbering import titled
+    from reportgen.render.numbering import titled
 
     entries = []
     opening = {sid: part for sid, part in chapter_parts(edition, manifest).items() if part.first}

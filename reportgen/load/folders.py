@@ -11,7 +11,7 @@
 * **MkDocs** (``mkdocs.yml``): the order of ``nav``; a top-level group becomes
   a part; ``site_name`` is the title.
 * **Hugo / Jekyll** (``content/``, ``_posts/``): posts, ordered by ``weight``,
-  then ``date``, as `reportgen.importer` orders posts.
+  then ``date``, as `reportgen.author.importer` orders posts.
 * **Otherwise** every Markdown file, folder by folder: a folder's README or
   index first, numbers in names in numeric order (VitePress keeps its pages
   in ``docs/``).
@@ -34,12 +34,12 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from reportgen import scaffold
+from reportgen.author import scaffold
 from reportgen.errors import Diagnostics
-from reportgen.importer import (_PARSER, Planned, Post, Reading, _plain, _post_body, _post_front_matter,
+from reportgen.author.importer import (_PARSER, Planned, Post, Reading, _plain, _post_body, _post_front_matter,
                                 _post_text, _text, _top_headings, _years, plain_file, read_post)
 from reportgen.model import Status
-from reportgen.reader import FOLDER_PAGES, decode
+from reportgen.load.reader import FOLDER_PAGES, decode
 
 #: Folders that hold no pages: build outputs, dependencies, tooling.
 SKIPPED = frozenset({"node_modules", "_book", "book", "site", "public", "static", "vendor", "_site", "assets"})

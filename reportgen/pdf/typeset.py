@@ -19,7 +19,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from reportgen import cjkprint, confine
+from reportgen.pdf import cjkprint
+
+from reportgen.load import confine
 from reportgen.errors import Diagnostics
 
 LOGGER = logging.getLogger("weasyprint")
@@ -120,7 +122,7 @@ def confined_fetcher(source: Path):
     cjkprint.install()
     _install_single_leaders()
 
-    roots = (source.resolve(), Path(__file__).parent.joinpath("templates").resolve())
+    roots = (source.resolve(), Path(__file__).parent.parent.joinpath("templates").resolve())
 
     class ConfinedFetcher(URLFetcher):
         def __init__(self):

@@ -26,16 +26,16 @@ from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.attrs import attrs_block_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from reportgen import confine, paths
-from reportgen.cjk import CLOSING, cjk_friendly_plugin, is_cjk, is_han, print_html, split_last_words, without_stray_spaces
-from reportgen.extensions import DiagramRef, diagram_placeholder, extensions_plugin
+from reportgen.load import confine, paths
+from reportgen.render.cjk import CLOSING, cjk_friendly_plugin, is_cjk, is_han, print_html, split_last_words, without_stray_spaces
+from reportgen.render.extensions import DiagramRef, diagram_placeholder, extensions_plugin
 from reportgen.messages import words
 from reportgen.model import DEFAULT_MARKERS, Heading, Status, ref, set_ref
-from reportgen.rawhtml import IMAGE_TABLE, raw_html_plugin, raw_parts
-from reportgen.numbering import titled
+from reportgen.render.rawhtml import IMAGE_TABLE, raw_html_plugin, raw_parts
+from reportgen.render.numbering import titled
 
 if TYPE_CHECKING:
-    from reportgen.charts import ChartSpec
+    from reportgen.render.charts import ChartSpec
 
 #: How deep blocks may nest (quotes in lists in quotes…); text deeper than this is
 #: not rendered, and the reader warns at its line.
@@ -135,8 +135,8 @@ _WORD = re.compile(
 def make_parser(markers: dict[Status, tuple[str, ...]]) -> MarkdownIt:
     """The configured parser: CommonMark, tables, strikethrough, footnotes,
     bare URLs as links, heading anchors, status markers, emphasis that works
-    beside Chinese punctuation; raw HTML through the allow-list of `reportgen.rawhtml`;
-    callouts, math and diagram blocks of other generators (`reportgen.extensions`)."""
+    beside Chinese punctuation; raw HTML through the allow-list of `reportgen.render.rawhtml`;
+    callouts, math and diagram blocks of other generators (`reportgen.render.extensions`)."""
     md = MarkdownIt("commonmark", {"html": True, "alerts": True, "linkify": True, "typographer": False,
                                    "maxNesting": MAX_NESTING})
     md.enable(["table", "strikethrough", "linkify"])
@@ -858,7 +858,7 @@ def _image(self, tokens, idx, options, env) -> str:
     alt = self.renderInlineAsText(token.children or [], options, env)
     image = ref(token, ImageRef) or ImageRef("")
     kind = image.kind
-    # Size and alignment of an <img> written as HTML (`reportgen.rawhtml`).
+    # Size and alignment of an <img> written as HTML (`reportgen.render.rawhtml`).
     shape = "".join(f' {name}="{_attr(token.meta[name])}"' for name in ("class", "style") if name in token.meta)
     if kind == "local":
         title = token.attrGet("title")

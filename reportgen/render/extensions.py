@@ -31,7 +31,7 @@ from mdit_py_plugins.admon import admon_plugin
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from reportgen.cjk import is_cjk
+from reportgen.render.cjk import is_cjk
 from reportgen.model import ref, set_ref
 
 FAMILIES = MappingProxyType({

@@ -46,7 +46,7 @@ colour-vision deficiencies.  Its yellow and black are left out and every
 colour is mid-luminance, so the cycle reads on a white page and a dark one."""
 
 INK = "#262626"
-"""Colour of text, axes and grid as drawn by matplotlib.  `reportgen.charts`
+"""Colour of text, axes and grid as drawn by matplotlib.  `reportgen.render.charts`
 rewrites it to ``currentColor`` so an inlined chart takes the text colour of
 the page (dark mode included); keep it out of `PALETTE`."""
 

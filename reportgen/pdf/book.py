@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from reportgen import output
-from reportgen.pdffonts import share_fonts
+from reportgen.pdf.pdffonts import share_fonts
 
 #: Bump when the way parts are typeset or bound changes, to drop old caches.
 BOOK_VERSION = "4"
@@ -315,7 +315,7 @@ def _merged(results: list):
 
 def _typeset_document(document: Document):
     from reportgen.errors import Diagnostics
-    from reportgen.pdf import _WeasyLog, confined_fetcher
+    from reportgen.pdf.typeset import _WeasyLog, confined_fetcher
 
     source = Path(document.source)
     diags = Diagnostics()

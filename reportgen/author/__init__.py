@@ -1,0 +1,3 @@
+"""Authoring commands: `importer` (reportgen import), `scaffold` (init, new) and
+`translate` (translate new|sync|diff).
+"""
