@@ -126,7 +126,7 @@ def render_site(report: Report, edition: Edition, figures, options, diags: Diagn
     for i, view in enumerate(edition.views):
         neighbours = (nav[i - 1] if i > 0 else None, nav[i + 1] if i + 1 < len(nav) else None)
         site.assets |= used_files(view)
-        _page(site, keys, view.section.page, page_key(shared, i, view, figures, report.source) if keys else "",
+        _page(site, keys, view.section.page, page_key(shared, i, view, figures, report.source) if keys is not None else "",
               lambda view=view, i=i, neighbours=neighbours: _section_page(
                   report, edition, view, figures, neighbours, site, {**common, **nav_window(report, edition, nav, i)}))
     site.pages["search.html"] = templates.render(report.source, "search.html", page_id="search",
@@ -331,7 +331,6 @@ def _index_page(report: Report, nav: list[NavItem], toc: list[dict], lead: str, 
 def _section_page(report: Report, edition: Edition, view: SectionView, figures, neighbours, site: Site,
                   common: dict) -> str:
     body = section_html(report, view, "html", edition.name, figures)
-    site.assets |= used_files(view)
     local_toc = [{"level": h.level, "title": h.title, "anchor": h.anchor}
                  for h in view.headings if 2 <= h.level <= 3]
     prev, next_ = neighbours
