@@ -41,6 +41,9 @@ class _StrictLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node, deep=False):
+        if not isinstance(node, yaml.MappingNode):  # '!!set 0': a tag that needs a mapping, on a scalar
+            tag = node.tag.rsplit(":", 1)[-1]
+            raise YamlProblem(f"value {node.value!r} cannot be read as {tag}", node.start_mark.line + 1)
         seen: dict[object, int] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)

@@ -235,6 +235,8 @@ class Service:
 WARM_TEXT = "年度报告的搜索索引"
 
 _running: Service | None = None
+"""The process's one Pagefind service, a cache of the process: invalidated when the service
+dies or stops answering (`_service` then starts a new one), and closed with the process."""
 _starting = threading.Lock()
 
 
