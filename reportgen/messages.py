@@ -6,6 +6,9 @@ language without a catalogue gets the English words.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from reportgen.model import Status
 
 
@@ -18,7 +21,7 @@ def _status_words(key: str) -> dict[str, str]:
             **{f"legend_{s.value}": text for s, text in legend.items()}}
 
 
-CATALOGUES: dict[str, dict[str, str]] = {
+CATALOGUES: Mapping[str, dict[str, str]] = MappingProxyType({
     "zh": {
         "placeholder": "本节尚未完成，将在定稿后发布。",
         "pending": "本节内容待补充。",
@@ -148,16 +151,16 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "search_nojs": "Search needs JavaScript.",
         "search_nothing": "This edition has no section to search yet.",
     },
-}
+})
 
 #: Names of languages, in the language of the catalogue that shows them.
-LANGUAGE_NAMES: dict[str, dict[str, str]] = {
+LANGUAGE_NAMES: Mapping[str, dict[str, str]] = MappingProxyType({
     "zh": {"zh": "中文", "en": "英文", "ja": "日文", "ko": "韩文", "fr": "法文", "de": "德文"},
     "en": {"zh": "Chinese", "en": "English", "ja": "Japanese", "ko": "Korean", "fr": "French", "de": "German"},
-}
+})
 
 #: Each language's name in itself, for the language switcher.
-ENDONYMS = {"zh": "中文", "en": "English", "ja": "日本語", "ko": "한국어", "fr": "Français", "de": "Deutsch"}
+ENDONYMS = MappingProxyType({"zh": "中文", "en": "English", "ja": "日本語", "ko": "한국어", "fr": "Français", "de": "Deutsch"})
 
 
 def catalogue_key(language: str) -> str:

@@ -77,24 +77,24 @@ class Status(enum.Enum):
         return min(statuses, key=lambda s: s.rank) if statuses else None
 
 
-STATUS_INFO: dict[Status, StatusInfo] = {
+STATUS_INFO: Mapping[Status, StatusInfo] = MappingProxyType({
     Status.UNMARKED: StatusInfo(0, 3, "未标记", "unmarked", "", "○", "#8C8C8C", "bright_black"),  # grey
     Status.EDITING: StatusInfo(1, 0, "编辑中", "editing", "✍️", "✍️", "#E69F00", "yellow"),  # amber
     Status.REVIEWING: StatusInfo(2, 1, "审核中", "reviewing", "👁️", "👁️", "#0072B2", "blue"),  # blue
     Status.DONE: StatusInfo(3, 2, "已完成", "done", "✅", "✅", "#009E73", "green"),  # green
-}
+})
 """Rank, names, default marker and colours of each status; every output reads them from here."""
 
 #: Words that front matter ``status:`` accepts, in English and Chinese.
-STATUS_WORDS: dict[str, Status] = {
+STATUS_WORDS: Mapping[str, Status] = MappingProxyType({
     **{status.value: status for status in STATUS_INFO if status is not Status.UNMARKED},
     **{info.label_zh: status for status, info in STATUS_INFO.items() if status is not Status.UNMARKED},
-}
+})
 
 #: The default markers; ``report.yaml`` may replace them.
-DEFAULT_MARKERS: dict[Status, tuple[str, ...]] = {
+DEFAULT_MARKERS: Mapping[Status, tuple[str, ...]] = MappingProxyType({
     status: (info.marker,) for status, info in STATUS_INFO.items() if info.marker
-}
+})
 
 
 def frozen_mapping(value: Mapping) -> Mapping:

@@ -27,6 +27,8 @@ broken.  Only the standard library's HTTP server is used, bound to
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import errno
 import hashlib
 import html
@@ -73,8 +75,8 @@ MAX_URL = 2048
 READY_WITHIN = 10.0
 """Seconds a new watch may take to be in place before the preview goes on without waiting."""
 
-TYPES = {".wasm": "application/wasm", ".js": "text/javascript", ".mjs": "text/javascript",
-         ".pdf": "application/pdf", ".svg": "image/svg+xml", ".css": "text/css"}
+TYPES = MappingProxyType({".wasm": "application/wasm", ".js": "text/javascript", ".mjs": "text/javascript",
+         ".pdf": "application/pdf", ".svg": "image/svg+xml", ".css": "text/css"})
 """Content types the standard table may lack (Pagefind needs WebAssembly served as such)."""
 
 # --- the state the builders share with the pages -------------------------------------------
@@ -628,7 +630,7 @@ def placeholder_page(language: str, overlay: str) -> str:
             f"</p></main>{overlay}</body></html>")
 
 
-ASSETS = {"reload.js": "text/javascript; charset=utf-8", "overlay.css": "text/css; charset=utf-8"}
+ASSETS = MappingProxyType({"reload.js": "text/javascript; charset=utf-8", "overlay.css": "text/css; charset=utf-8"})
 """The server's own files (in the package's ``templates/serve/``) and their content types: the
 script that reloads a page after each build and shows build errors over it, and the overlay's style."""
 

@@ -11,6 +11,8 @@ it is are decided by the model (`Heading.own_status`, `Heading.status`,
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import datetime
 import json
 import os
@@ -458,7 +460,7 @@ def _totals(progress: ReportProgress):
     return line
 
 
-FRESHNESS_COLOURS = {"missing": "red", "outdated": "yellow", "current": "green"}
+FRESHNESS_COLOURS = MappingProxyType({"missing": "red", "outdated": "yellow", "current": "green"})
 
 
 def print_translation(view: TranslationProgress, marks: dict[str, str], console) -> None:

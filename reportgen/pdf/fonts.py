@@ -15,6 +15,9 @@ is imported only when `configure_matplotlib` runs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 SANS: tuple[str, ...] = ("Noto Sans CJK SC", "DejaVu Sans")
 """Sans-serif faces, best first: CJK (with Latin), then a Latin fallback."""
 
@@ -24,10 +27,10 @@ SERIF: tuple[str, ...] = ("Noto Serif CJK SC", "Noto Sans CJK SC", "DejaVu Serif
 MONO: tuple[str, ...] = ("DejaVu Sans Mono", "Noto Sans Mono CJK SC")
 """Monospaced faces for code: Latin first (its digits and letters are the point), then CJK."""
 
-LATIN_FIRST: dict[str, str] = {
+LATIN_FIRST: Mapping[str, str] = MappingProxyType({
     "Noto Sans CJK SC": "DejaVu Sans",
     "Noto Serif CJK SC": "DejaVu Serif",
-}
+})
 """For a report in a language written without Han characters: the Latin face set
 before each Chinese face (the Chinese face still draws any Han text, such as a
 section not translated yet)."""

@@ -144,6 +144,8 @@ def confined_fetcher(source: Path):
 
 
 _leaders_installed = False
+"""Whether WeasyPrint's leader layout is patched in this process; never invalidated (the patch
+lasts as long as the imported WeasyPrint does)."""
 
 
 def _install_single_leaders() -> None:

@@ -19,6 +19,8 @@ all come from the cache never pays for it.
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import contextlib
 import csv
 import dataclasses
@@ -72,7 +74,7 @@ LARGEST = 2**53
 STATUS_ORDER = tuple(status.value for status in Status.shown())
 """Unit statuses in the order the dashboard shows them (`model.STATUS_INFO`)."""
 
-STATUS_COLOURS = {status.value: status.info.colour for status in Status}
+STATUS_COLOURS = MappingProxyType({status.value: status.info.colour for status in Status})
 """Fixed colour per status, the same in every dashboard chart (`model.STATUS_INFO`)."""
 
 Number = int | float
@@ -647,7 +649,7 @@ def _draw_pie(fig, ax, spec: ChartSpec, chosen: Look) -> None:
         fig.legend(wedges, legend, loc="outside right center", ncols=_pie_legend_columns(len(legend)))
 
 
-_DRAWERS = {"bar": _draw_bar, "barh": _draw_barh, "line": _draw_line, "pie": _draw_pie, "stacked": _draw_stacked}
+_DRAWERS = MappingProxyType({"bar": _draw_bar, "barh": _draw_barh, "line": _draw_line, "pie": _draw_pie, "stacked": _draw_stacked})
 
 
 # ---------------------------------------------------------------- dashboard charts

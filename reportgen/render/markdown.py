@@ -1173,7 +1173,7 @@ def _attr(value: str) -> str:
     return html.escape(value, quote=True)
 
 
-_RENDER_RULES = {
+_RENDER_RULES = MappingProxyType({
     "heading_open": _heading_open,
     "heading_close": _heading_close,
     "link_open": _link_open,
@@ -1189,4 +1189,4 @@ _RENDER_RULES = {
     "footnote_open": _footnote_open,
     "footnote_anchor": _footnote_anchor,
     "footnote_block_open": _footnote_block_open,
-}
+})
