@@ -46,6 +46,7 @@ serve: $(STAMP)
 
 test: $(TESTS)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q
 
 # Rewrite the golden pages and Markdown fixture cases from the current code; review the diff.

@@ -161,7 +161,7 @@ def _split_front(text: str) -> tuple[list[str], list[str]]:
     if lines and lines[0].strip() == "---":
         end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
         if end is not None:
-            return lines[1:end], lines[end + 1:]
+            return lines[1:end], lines[end + 1 :]
     return [], lines
 
 
@@ -189,8 +189,10 @@ def section_to_edit(source: Path) -> Path:
 
 def append_paragraph(path: Path, number: int) -> None:
     """The edit measured: one new paragraph at the end of a section."""
-    paragraph = (f"\n基准测试追加的段落（第 {number} 次修改）：星火社在这一年里继续完善年度报告的编写流程，"
-                 "各章节负责人在截止日期前反复修改、审核并定稿，每一次保存都应当很快出现在预览里。\n")
+    paragraph = (
+        f"\n基准测试追加的段落（第 {number} 次修改）：星火社在这一年里继续完善年度报告的编写流程，"
+        "各章节负责人在截止日期前反复修改、审核并定稿，每一次保存都应当很快出现在预览里。\n"
+    )
     with path.open("a", encoding="utf-8") as handle:
         handle.write(paragraph)
 
@@ -295,10 +297,21 @@ def peer_mkdocs(source: Path, dest: Path) -> Path:
     """An mkdocs.yml beside (not inside) ``source`` that builds its sections, in manifest order."""
     manifest = yaml.safe_load((source / "report.yaml").read_text(encoding="utf-8"))
     config = {
-        "site_name": manifest["title"], "docs_dir": str(source), "site_dir": str(dest / "site"),
-        "nav": list(manifest["sections"]), "theme": {"name": "material", "language": "zh"},
-        "plugins": ["search", {"with-pdf": {"output_path": "pdf/report.pdf", "cover_title": manifest["title"],
-                                            "author": manifest.get("organisation", "")}}],
+        "site_name": manifest["title"],
+        "docs_dir": str(source),
+        "site_dir": str(dest / "site"),
+        "nav": list(manifest["sections"]),
+        "theme": {"name": "material", "language": "zh"},
+        "plugins": [
+            "search",
+            {
+                "with-pdf": {
+                    "output_path": "pdf/report.pdf",
+                    "cover_title": manifest["title"],
+                    "author": manifest.get("organisation", ""),
+                }
+            },
+        ],
         "exclude_docs": "build/\ntemplates/\n",
     }
     dest.mkdir(parents=True, exist_ok=True)
@@ -315,8 +328,9 @@ def peer_ready(say) -> Path | None:
     say(f"setting up the peer in {PEER_VENV}: pip install {' '.join(PEER_PACKAGES)}")
     try:
         subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
-        subprocess.run([str(PEER_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", *PEER_PACKAGES],
-                       check=True)
+        subprocess.run(
+            [str(PEER_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", *PEER_PACKAGES], check=True
+        )
     except (OSError, subprocess.CalledProcessError) as error:
         say(f"bench: the peer could not be set up ({error}); its target is not measured")
         return None
@@ -401,7 +415,7 @@ class Bench:
             # Alternate which of the compared builds goes first.
             pairs = [("full", "single")] + ([("peer_own", "peer")] if self.peer is not None else [])
             for pair in pairs:
-                for step in (pair if number % 2 else pair[::-1]):
+                for step in pair if number % 2 else pair[::-1]:
                     self._cold(step)
             self._step("nochange", self._reportgen(self.out))
             self._edit()
@@ -416,8 +430,14 @@ class Bench:
         return self.result
 
     def _reportgen(self, out: Path, formats: str | None = None, source: Path | None = None) -> list[str]:
-        command = [str(Path(sys.executable).with_name("reportgen")), "build", str(source or self.source),
-                   "--out", str(out), "--quiet"]
+        command = [
+            str(Path(sys.executable).with_name("reportgen")),
+            "build",
+            str(source or self.source),
+            "--out",
+            str(out),
+            "--quiet",
+        ]
         return command + (["--format", formats] if formats else [])
 
     def _step(self, step: str, command: list[str], fresh: Path | None = None) -> Sample:
@@ -432,12 +452,16 @@ class Bench:
 
     def _cold(self, step: str) -> None:
         if step == "peer":
-            self._step("peer", [str(self.peer), "build", "--quiet", "-f", str(self.peer_config)],
-                       fresh=self.work / "peer" / "site")
+            self._step(
+                "peer",
+                [str(self.peer), "build", "--quiet", "-f", str(self.peer_config)],
+                fresh=self.work / "peer" / "site",
+            )
             return
         if step == "peer_own":
-            self._step("peer_own", self._reportgen(self.work / "out-plain", source=self.plain),
-                       fresh=self.work / "out-plain")
+            self._step(
+                "peer_own", self._reportgen(self.work / "out-plain", source=self.plain), fresh=self.work / "out-plain"
+            )
             return
         out = self.out if step == "full" else self.work / "out-single"
         command = self._reportgen(out) + (["--pdf-engine", "single"] if step == "single" else [])
@@ -457,8 +481,11 @@ class Bench:
 
     def _preview(self) -> None:
         out = self.work / "out-preview"
-        done = subprocess.run([sys.executable, "-c", PREVIEW, str(self.source), str(out), str(self.edited),
-                               str(max(self.rounds, 3))], capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-c", PREVIEW, str(self.source), str(out), str(self.edited), str(max(self.rounds, 3))],
+            capture_output=True,
+            text=True,
+        )
         times = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else []
         self.result.preview = [t for t in times if t is not None]
         shown = f"{statistics.median(self.result.preview):7.2f} s" if self.result.preview else "FAILED"
@@ -489,20 +516,48 @@ def verdicts(results: dict[int, SizeResult]) -> list[Verdict]:
     one = results.get(1)
     med = (lambda step: one.median(step)) if one else (lambda step: None)
     full = med("full")
-    out = [_ratio("1. cold full build vs MkDocs-Material + with-pdf (sample without charts)", med("peer_own"),
-                  med("peer"), TARGETS["full_vs_peer"])]
+    out = [
+        _ratio(
+            "1. cold full build vs MkDocs-Material + with-pdf (sample without charts)",
+            med("peer_own"),
+            med("peer"),
+            TARGETS["full_vs_peer"],
+        )
+    ]
     for scale, result in sorted(results.items()):
-        out.append(_ratio(f"2. default engine vs --pdf-engine single, cold full build, {scale}×",
-                          result.median("full"), result.median("single"), TARGETS["full_vs_single"]))
+        out.append(
+            _ratio(
+                f"2. default engine vs --pdf-engine single, cold full build, {scale}×",
+                result.median("full"),
+                result.median("single"),
+                TARGETS["full_vs_single"],
+            )
+        )
     ten = results.get(10)
-    out.append(_ratio("2. … at 10×", ten.median("full") if ten else None, ten.median("single") if ten else None,
-                      TARGETS["full_vs_single_10x"]))
-    out.append(_ratio("3. one-section edit → full build vs cold full build", med("edit_full"), full,
-                      TARGETS["edit_full_vs_full"]))
-    out.append(_ratio("3. rebuild with no change vs cold full build", med("nochange"), full, TARGETS["nochange_vs_full"]))
-    out.append(_seconds("3. one-section edit → HTML edition (CLI process)", med("edit_html"), TARGETS["edit_html_seconds"]))
-    out.append(_seconds("3. one-section edit → HTML edition, warm (serve)", med("preview_html"),
-                        TARGETS["preview_html_seconds"]))
+    out.append(
+        _ratio(
+            "2. … at 10×",
+            ten.median("full") if ten else None,
+            ten.median("single") if ten else None,
+            TARGETS["full_vs_single_10x"],
+        )
+    )
+    out.append(
+        _ratio(
+            "3. one-section edit → full build vs cold full build", med("edit_full"), full, TARGETS["edit_full_vs_full"]
+        )
+    )
+    out.append(
+        _ratio("3. rebuild with no change vs cold full build", med("nochange"), full, TARGETS["nochange_vs_full"])
+    )
+    out.append(
+        _seconds("3. one-section edit → HTML edition (CLI process)", med("edit_html"), TARGETS["edit_html_seconds"])
+    )
+    out.append(
+        _seconds(
+            "3. one-section edit → HTML edition, warm (serve)", med("preview_html"), TARGETS["preview_html_seconds"]
+        )
+    )
     out.append(_memory(results))
     out.append(_seconds("5. reportgen --help (process)", med("help"), TARGETS["help_seconds"]))
     out.append(_seconds("5. reportgen status on the sample (process)", med("status"), TARGETS["status_seconds"]))
@@ -555,13 +610,19 @@ def rows(results: dict[int, SizeResult]) -> list[tuple[str, ...]]:
             peak = result.peak(step)
             pages = result.pages.get(step)
             pdf = result.pdf_mb.get(step)
-            table.append((
-                size, LABELS[step], str(runs),
-                "FAILED" if median is None else f"{median:.2f}", ratio,
-                "" if peak is None else f"{peak:,.0f}", "" if pages is None else str(pages),
-                "" if pdf is None else f"{pdf:.1f}",
-                f"{result.site_mb:.1f}" if step == "full" and result.site_mb is not None else "",
-            ))
+            table.append(
+                (
+                    size,
+                    LABELS[step],
+                    str(runs),
+                    "FAILED" if median is None else f"{median:.2f}",
+                    ratio,
+                    "" if peak is None else f"{peak:,.0f}",
+                    "" if pages is None else str(pages),
+                    "" if pdf is None else f"{pdf:.1f}",
+                    f"{result.site_mb:.1f}" if step == "full" and result.site_mb is not None else "",
+                )
+            )
             size = ""
     return table
 
@@ -587,15 +648,20 @@ def print_tables(results: dict[int, SizeResult], verdict: list[Verdict], machine
     console.print(targets)
     console.print(f"machine: {machine['summary']}")
     fields = machine["fields"]
-    console.print(f"load average: {fields['Load average before the run']} before the run, "
-                  f"{fields.get('Load average after the run', '?')} after it (a busy machine makes every figure slower)")
+    console.print(
+        f"load average: {fields['Load average before the run']} before the run, "
+        f"{fields.get('Load average after the run', '?')} after it (a busy machine makes every figure slower)"
+    )
 
 
 def markdown(results: dict[int, SizeResult], verdict: list[Verdict], machine: dict, rounds: dict[int, int]) -> str:
     lines = ["# reportgen benchmark run", "", f"- Date: {machine['date']}"]
     lines += [f"- {key}: {value}" for key, value in machine["fields"].items()]
     lines += ["- Rounds: " + ", ".join(f"{s}×: {n}" for s, n in sorted(rounds.items())), ""]
-    lines += ["| " + " | ".join(COLUMNS) + " |", "|" + "|".join("---:" if i >= 2 else "---" for i in range(len(COLUMNS))) + "|"]
+    lines += [
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "|".join("---:" if i >= 2 else "---" for i in range(len(COLUMNS))) + "|",
+    ]
     lines += ["| " + " | ".join(row) + " |" for row in rows(results)]
     lines += ["", "| target | measured | limit | result |", "|---|---|---|---|"]
     lines += [f"| {v.target} | {v.measured} | {v.limit} | {_mark(v.passed)} |" for v in verdict]
@@ -664,10 +730,14 @@ def _revision() -> str:
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Time reportgen builds of the sample report and copies scaled 10× and 50×.")
+    parser = argparse.ArgumentParser(
+        description="Time reportgen builds of the sample report and copies scaled 10× and 50×."
+    )
     parser.add_argument("--quick", action="store_true", help="1× only, one round (for development)")
     parser.add_argument("--full", action="store_true", help="also 50× (2,000 pages; a quarter of an hour or more)")
-    parser.add_argument("--sizes", default=None, help="comma-separated scales, e.g. 1,10 [default: 1,10; --full: 1,10,50]")
+    parser.add_argument(
+        "--sizes", default=None, help="comma-separated scales, e.g. 1,10 [default: 1,10; --full: 1,10,50]"
+    )
     parser.add_argument("--rounds", type=int, default=None, help="rounds for every size [default: 1×: 3, else 1]")
     parser.add_argument("--no-peer", action="store_true", help="do not time MkDocs-Material + with-pdf")
     parser.add_argument("--markdown", type=Path, help="also write the tables as Markdown to this file")

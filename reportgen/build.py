@@ -17,20 +17,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reportgen.render import charts, templates
-
-from reportgen.pdf import fonts
-
-from reportgen import messages, output, status
-
+from reportgen import errors, messages, output, status
+from reportgen.errors import Diagnostics
 from reportgen.load import translations
-from reportgen import errors
+from reportgen.load.reader import load_report
+from reportgen.model import Manifest, Report, Status
+from reportgen.pdf import fonts
+from reportgen.render import charts, templates
 from reportgen.render.body import Figure, chapter_parts, section_html, toc_entries
 from reportgen.render.editions import Edition, select
-from reportgen.errors import Diagnostics
 from reportgen.render.markdown import ChartRef, LinkRef, TableRef, inline_text, ref
-from reportgen.model import Manifest, Report, Status
-from reportgen.load.reader import load_report
 
 FORMATS = ("pdf", "html", "dashboard")
 
@@ -123,8 +119,7 @@ def _build(options: BuildOptions, progress, diags: Diagnostics, result: BuildRes
     languages = build_languages(report, options.lang, diags)
     if diags.errors:
         return
-    passes = [language_pass(report, tag, replace(options, language=_other(report, tag)), result)
-              for tag in languages]
+    passes = [language_pass(report, tag, replace(options, language=_other(report, tag)), result) for tag in languages]
     if diags.failed(options.strict):
         return
     if options.only:  # a review copy is an output folder of its own, OUT/review/ID
@@ -137,18 +132,23 @@ def _build(options: BuildOptions, progress, diags: Diagnostics, result: BuildRes
 def _render_and_write(report, passes, options, diags, progress, result, folder) -> None:
     if options.edition != "public" and not _claim_cache(folder, diags):
         return
-    alternates = {p.options.language or p.report.manifest.language: {v.section.page for v in p.edition.views}
-                  for p in passes} if len(report.manifest.languages) > 1 else {}
+    alternates = (
+        {p.options.language or p.report.manifest.language: {v.section.page for v in p.edition.views} for p in passes}
+        if len(report.manifest.languages) > 1
+        else {}
+    )
     groups: list[list] = []
     for p in passes:
         progress.stage("drawing charts")
         cache = p.options.cache_folder
-        figures = draw_figures(p.report, p.edition, cache / "charts" if cache else None,
-                               site="html" in p.options.formats)
+        figures = draw_figures(
+            p.report, p.edition, cache / "charts" if cache else None, site="html" in p.options.formats
+        )
         check_references(p.report, p.edition, figures, diags)
         try:
-            groups.append(render_outputs(p.report, p.edition, figures, p.options, diags, progress, p.review,
-                                         alternates))
+            groups.append(
+                render_outputs(p.report, p.edition, figures, p.options, diags, progress, p.review, alternates)
+            )
         except templates.TemplateError as error:  # a source's template is its input like any other
             diags.error(error.path, error.line, error.detail)
         if diags.failed(options.strict):
@@ -186,8 +186,11 @@ def language_pass(report: Report, tag: str, options: BuildOptions, result: Build
     review = None
     if options.only:
         edition, review = review_copy(report, edition, options.only, diags)
-        options = replace(options, out=options.out / "review" / options.only,
-                          formats=tuple(f for f in options.formats if f != "dashboard"))
+        options = replace(
+            options,
+            out=options.out / "review" / options.only,
+            formats=tuple(f for f in options.formats if f != "dashboard"),
+        )
     return LanguagePass(report, edition, options, review)
 
 
@@ -200,8 +203,11 @@ def build_languages(report: Report, asked: str | None, diags: Diagnostics) -> li
     if asked == "all":
         return known
     if asked not in known:
-        diags.error("report.yaml", None, f"--lang {asked}: the report has no such language "
-                    f"(languages: {', '.join(known)}, or all)")
+        diags.error(
+            "report.yaml",
+            None,
+            f"--lang {asked}: the report has no such language (languages: {', '.join(known)}, or all)",
+        )
         return []
     return [asked]
 
@@ -245,9 +251,12 @@ def _claim_outputs(folder, pending, diags: Diagnostics) -> bool:
 
 def _not_ours(folder, paths: list[str], diags: Diagnostics) -> None:
     for rel in paths:
-        diags.error(str(folder.out / rel), None,
-                    f"is in the way of an output and was not written by reportgen (it is not listed in "
-                    f"{output.MANIFEST}); nothing was changed: move it away or build into another --out")
+        diags.error(
+            str(folder.out / rel),
+            None,
+            f"is in the way of an output and was not written by reportgen (it is not listed in "
+            f"{output.MANIFEST}); nothing was changed: move it away or build into another --out",
+        )
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -303,8 +312,12 @@ def _edition_formats(options: BuildOptions, diags: Diagnostics) -> BuildOptions:
         return options
     formats = tuple(f for f in options.formats if f != "dashboard")
     if not formats:
-        diags.error("report.yaml", None, "the dashboard shows owners, reviewers and due dates and is never part of "
-                    "the public edition; build it with the draft (--edition draft)")
+        diags.error(
+            "report.yaml",
+            None,
+            "the dashboard shows owners, reviewers and due dates and is never part of "
+            "the public edition; build it with the draft (--edition draft)",
+        )
     return replace(options, formats=formats)
 
 
@@ -314,12 +327,22 @@ def pdf_engine(report: Report, edition: Edition, asked: str, review, diags: Diag
     XMP of the parts, cannot open chapters on right-hand pages, and stamps its page numbers
     inside the trim box of pages it did not lay out."""
     manifest = report.manifest
-    needs = ("print:" if manifest.print else "pdf.variant" if manifest.pdf_variant
-             else "the public edition's tagged PDF" if edition.name == "public" else None)
+    needs = (
+        "print:"
+        if manifest.print
+        else "pdf.variant"
+        if manifest.pdf_variant
+        else "the public edition's tagged PDF"
+        if edition.name == "public"
+        else None
+    )
     if asked == "book" and needs:
-        diags.warning("report.yaml", None,
-                      f"{needs} is typeset in one pass (--pdf-engine single): the book engine binds separately "
-                      "typeset chapters and cannot keep tags, variants or right-hand chapter openings")
+        diags.warning(
+            "report.yaml",
+            None,
+            f"{needs} is typeset in one pass (--pdf-engine single): the book engine binds separately "
+            "typeset chapters and cannot keep tags, variants or right-hand chapter openings",
+        )
         return "single"
     if asked == "auto":
         return "single" if review or needs else "book"
@@ -339,10 +362,13 @@ def review_copy(report: Report, edition: Edition, section_id: str, diags: Diagno
     language = report.manifest.language
     words = messages.words(language)
     header = {
-        "title": section.title, "path": section.path,
-        "status": status.value, "label": status.label(language),
+        "title": section.title,
+        "path": section.path,
+        "status": status.value,
+        "label": status.label(language),
         "people": edition.name == "draft",
-        "owner": section.root.owner or words["none"], "due": section.front.due or words["none"],
+        "owner": section.root.owner or words["none"],
+        "due": section.front.due or words["none"],
         "reviewers": words["list_separator"].join(section.front.reviewers) or words["none"],
         "units": [(u.title, u.own_status.label(language), u.owner or words["none"]) for u in section.units()],
     }
@@ -394,9 +420,13 @@ def draw_figures(report: Report, edition: Edition, cache: Path | None, site: boo
             with errors.at(view.section.path, view.section.body_line + token.map[0] if token.map else None):
                 svg = _chart(spec, report.manifest.language, cache)
                 narrow = _chart(spec, report.manifest.language, cache, narrow=True) if site else ""
-            figures[id(token)] = Figure(number, _figure_html(number, word, spec, svg, anchor),
-                                        title=spec.caption or spec.title or "", **common,
-                                        site_html=_figure_html(number, word, spec, svg, anchor, narrow) if site else "")
+            figures[id(token)] = Figure(
+                number,
+                _figure_html(number, word, spec, svg, anchor),
+                title=spec.caption or spec.title or "",
+                **common,
+                site_html=_figure_html(number, word, spec, svg, anchor, narrow) if site else "",
+            )
     return figures
 
 
@@ -411,31 +441,45 @@ def _figure_html(number: int, word: str, spec, svg: str, anchor: str, narrow: st
     caption = spec.caption or spec.title or ""
     sep = " " if word == "Figure" else "　"
     if "<title>" not in svg:  # the tagged PDF's /Alt of the chart: its caption, else its number
-        svg = re.sub(r"(<svg\b[^>]*>)", lambda m: f"{m.group(1)}<title>{htmlmod.escape(caption or f'{word} {number}')}"
-                     "</title>", svg, count=1)
+        svg = re.sub(
+            r"(<svg\b[^>]*>)",
+            lambda m: f"{m.group(1)}<title>{htmlmod.escape(caption or f'{word} {number}')}</title>",
+            svg,
+            count=1,
+        )
     drawings = f'<div class="chart-svg">{svg}</div>\n'
     if narrow:
-        drawings = (f'<div class="chart-svg chart-wide">{svg}</div>\n'
-                    f'<div class="chart-svg chart-narrow" data-pagefind-ignore="all">{narrow}</div>\n')
-    return (f'<figure class="chart" id="{htmlmod.escape(anchor)}">\n{drawings}'
-            f'<figcaption><span class="fig-num">{word} {number}</span>{sep}{htmlmod.escape(caption)}</figcaption>\n'
-            + (_chart_data(spec, word) if narrow else "") + "</figure>\n")
+        drawings = (
+            f'<div class="chart-svg chart-wide">{svg}</div>\n'
+            f'<div class="chart-svg chart-narrow" data-pagefind-ignore="all">{narrow}</div>\n'
+        )
+    return (
+        f'<figure class="chart" id="{htmlmod.escape(anchor)}">\n{drawings}'
+        f'<figcaption><span class="fig-num">{word} {number}</span>{sep}{htmlmod.escape(caption)}</figcaption>\n'
+        + (_chart_data(spec, word) if narrow else "")
+        + "</figure>\n"
+    )
 
 
 def _chart_data(spec, word: str) -> str:
     """The chart's numbers as a table that opens on request: for screen readers, for
     copying, and for reading exact values a drawing rounds."""
     zh = word == "图"
-    summary = ("数据表" if zh else "Data") + (f"（单位：{spec.unit}）" if zh and spec.unit else
-                                           f" ({spec.unit})" if spec.unit else "")
+    summary = ("数据表" if zh else "Data") + (
+        f"（单位：{spec.unit}）" if zh and spec.unit else f" ({spec.unit})" if spec.unit else ""
+    )
     head = "".join(f'<th class="nw num">{htmlmod.escape(label)}</th>' for label in spec.labels)
     rows = "".join(
         f'<tr><td class="nw">{htmlmod.escape(row[0])}</td>'
-        + "".join(f'<td class="nw num">{value:,}</td>' for value in row[1:]) + "</tr>\n"
-        for row in spec.rows)
-    return (f'<details class="chart-data"><summary>{htmlmod.escape(summary)}</summary>\n<div class="table-wrap">'
-            f'<table class="three-line">\n<thead><tr><th>{htmlmod.escape(spec.x)}</th>{head}</tr></thead>\n'
-            f"<tbody>\n{rows}</tbody>\n</table></div></details>\n")
+        + "".join(f'<td class="nw num">{value:,}</td>' for value in row[1:])
+        + "</tr>\n"
+        for row in spec.rows
+    )
+    return (
+        f'<details class="chart-data"><summary>{htmlmod.escape(summary)}</summary>\n<div class="table-wrap">'
+        f'<table class="three-line">\n<thead><tr><th>{htmlmod.escape(spec.x)}</th>{head}</tr></thead>\n'
+        f"<tbody>\n{rows}</tbody>\n</table></div></details>\n"
+    )
 
 
 def check_references(report: Report, edition: Edition, figures: dict[int, Figure], diags: Diagnostics) -> None:
@@ -451,19 +495,33 @@ def check_references(report: Report, edition: Edition, figures: dict[int, Figure
                 anchor = link.anchor if link is not None else ""
                 if anchor in known and anchor not in shown:
                     line = link.line
-                    diags.warning(view.section.path, None if line is None else view.section.body_line + line - 1,
-                                  f"'{anchor}' is in a part the {edition.name} edition leaves out; the reference"
-                                  " to it shows a question mark")
+                    diags.warning(
+                        view.section.path,
+                        None if line is None else view.section.body_line + line - 1,
+                        f"'{anchor}' is in a part the {edition.name} edition leaves out; the reference"
+                        " to it shows a question mark",
+                    )
 
 
 # --- the PDF --------------------------------------------------------------------------
 
 
-def print_document(report: Report, edition: Edition, figures=None, *, chapters=None, front: bool = True,
-                   toc_pages: dict[str, int] | None = None, page_numbers: bool = True, colophon: bool = True,
-                   review=None, dated: bool = True) -> str:
+def print_document(
+    report: Report,
+    edition: Edition,
+    figures=None,
+    *,
+    chapters=None,
+    front: bool = True,
+    toc_pages: dict[str, int] | None = None,
+    page_numbers: bool = True,
+    colophon: bool = True,
+    review=None,
+    dated: bool = True,
+) -> str:
     """The print HTML: the whole report in one document, or a part of the book."""
-    from reportgen.pdf import design, typeset as pdf
+    from reportgen.pdf import design
+    from reportgen.pdf import typeset as pdf
     from reportgen.render import templates
 
     figures = figures if figures is not None else draw_figures(report, edition, None)
@@ -473,19 +531,37 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
     lists = figure_lists(report, figures)
     if toc_pages is not None:
         toc = [dict(entry, page=toc_pages.get(entry["target"], "")) for entry in toc]
-        lists = [dict(fl, entries=[dict(e, page=toc_pages.get(e["target"], "")) for e in fl["entries"]]) for fl in lists]
+        lists = [
+            dict(fl, entries=[dict(e, page=toc_pages.get(e["target"], "")) for e in fl["entries"]]) for fl in lists
+        ]
     return templates.render(
-        report.source, "pdf.html",
-        report=report, manifest=report.manifest, edition=edition.name, chapters=chapters, toc=toc,
+        report.source,
+        "pdf.html",
+        report=report,
+        manifest=report.manifest,
+        edition=edition.name,
+        chapters=chapters,
+        toc=toc,
         # A review copy is one section on its own: no part title page before it.
         parts=chapter_parts(edition, report.manifest) if review is None else {},
         bookmark_css=bookmark_css(report.manifest),
-        progress=status.report_progress(report), translated=report.original is not None,
-        words=messages.words(report.manifest.language), css=pdf.print_css(
-            fonts.for_language(templates.read(report.source, "print.css"), report.manifest.language), report.manifest),
-        created=source_date(report) if dated else None, logo=_logo(report), front=front, page_numbers=page_numbers,
-        colophon=colophon, review=review, lists=lists, page_css=design.page_css(report, edition, page_numbers=page_numbers),
-        cover=design.cover(report), draft_mark=design.DRAFT_MARK, back=report.manifest.back_cover,
+        progress=status.report_progress(report),
+        translated=report.original is not None,
+        words=messages.words(report.manifest.language),
+        css=pdf.print_css(
+            fonts.for_language(templates.read(report.source, "print.css"), report.manifest.language), report.manifest
+        ),
+        created=source_date(report) if dated else None,
+        logo=_logo(report),
+        front=front,
+        page_numbers=page_numbers,
+        colophon=colophon,
+        review=review,
+        lists=lists,
+        page_css=design.page_css(report, edition, page_numbers=page_numbers),
+        cover=design.cover(report),
+        draft_mark=design.DRAFT_MARK,
+        back=report.manifest.back_cover,
         colophon_view=design.colophon(report, edition, source_date(report)) if colophon else None,
     )
 
@@ -493,28 +569,40 @@ def print_document(report: Report, edition: Edition, figures=None, *, chapters=N
 def figure_lists(report: Report, figures) -> list[dict]:
     """The lists of figures and tables report.yaml asks for (``lists:``), in its order."""
     zh = report.manifest.language.lower().startswith("zh")
-    names = {"figures": ("figure", "图目录" if zh else "List of Figures", "图" if zh else "Figure"),
-             "tables": ("table", "表目录" if zh else "List of Tables", "表" if zh else "Table")}
+    names = {
+        "figures": ("figure", "图目录" if zh else "List of Figures", "图" if zh else "Figure"),
+        "tables": ("table", "表目录" if zh else "List of Tables", "表" if zh else "Table"),
+    }
     lists = []
     for name in report.manifest.lists:
         kind, title, word = names[name]
-        entries = [{"label": f"{word} {fig.number}", "title": fig.title, "target": fig.anchor}
-                   for fig in figures.values() if fig.kind == kind]
+        entries = [
+            {"label": f"{word} {fig.number}", "title": fig.title, "target": fig.anchor}
+            for fig in figures.values()
+            if fig.kind == kind
+        ]
         if entries:
             lists.append({"title": title, "entries": entries})
     return lists
 
 
-def pdf_chapters(report: Report, edition: Edition, figures, label_pages: dict[str, int] | None = None,
-                 only: set[int] | None = None) -> list:
+def pdf_chapters(
+    report: Report, edition: Edition, figures, label_pages: dict[str, int] | None = None, only: set[int] | None = None
+) -> list:
     """The chapters of the PDF (those at the indexes in ``only``, when given)."""
     from reportgen.pdf import typeset as pdf
 
     numbers = chapter_numbers(report, edition)
-    return [pdf.Chapter(v.section.id, v.section.title,
-                        section_html(report, v, "pdf", edition.name, figures, label_pages, numbers[v.section.id]),
-                        _own_language(report, v.section))
-            for i, v in enumerate(edition.views) if only is None or i in only]
+    return [
+        pdf.Chapter(
+            v.section.id,
+            v.section.title,
+            section_html(report, v, "pdf", edition.name, figures, label_pages, numbers[v.section.id]),
+            _own_language(report, v.section),
+        )
+        for i, v in enumerate(edition.views)
+        if only is None or i in only
+    ]
 
 
 def _own_language(report: Report, section) -> str | None:
@@ -529,14 +617,23 @@ def chapter_numbers(report: Report, edition: Edition) -> dict[str, str]:
     return {v.section.id: label(report.manifest.numbering, n) for n, v in enumerate(edition.views, start=1)}
 
 
-def start_pdf(report: Report, edition: Edition, figures, diags: Diagnostics, cache: Path | None,
-              engine: str, review=None, progress=None):
+def start_pdf(
+    report: Report,
+    edition: Edition,
+    figures,
+    diags: Diagnostics,
+    cache: Path | None,
+    engine: str,
+    review=None,
+    progress=None,
+):
     """Start typesetting; return the function that finishes and gives the PDF bytes."""
     from reportgen.pdf import typeset as pdf
 
     if engine == "single" or cache is None:
-        document = print_document(report, edition, figures, review=review, front=review is None,
-                                  colophon=review is None)
+        document = print_document(
+            report, edition, figures, review=review, front=review is None, colophon=review is None
+        )
         return lambda: pdf.typeset(document, report.source, diags, pdf_output(report, edition))
     return _start_book(report, edition, figures, diags, cache, review, progress)
 
@@ -570,14 +667,31 @@ def _start_book(report, edition, figures, diags, cache: Path, review, progress=N
 
     def part_html(chapter, i: int) -> str:
         # Parts carry no date (binding sets it), so touching a file does not invalidate them.
-        return print_document(report, edition, figures, chapters=[chapter], front=False, page_numbers=False,
-                              colophon=False, review=review if i == 0 else None, dated=False)
+        return print_document(
+            report,
+            edition,
+            figures,
+            chapters=[chapter],
+            front=False,
+            page_numbers=False,
+            colophon=False,
+            review=review if i == 0 else None,
+            dated=False,
+        )
 
     def document(indices: list[int]) -> str:
         """One document holding the chapters at ``indices``."""
-        return print_document(report, edition, figures, chapters=[chapters[i] for i in indices], front=False,
-                              page_numbers=False, colophon=False, review=review if 0 in indices else None,
-                              dated=False)
+        return print_document(
+            report,
+            edition,
+            figures,
+            chapters=[chapters[i] for i in indices],
+            front=False,
+            page_numbers=False,
+            colophon=False,
+            review=review if 0 in indices else None,
+            dated=False,
+        )
 
     def with_pages(pages: dict[str, int]):
         """The citing chapters with the real ``pages``: their jobs by chapter index, and
@@ -586,17 +700,42 @@ def _start_book(report, edition, figures, diags, cache: Path, review, progress=N
         order = sorted(citing)
 
         def compose(indices: list[int]) -> str:
-            return print_document(report, edition, figures, chapters=[again[k] for k in indices], front=False,
-                                  page_numbers=False, colophon=False,
-                                  review=review if 0 in (order[k] for k in indices) else None, dated=False)
+            return print_document(
+                report,
+                edition,
+                figures,
+                chapters=[again[k] for k in indices],
+                front=False,
+                page_numbers=False,
+                colophon=False,
+                review=review if 0 in (order[k] for k in indices) else None,
+                dated=False,
+            )
 
-        return {i: book.job(part_html(c, i), report.source, c.title, anchor=c.id, path=views[i].section.path,
-                            line=views[i].section.root.line)
-                for i, c in zip(order, again)}, compose
+        return {
+            i: book.job(
+                part_html(c, i),
+                report.source,
+                c.title,
+                anchor=c.id,
+                path=views[i].section.path,
+                line=views[i].section.root.line,
+            )
+            for i, c in zip(order, again)
+        }, compose
 
-    jobs = [book.job(part_html(chapter, i), report.source, chapter.title, anchor=chapter.id,
-                     path=view.section.path, line=view.section.root.line, measure=i in citing)
-            for i, (chapter, view) in enumerate(zip(chapters, views))]
+    jobs = [
+        book.job(
+            part_html(chapter, i),
+            report.source,
+            chapter.title,
+            anchor=chapter.id,
+            path=view.section.path,
+            line=view.section.root.line,
+            measure=i in citing,
+        )
+        for i, (chapter, view) in enumerate(zip(chapters, views))
+    ]
     colophon = print_document(report, edition, figures, chapters=[], front=False, page_numbers=False, dated=False)
     closing = "<body" in colophon and _has_content(colophon)
     if closing:
@@ -607,15 +746,16 @@ def _start_book(report, edition, figures, diags, cache: Path, review, progress=N
     measure_front = typesetter.remembered("front-pages") is None
     if measure_front:
         placeholders = {target: placeholder for target in _front_targets(report, edition, figures)}
-        jobs.append(book.job(_front(report, edition, figures, placeholders), report.source, "contents",
-                             measure=True))
+        jobs.append(book.job(_front(report, edition, figures, placeholders), report.source, "contents", measure=True))
     waiting = typesetter.start(jobs, document)
-    return lambda: _finish_book(report, edition, figures, diags, typesetter, waiting, with_pages, closing,
-                                measure_front)
+    return lambda: _finish_book(
+        report, edition, figures, diags, typesetter, waiting, with_pages, closing, measure_front
+    )
 
 
-def _finish_book(report, edition, figures, diags, typesetter, waiting, with_pages, closing: bool,
-                 measure_front: bool) -> bytes:
+def _finish_book(
+    report, edition, figures, diags, typesetter, waiting, with_pages, closing: bool, measure_front: bool
+) -> bytes:
     """With the chapters typeset: the chapters citing figures or tables again with the
     real page numbers, the front matter and the page numbers themselves (all at once, on
     all workers), then binding."""
@@ -628,21 +768,29 @@ def _finish_book(report, edition, figures, diags, typesetter, waiting, with_page
         if parts is not None:
             contents = parts.pop() if measure_front else None
             css = fonts.for_language(templates.read(report.source, "print.css"), report.manifest.language)
-            front_pages = (contents.pages if contents else typesetter.remembered("front-pages")
-                           or _front_pages_guess(edition, report.manifest))
+            front_pages = (
+                contents.pages
+                if contents
+                else typesetter.remembered("front-pages") or _front_pages_guess(edition, report.manifest)
+            )
             for _ in range(3):  # the contents' length decides where chapters start; settles at once in practice
                 pages = _anchor_pages(parts, front_pages)
                 redo, compose = with_pages(pages)
                 measured = [_where(parts[i]) for i in redo]
                 total = front_pages + sum(part.pages for part in parts)
                 tail = parts[-1].pages if closing else 0  # colophon and back cover carry no number
-                done = typesetter.typeset(list(redo.values()) + [
-                    book.job(_front(report, edition, figures, pages), report.source),
-                    book.job(book.numbers_html(css, front_pages, total, tail), report.source)], compose)
+                done = typesetter.typeset(
+                    list(redo.values())
+                    + [
+                        book.job(_front(report, edition, figures, pages), report.source),
+                        book.job(book.numbers_html(css, front_pages, total, tail), report.source),
+                    ],
+                    compose,
+                )
                 if done is None:
                     typeset = None
                     break
-                typeset = done[len(redo):]
+                typeset = done[len(redo) :]
                 for i, part in zip(redo, done):
                     parts[i] = part
                 # A citing chapter whose length or anchors changed with its real numbers moves pages.
@@ -655,7 +803,9 @@ def _finish_book(report, edition, figures, diags, typesetter, waiting, with_page
     finally:
         typesetter.close()
     for failure in typesetter.failures:
-        diags.error(failure.job.path, failure.job.line, f"typesetting {failure.job.name or 'the PDF'} failed: {failure.message}")
+        diags.error(
+            failure.job.path, failure.job.line, f"typesetting {failure.job.name or 'the PDF'} failed: {failure.message}"
+        )
     if typeset is None:
         return b""
     front, numbers = typeset
@@ -663,8 +813,10 @@ def _finish_book(report, edition, figures, diags, typesetter, waiting, with_page
         for message in part.messages:
             diags.warning("report.yaml", None, message)
     meta = book.Metadata(
-        title=report.manifest.title, author=report.manifest.author or report.manifest.organisation or "",
-        subject=report.manifest.subtitle or "", language=report.manifest.language,
+        title=report.manifest.title,
+        author=report.manifest.author or report.manifest.organisation or "",
+        subject=report.manifest.subtitle or "",
+        language=report.manifest.language,
         date="D:" + source_date(report).replace("-", "").replace(":", "").replace("T", ""),
     )
     pdf = book.bind_cached([front] + parts, meta, numbers, cache=typesetter.cache)
@@ -687,14 +839,16 @@ def _front_pages_guess(edition, manifest: Manifest) -> int:
 def _front_targets(report, edition, figures) -> list[str]:
     """The anchors whose pages the front matter prints (contents, lists of figures and tables)."""
     return [entry["target"] for entry in toc_entries(edition, "pdf", report.manifest)] + [
-        fig.anchor for fig in figures.values()]
+        fig.anchor for fig in figures.values()
+    ]
 
 
 def _front(report, edition, figures, pages: dict[str, int]) -> str:
     """Cover, progress list and contents, with the page numbers given."""
     toc_pages = {target: pages.get(target, "") for target in _front_targets(report, edition, figures)}
-    return print_document(report, edition, figures, chapters=[], toc_pages=toc_pages, page_numbers=False,
-                          colophon=False, dated=False)
+    return print_document(
+        report, edition, figures, chapters=[], toc_pages=toc_pages, page_numbers=False, colophon=False, dated=False
+    )
 
 
 def _anchor_pages(parts, front_pages: int) -> dict[str, int]:
@@ -743,8 +897,12 @@ def _inputs(report: Report) -> list[Path]:
             if spec is not None and spec.source:
                 files.append(source / spec.source)
     manifest = report.manifest
-    design_files = (manifest.logo, manifest.cover_image, manifest.back_cover.qr,
-                    manifest.print.output_profile if manifest.print else None)
+    design_files = (
+        manifest.logo,
+        manifest.cover_image,
+        manifest.back_cover.qr,
+        manifest.print.output_profile if manifest.print else None,
+    )
     files += [source / rel for rel in design_files if rel]
     if (source / "templates").is_dir():
         files += [p for p in (source / "templates").rglob("*") if p.is_file()]

@@ -15,8 +15,7 @@ from types import MappingProxyType
 
 import click
 
-from reportgen import __version__
-from reportgen import errors
+from reportgen import __version__, errors
 from reportgen.errors import Diagnostics, ReportError
 
 SOURCE = click.argument("source", default=".", type=click.Path(file_okay=False, path_type=Path))
@@ -28,18 +27,40 @@ FORMATS = ("pdf", "html", "dashboard")
 #: Commands that live beside their own stage: name → (module, attribute, one-line help).
 #: Each module is imported only when its command runs, so ``--help`` and ``status``
 #: start fast; a test checks each line against the command's own help.
-LAZY = MappingProxyType({
-    "import": ("reportgen.author.importer", "import_command",
-               "Import a Markdown document (one section per top-level heading), Hugo/Jekyll posts,"),
-    "init": ("reportgen.author.scaffold", "init_command",
-             "Start a report source in DIR: a small working example, or next year's from --from."),
-    "new": ("reportgen.author.scaffold", "new_command", "Add a section called TITLE: a new file marked ✍️ editing, listed in report.yaml."),
-    "serve": ("reportgen.serve", "serve_command", "Preview the report in SOURCE in a browser; pages update on every save."),
-    "status": ("reportgen.status", "status_command",
-               "Show what is done, what waits for review, who owns what and what is late."),
-    "translate": ("reportgen.author.translate", "translate_group",
-                  "Translations of the sections: start one, record that it is current, show what changed."),
-})
+LAZY = MappingProxyType(
+    {
+        "import": (
+            "reportgen.author.importer",
+            "import_command",
+            "Import a Markdown document (one section per top-level heading), Hugo/Jekyll posts,",
+        ),
+        "init": (
+            "reportgen.author.scaffold",
+            "init_command",
+            "Start a report source in DIR: a small working example, or next year's from --from.",
+        ),
+        "new": (
+            "reportgen.author.scaffold",
+            "new_command",
+            "Add a section called TITLE: a new file marked ✍️ editing, listed in report.yaml.",
+        ),
+        "serve": (
+            "reportgen.serve",
+            "serve_command",
+            "Preview the report in SOURCE in a browser; pages update on every save.",
+        ),
+        "status": (
+            "reportgen.status",
+            "status_command",
+            "Show what is done, what waits for review, who owns what and what is late.",
+        ),
+        "translate": (
+            "reportgen.author.translate",
+            "translate_group",
+            "Translations of the sections: start one, record that it is current, show what changed.",
+        ),
+    }
+)
 
 
 class LazyGroup(click.Group):
@@ -107,21 +128,50 @@ def _formats(ctx, param, value: str) -> tuple[str, ...]:
 @main.command("build")
 @SOURCE
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: SOURCE/build].")
-@click.option("--format", "formats", default=",".join(FORMATS), callback=_formats, show_default=True,
-              help="Comma-separated outputs to build.")
+@click.option(
+    "--format",
+    "formats",
+    default=",".join(FORMATS),
+    callback=_formats,
+    show_default=True,
+    help="Comma-separated outputs to build.",
+)
 @click.option("--edition", type=click.Choice(["draft", "public"]), default="draft", show_default=True)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (and, in the public edition, unfinished units).")
-@click.option("--pdf-engine", type=click.Choice(["auto", "book", "single"]), default="auto", show_default=True,
-              help="book: chapters typeset in parallel and cached (fast rebuilds); single: one pass, the "
-                   "reference rendering; auto: book for drafts, single for the public edition.")
+@click.option(
+    "--pdf-engine",
+    type=click.Choice(["auto", "book", "single"]),
+    default="auto",
+    show_default=True,
+    help="book: chapters typeset in parallel and cached (fast rebuilds); single: one pass, the "
+    "reference rendering; auto: book for drafts, single for the public edition.",
+)
 @click.option("--only", metavar="ID", help="Build a review copy of one section into OUT/review/ID/.")
-@click.option("--lang", metavar="TAG|all", help="Build the edition in this language of report.yaml 'languages' "
-              "(into OUT/TAG/report.pdf and OUT/html/TAG/), or in all of them [default: the source language].")
+@click.option(
+    "--lang",
+    metavar="TAG|all",
+    help="Build the edition in this language of report.yaml 'languages' "
+    "(into OUT/TAG/report.pdf and OUT/html/TAG/), or in all of them [default: the source language].",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only diagnostics.")
-@click.option("--diagnostics-json", type=click.Path(dir_okay=False, path_type=Path), hidden=True,
-              help="Also write every diagnostic as one JSON line to this file (the preview's channel).")
-def build_command(source: Path, out: Path | None, formats, edition: str, strict: bool, pdf_engine: str,
-                  only: str | None, lang: str | None, quiet: bool, diagnostics_json: Path | None) -> None:
+@click.option(
+    "--diagnostics-json",
+    type=click.Path(dir_okay=False, path_type=Path),
+    hidden=True,
+    help="Also write every diagnostic as one JSON line to this file (the preview's channel).",
+)
+def build_command(
+    source: Path,
+    out: Path | None,
+    formats,
+    edition: str,
+    strict: bool,
+    pdf_engine: str,
+    only: str | None,
+    lang: str | None,
+    quiet: bool,
+    diagnostics_json: Path | None,
+) -> None:
     """Build the report in SOURCE (default: the current folder)."""
     told: list[str] = []
     try:
@@ -144,14 +194,33 @@ def _write_diagnostics(path: Path, told: list[str]) -> None:
     output.write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
 
 
-def _build(source: Path, out: Path | None, formats, edition: str, strict: bool, pdf_engine: str,
-           only: str | None, lang: str | None, quiet: bool, told: list[str]) -> None:
+def _build(
+    source: Path,
+    out: Path | None,
+    formats,
+    edition: str,
+    strict: bool,
+    pdf_engine: str,
+    only: str | None,
+    lang: str | None,
+    quiet: bool,
+    told: list[str],
+) -> None:
     from reportgen import output, stamp
 
     _require_source(source)
     out = out or source / "build"
-    settings = dict(source=str(source.resolve()), out=str(out.resolve()), formats=formats, edition=edition,
-                    strict=strict, pdf_engine=pdf_engine, only=only, lang=lang, version=__version__)
+    settings = dict(
+        source=str(source.resolve()),
+        out=str(out.resolve()),
+        formats=formats,
+        edition=edition,
+        strict=strict,
+        pdf_engine=pdf_engine,
+        only=only,
+        lang=lang,
+        version=__version__,
+    )
     refusal = output.unsafe_out(source, out)
     if refusal:
         raise ReportError(f"{out}: error: {refusal}")
@@ -176,8 +245,16 @@ def _build(source: Path, out: Path | None, formats, edition: str, strict: bool, 
         search.start(source)
     from reportgen.build import BuildOptions, SilentProgress, build
 
-    options = BuildOptions(source=source, out=out, formats=formats, edition=edition,
-                           strict=strict, pdf_engine=pdf_engine, only=only, lang=lang)
+    options = BuildOptions(
+        source=source,
+        out=out,
+        formats=formats,
+        edition=edition,
+        strict=strict,
+        pdf_engine=pdf_engine,
+        only=only,
+        lang=lang,
+    )
     if quiet:  # nothing is shown, so rich (~70 ms of imports) is not needed
         result = build(options, SilentProgress())
     else:
@@ -228,7 +305,6 @@ def _unchanged(record: dict, out: Path, quiet: bool) -> None:
 def check_command(source: Path, strict: bool) -> None:
     """Run every check of the sources without rendering anything."""
     from reportgen.load.reader import load_report
-
     from reportgen.load.remote import fetch_remote
 
     _require_source(source)
@@ -244,8 +320,10 @@ def check_command(source: Path, strict: bool) -> None:
 
 def _require_source(source: Path) -> None:
     if not (source / "report.yaml").is_file():
-        raise ReportError(f"{source}: error: no report.yaml here; run reportgen in a report source folder "
-                          "or pass its path (reportgen build PATH)")
+        raise ReportError(
+            f"{source}: error: no report.yaml here; run reportgen in a report source folder "
+            "or pass its path (reportgen build PATH)"
+        )
 
 
 def _report(diags: Diagnostics) -> None:
@@ -258,8 +336,9 @@ def _finish(result, strict: bool, quiet: bool) -> None:
     _omitted(result.omitted, quiet)
     if result.diagnostics.failed(strict):
         errors, warnings = len(result.diagnostics.errors), len(result.diagnostics.warnings)
-        click.echo(f"build failed: {errors} error(s), {warnings} warning(s); previous outputs left as they were",
-                   err=True)
+        click.echo(
+            f"build failed: {errors} error(s), {warnings} warning(s); previous outputs left as they were", err=True
+        )
         raise SystemExit(1)
     if not quiet:
         for path in result.written:

@@ -135,8 +135,12 @@ def unexpected(error: Exception, diags: Diagnostics) -> None:
     code, code_line = crash_place(error)
     path, line = getattr(error, _PLACE, (code, code_line))
     where = f" (at {code}:{code_line})" if path != code else ""
-    diags.error(path, line, f"internal error: {type(error).__name__}: {error}{where}; a fault of reportgen, "
-                f"not of the report: {DEBUG}=1 shows the traceback")
+    diags.error(
+        path,
+        line,
+        f"internal error: {type(error).__name__}: {error}{where}; a fault of reportgen, "
+        f"not of the report: {DEBUG}=1 shows the traceback",
+    )
 
 
 def crash_place(error: BaseException) -> tuple[str, int | None]:

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -202,14 +202,22 @@ def _code_digest() -> str:
 
 
 SAFE_CONFIG = (
-    "core.fsmonitor=false",          # a command git would run on every index read
-    "core.hooksPath=/dev/null",      # no hook (post-index-change, …) can be found
-    "core.pager=cat", "pager.log=false",
-    "diff.external=", "core.askPass=", "credential.helper=",
-    "core.sshCommand=false", "core.gitProxy=", "gpg.program=false",
-    "protocol.allow=never",          # no transport: a partial clone must not fetch what it lacks
+    "core.fsmonitor=false",  # a command git would run on every index read
+    "core.hooksPath=/dev/null",  # no hook (post-index-change, …) can be found
+    "core.pager=cat",
+    "pager.log=false",
+    "diff.external=",
+    "core.askPass=",
+    "credential.helper=",
+    "core.sshCommand=false",
+    "core.gitProxy=",
+    "gpg.program=false",
+    "protocol.allow=never",  # no transport: a partial clone must not fetch what it lacks
     *(f"protocol.{name}.allow=never" for name in ("ext", "file", "ssh", "git", "http", "https")),
-    "core.quotepath=off", "log.showSignature=false", "gc.auto=0", "maintenance.auto=false",
+    "core.quotepath=off",
+    "log.showSignature=false",
+    "gc.auto=0",
+    "maintenance.auto=false",
 )
 """Configuration given on the command line, which outranks everything in the source's ``.git/config``."""
 
@@ -223,8 +231,13 @@ def git_command(exe: str, *args: str) -> list[str]:
 def _environment() -> dict[str, str]:
     """The caller's environment, with no system configuration, no prompt and no index lock."""
     env = dict(os.environ)
-    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0",
-               GIT_NO_REPLACE_OBJECTS="1", GIT_ATTR_NOSYSTEM="1")
+    env.update(
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_TERMINAL_PROMPT="0",
+        GIT_OPTIONAL_LOCKS="0",
+        GIT_NO_REPLACE_OBJECTS="1",
+        GIT_ATTR_NOSYSTEM="1",
+    )
     return env
 
 
@@ -249,8 +262,14 @@ class _Repo:
 
     def run(self, *args: str, stdin=None, stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
         return subprocess.run(
-            git_command(self.exe, *args), cwd=self.source, env=_environment(), stdin=stdin, stdout=stdout,
-            stderr=subprocess.DEVNULL, timeout=_TIMEOUT, check=True,
+            git_command(self.exe, *args),
+            cwd=self.source,
+            env=_environment(),
+            stdin=stdin,
+            stdout=stdout,
+            stderr=subprocess.DEVNULL,
+            timeout=_TIMEOUT,
+            check=True,
         )
 
     def git(self, *args: str) -> str:
@@ -273,8 +292,18 @@ class _Repo:
 
     def last_commits(self, paths: set[str], depth: int) -> dict[str, tuple[str, str, str]]:
         """path → (date, author, subject) of the newest commit touching it."""
-        text = self.git("log", "--no-ext-diff", "--no-textconv", f"-n{depth}", "--relative", "--name-only", "-z",
-                        "--format=%x1e%cI%x1f%an%x1f%s", "--", *TRACKED)
+        text = self.git(
+            "log",
+            "--no-ext-diff",
+            "--no-textconv",
+            f"-n{depth}",
+            "--relative",
+            "--name-only",
+            "-z",
+            "--format=%x1e%cI%x1f%an%x1f%s",
+            "--",
+            *TRACKED,
+        )
         found: dict[str, tuple[str, str, str]] = {}
         for entry in filter(None, text.split("\x1e")):
             header, *names = entry.split("\0")  # with -z: header NUL, then one NUL-ended name per line
@@ -332,8 +361,12 @@ class _Blobs:
     def read(self, blob: str) -> bytes:
         if self.process is None:
             self.process = subprocess.Popen(
-                git_command(self.repo.exe, "cat-file", "--batch"), cwd=self.repo.source, env=_environment(),
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                git_command(self.repo.exe, "cat-file", "--batch"),
+                cwd=self.repo.source,
+                env=_environment(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
             )
         self.process.stdin.write(blob.encode() + b"\n")
         self.process.stdin.flush()

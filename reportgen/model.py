@@ -77,24 +77,28 @@ class Status(enum.Enum):
         return min(statuses, key=lambda s: s.rank) if statuses else None
 
 
-STATUS_INFO: Mapping[Status, StatusInfo] = MappingProxyType({
-    Status.UNMARKED: StatusInfo(0, 3, "未标记", "unmarked", "", "○", "#8C8C8C", "bright_black"),  # grey
-    Status.EDITING: StatusInfo(1, 0, "编辑中", "editing", "✍️", "✍️", "#E69F00", "yellow"),  # amber
-    Status.REVIEWING: StatusInfo(2, 1, "审核中", "reviewing", "👁️", "👁️", "#0072B2", "blue"),  # blue
-    Status.DONE: StatusInfo(3, 2, "已完成", "done", "✅", "✅", "#009E73", "green"),  # green
-})
+STATUS_INFO: Mapping[Status, StatusInfo] = MappingProxyType(
+    {
+        Status.UNMARKED: StatusInfo(0, 3, "未标记", "unmarked", "", "○", "#8C8C8C", "bright_black"),  # grey
+        Status.EDITING: StatusInfo(1, 0, "编辑中", "editing", "✍️", "✍️", "#E69F00", "yellow"),  # amber
+        Status.REVIEWING: StatusInfo(2, 1, "审核中", "reviewing", "👁️", "👁️", "#0072B2", "blue"),  # blue
+        Status.DONE: StatusInfo(3, 2, "已完成", "done", "✅", "✅", "#009E73", "green"),  # green
+    }
+)
 """Rank, names, default marker and colours of each status; every output reads them from here."""
 
 #: Words that front matter ``status:`` accepts, in English and Chinese.
-STATUS_WORDS: Mapping[str, Status] = MappingProxyType({
-    **{status.value: status for status in STATUS_INFO if status is not Status.UNMARKED},
-    **{info.label_zh: status for status, info in STATUS_INFO.items() if status is not Status.UNMARKED},
-})
+STATUS_WORDS: Mapping[str, Status] = MappingProxyType(
+    {
+        **{status.value: status for status in STATUS_INFO if status is not Status.UNMARKED},
+        **{info.label_zh: status for status, info in STATUS_INFO.items() if status is not Status.UNMARKED},
+    }
+)
 
 #: The default markers; ``report.yaml`` may replace them.
-DEFAULT_MARKERS: Mapping[Status, tuple[str, ...]] = MappingProxyType({
-    status: (info.marker,) for status, info in STATUS_INFO.items() if info.marker
-})
+DEFAULT_MARKERS: Mapping[Status, tuple[str, ...]] = MappingProxyType(
+    {status: (info.marker,) for status, info in STATUS_INFO.items() if info.marker}
+)
 
 
 def frozen_mapping(value: Mapping) -> Mapping:
@@ -326,9 +330,15 @@ class Manifest:
     def in_language(self, tag: str) -> "Manifest":
         """This manifest as the edition in ``tag`` shows it: that language's title, subtitle, organisation."""
         lang = next((l for l in self.languages if l.tag == tag), Language(tag))
-        return replace(self, language=tag, title=lang.title or self.title,
-                       subtitle=lang.subtitle or self.subtitle, organisation=lang.organisation or self.organisation,
-                       author=lang.author or self.author)
+        return replace(
+            self,
+            language=tag,
+            title=lang.title or self.title,
+            subtitle=lang.subtitle or self.subtitle,
+            organisation=lang.organisation or self.organisation,
+            author=lang.author or self.author,
+        )
+
     public: tuple[str, ...] = ()
     """Folders (relative to the source) that images written from the site root (``/x.png``) are in."""
     toc_depth: int = 2
@@ -339,6 +349,7 @@ class Manifest:
     def part_of(self, path: str) -> Part | None:
         """The part the section at ``path`` belongs to, if any."""
         return next((p for p in self.parts if path in p.sections), None)
+
     table_style: str = "three-line"
     """How tables are ruled unless a caption says otherwise: three-line, grid or plain."""
     lists: tuple[str, ...] = ()

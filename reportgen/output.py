@@ -207,8 +207,8 @@ class OutputFolder:
         for here, dirs, files in os.walk(root):
             base = Path(here).relative_to(self.out).as_posix()
             dirs[:] = [d for d in dirs if not self.owns(f"{base}/{d}") or f"{base}/{d}" in self.paths]
-            found += [f"{base}/{name}"[len(folder) + 1:] for name in files if not self.owns(f"{base}/{name}")]
-            found += [f"{base}/{d}"[len(folder) + 1:] for d in dirs if (Path(here) / d).is_symlink()]
+            found += [f"{base}/{name}"[len(folder) + 1 :] for name in files if not self.owns(f"{base}/{name}")]
+            found += [f"{base}/{d}"[len(folder) + 1 :] for d in dirs if (Path(here) / d).is_symlink()]
         return sorted(found)
 
     def _load(self) -> None:
@@ -235,8 +235,11 @@ class OutputFolder:
         self._save()
 
     def _save(self) -> None:
-        data = {"about": "what reportgen wrote into this folder: it replaces or deletes nothing else",
-                "paths": sorted(self.paths), "trees": sorted(self.trees)}
+        data = {
+            "about": "what reportgen wrote into this folder: it replaces or deletes nothing else",
+            "paths": sorted(self.paths),
+            "trees": sorted(self.trees),
+        }
         write_text(self.out / MANIFEST, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
 
     # --- tidying ------------------------------------------------------------------------

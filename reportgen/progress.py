@@ -33,8 +33,14 @@ class Progress:
             from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
             from rich.progress import Progress as Bar
 
-            self._bar = Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                            console=self.console, transient=True)
+            self._bar = Bar(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
             self._bar.start()
             self._task = self._bar.add_task("building…", total=None)
         return self
@@ -60,8 +66,9 @@ class Progress:
         if self._bar is None:
             return
         label = f"{self._stage or 'building'} {done}/{total}"
-        self._bar.update(self._task, description=f"{label} · {name}" if name else label,
-                         total=total, completed=done, refresh=True)  # each section shows, however quick
+        self._bar.update(
+            self._task, description=f"{label} · {name}" if name else label, total=total, completed=done, refresh=True
+        )  # each section shows, however quick
 
     def _end_stage(self) -> None:
         if self._stage is not None:

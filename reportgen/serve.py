@@ -27,8 +27,6 @@ broken.  Only the standard library's HTTP server is used, bound to
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 import errno
 import hashlib
 import html
@@ -48,12 +46,13 @@ import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
+from types import MappingProxyType
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import click
 
-from reportgen.load import paths
 from reportgen.errors import Diagnostics, ReportError, crash_place
+from reportgen.load import paths
 
 PRINT_EVERY = 30.0
 """Seconds between two PDF-and-dashboard rebuilds while sources keep changing."""
@@ -75,8 +74,16 @@ MAX_URL = 2048
 READY_WITHIN = 10.0
 """Seconds a new watch may take to be in place before the preview goes on without waiting."""
 
-TYPES = MappingProxyType({".wasm": "application/wasm", ".js": "text/javascript", ".mjs": "text/javascript",
-         ".pdf": "application/pdf", ".svg": "image/svg+xml", ".css": "text/css"})
+TYPES = MappingProxyType(
+    {
+        ".wasm": "application/wasm",
+        ".js": "text/javascript",
+        ".mjs": "text/javascript",
+        ".pdf": "application/pdf",
+        ".svg": "image/svg+xml",
+        ".css": "text/css",
+    }
+)
 """Content types the standard table may lack (Pagefind needs WebAssembly served as such)."""
 
 # --- the state the builders share with the pages -------------------------------------------
@@ -98,8 +105,13 @@ class Channel:
     """The batch of source changes the last build started after (see `Preview.changes`)."""
 
     def as_dict(self) -> dict:
-        return {"version": self.version, "building": self.building, "ok": self.ok,
-                "diagnostics": self.diagnostics, "seconds": self.seconds}
+        return {
+            "version": self.version,
+            "building": self.building,
+            "ok": self.ok,
+            "diagnostics": self.diagnostics,
+            "seconds": self.seconds,
+        }
 
 
 class Preview:
@@ -165,10 +177,14 @@ class Preview:
     def state(self) -> dict:
         """What the pages are told: both channels and the overlay to show (empty when none)."""
         # A failed PDF build from before the latest change may be about a mistake fixed since.
-        overlay = overlay_html(self.site, self.print if self.print.covers >= self.changes else Channel(),
-                               self.language)
-        return {"site": self.site.as_dict(), "print": self.print.as_dict(), "overlay": overlay,
-                "overlay_key": _key(overlay), "building_label": ui(self.language)["building"]}
+        overlay = overlay_html(self.site, self.print if self.print.covers >= self.changes else Channel(), self.language)
+        return {
+            "site": self.site.as_dict(),
+            "print": self.print.as_dict(),
+            "overlay": overlay,
+            "overlay_key": _key(overlay),
+            "building_label": ui(self.language)["building"],
+        }
 
     def stop(self) -> None:
         with self.changed:
@@ -223,8 +239,8 @@ class SiteBuilder(threading.Thread):
 
     def build(self) -> bool:
         """One HTML build; True when it succeeded and is in place."""
-        from reportgen.render import templates
         from reportgen.build import BuildOptions, build
+        from reportgen.render import templates
 
         preview = self.preview
         change = preview.changes
@@ -239,19 +255,29 @@ class SiteBuilder(threading.Thread):
         except Exception as error:  # a fault of the program must not end the preview
             diags = Diagnostics()
             place, line = crash_place(error)
-            diags.error(place, line, f"reportgen crashed while building the HTML edition ({type(error).__name__}: "
-                        f"{error}); this is a fault of reportgen, not of the report: please report it")
+            diags.error(
+                place,
+                line,
+                f"reportgen crashed while building the HTML edition ({type(error).__name__}: "
+                f"{error}); this is a fault of reportgen, not of the report: please report it",
+            )
         seconds = time.perf_counter() - start
         preview.language = _language(preview.source) or preview.language
         ok = not diags.errors
         if ok:
-            preview.update(preview.site, building=False, ok=True, diagnostics=[], seconds=seconds,
-                           version=preview.new_version())
+            preview.update(
+                preview.site, building=False, ok=True, diagnostics=[], seconds=seconds, version=preview.new_version()
+            )
             preview.log(f"HTML edition rebuilt in {seconds:.2f} s")
             self.printer.want(change)
         else:
-            preview.update(preview.site, building=False, ok=False, seconds=seconds,
-                           diagnostics=[str(d) for d in diags.errors + diags.warnings])
+            preview.update(
+                preview.site,
+                building=False,
+                ok=False,
+                seconds=seconds,
+                diagnostics=[str(d) for d in diags.errors + diags.warnings],
+            )
             preview.log(f"build failed ({len(diags.errors)} error(s)); still serving the last good version")
         preview.report(diags)
         return ok
@@ -296,19 +322,26 @@ class PrintBuilder(threading.Thread):
                 return
             with preview.changed:
                 self.covered = change
-                values = dict(building=False, ok=ok, diagnostics=[] if ok else diagnostics, seconds=seconds,
-                              covers=change)
+                values = dict(
+                    building=False, ok=ok, diagnostics=[] if ok else diagnostics, seconds=seconds, covers=change
+                )
                 if ok:
                     values["version"] = preview.new_version()
             preview.update(preview.print, **values)
-            preview.log(f"PDF and dashboard rebuilt in {seconds:.1f} s" if ok
-                        else f"PDF and dashboard not rebuilt ({sum(' error: ' in d for d in diagnostics)} error(s))")
+            preview.log(
+                f"PDF and dashboard rebuilt in {seconds:.1f} s"
+                if ok
+                else f"PDF and dashboard not rebuilt ({sum(' error: ' in d for d in diagnostics)} error(s))"
+            )
             self._show(diagnostics, ok)
 
     def _show(self, diagnostics: list[str], ok: bool) -> None:
         """Print what only the PDF build found (a glyph no font has…), once while it stays the same."""
-        own = [line for line in diagnostics if line not in self.preview.site.diagnostics
-               and line not in self.preview.shown_warnings]
+        own = [
+            line
+            for line in diagnostics
+            if line not in self.preview.site.diagnostics and line not in self.preview.shown_warnings
+        ]
         if own != self._shown or not ok:
             for line in own:
                 self.preview.echo(f"  {line}")
@@ -337,24 +370,45 @@ class PrintBuilder(threading.Thread):
         # -P: the working folder (often the source) is not put on sys.path, where its .py files would shadow modules
         channel = self.preview.print_out.parent / "print-diagnostics.jsonl"
         channel.unlink(missing_ok=True)
-        command = [sys.executable, "-P", "-m", "reportgen", "build", str(self.preview.source), "--out",
-                   str(self.preview.print_out), "--format", "pdf,dashboard", "--quiet",
-                   "--diagnostics-json", str(channel)]
+        command = [
+            sys.executable,
+            "-P",
+            "-m",
+            "reportgen",
+            "build",
+            str(self.preview.source),
+            "--out",
+            str(self.preview.print_out),
+            "--format",
+            "pdf,dashboard",
+            "--quiet",
+            "--diagnostics-json",
+            str(channel),
+        ]
         start = time.perf_counter()
         with self._lock:
             if self.preview.stopping:
                 return False, [], 0.0
             # Its own process group: Ctrl-C in the terminal is for the server, which then ends
             # the build and its workers together.
-            self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                            stdin=subprocess.DEVNULL, text=True, encoding="utf-8",
-                                            errors="replace", start_new_session=True)
+            self.process = subprocess.Popen(
+                command,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                start_new_session=True,
+            )
         _, errors = self.process.communicate()
         code = self.process.returncode
         diagnostics = _told(channel)
         if code != 0 and not diagnostics and not self.preview.stopping:
-            diagnostics = [f"reportgen build: error: the PDF and dashboard build ended with exit status {code}: "
-                           + (errors.strip().splitlines() or [""])[-1]]
+            diagnostics = [
+                f"reportgen build: error: the PDF and dashboard build ended with exit status {code}: "
+                + (errors.strip().splitlines() or [""])[-1]
+            ]
         return code == 0, diagnostics, time.perf_counter() - start
 
     def terminate(self) -> None:
@@ -447,10 +501,14 @@ class Watcher:
         while not self.stop_event.is_set():
             identity, replaced = _identity(self.source), threading.Event()
             try:
-                for changes in self._watch(self.source, ready=ready, stop=_Either(self.stop_event, replaced),
-                                           recursive=False, ticks=True,
-                                           watch_filter=lambda _change, path: Path(path).name in names
-                                           or path == str(self.source)):
+                for changes in self._watch(
+                    self.source,
+                    ready=ready,
+                    stop=_Either(self.stop_event, replaced),
+                    recursive=False,
+                    ticks=True,
+                    watch_filter=lambda _change, path: Path(path).name in names or path == str(self.source),
+                ):
                     # The folder itself removed (its inode may be reused at once), or another put in its place.
                     if str(self.source) in changes or _identity(self.source) != identity:
                         replaced.set()
@@ -493,8 +551,9 @@ class Watcher:
         With ``ticks``, an empty batch at every tick too."""
         import watchfiles
 
-        for changes in watchfiles.watch(*paths, stop_event=stop, rust_timeout=TICK_MS, yield_on_timeout=True,
-                                        **options):
+        for changes in watchfiles.watch(
+            *paths, stop_event=stop, rust_timeout=TICK_MS, yield_on_timeout=True, **options
+        ):
             ready.set()
             if changes or ticks:
                 yield {path for _, path in changes}
@@ -534,6 +593,7 @@ def watched_folders(source: Path) -> tuple[Path, ...]:
 
 # --- what the pages get --------------------------------------------------------------------------
 
+
 def ui(language: str) -> dict[str, str]:
     """The preview's words (``preview_…`` in `messages`) by their short names."""
     from reportgen import messages
@@ -547,18 +607,23 @@ def overlay_html(site: Channel, printed: Channel, language: str) -> str:
     words = ui(language)
     parts = []
     if not site.ok:
-        parts.append(f'<h2 id="reportgen-overlay-title">{html.escape(words["failed"])}</h2>'
-                     f'<p>{html.escape(words["fix"])}</p>{_diagnostic_list(site.diagnostics)}')
+        parts.append(
+            f'<h2 id="reportgen-overlay-title">{html.escape(words["failed"])}</h2>'
+            f"<p>{html.escape(words['fix'])}</p>{_diagnostic_list(site.diagnostics)}"
+        )
     errors = [d for d in printed.diagnostics if ": error: " in d]
     if not printed.ok and errors and site.ok:
-        parts.append(f'<h2 id="reportgen-overlay-title">{html.escape(words["print_failed"])}</h2>'
-                     f'{_diagnostic_list(errors)}')
+        parts.append(
+            f'<h2 id="reportgen-overlay-title">{html.escape(words["print_failed"])}</h2>{_diagnostic_list(errors)}'
+        )
     if not parts:
         return ""
-    return (f'<div id="reportgen-overlay" role="alertdialog" aria-modal="false" '
-            f'aria-labelledby="reportgen-overlay-title" lang="{html.escape(language)}">'
-            f'<div class="reportgen-panel">{"".join(parts)}'
-            f'<button type="button" class="reportgen-close">{html.escape(words["close"])}</button></div></div>')
+    return (
+        f'<div id="reportgen-overlay" role="alertdialog" aria-modal="false" '
+        f'aria-labelledby="reportgen-overlay-title" lang="{html.escape(language)}">'
+        f'<div class="reportgen-panel">{"".join(parts)}'
+        f'<button type="button" class="reportgen-close">{html.escape(words["close"])}</button></div></div>'
+    )
 
 
 def _diagnostic_list(diagnostics: list[str]) -> str:
@@ -567,8 +632,10 @@ def _diagnostic_list(diagnostics: list[str]) -> str:
         match = re.match(r"^(.*?): (error|warning): (.*)$", line, re.S)
         if match:
             place, severity, message = match.groups()
-            items.append(f'<li class="reportgen-{severity}"><code>{html.escape(place)}:</code> '
-                         f'<strong>{severity}:</strong> {html.escape(message)}</li>')
+            items.append(
+                f'<li class="reportgen-{severity}"><code>{html.escape(place)}:</code> '
+                f"<strong>{severity}:</strong> {html.escape(message)}</li>"
+            )
         else:
             items.append(f"<li><code>{html.escape(line)}</code></li>")
     return f'<ul class="reportgen-diagnostics">{"".join(items)}</ul>'
@@ -580,9 +647,11 @@ CSP = re.compile(r'(<meta\s+http-equiv=["\']Content-Security-Policy["\']\s+conte
 def inject(page: str, channel: str, version: str, overlay: str) -> str:
     """``page`` with the reload script and its style in the head and the overlay (if any) in the body."""
     page = CSP.sub(_csp_with_self, page, count=1)
-    tags = (f'<link rel="stylesheet" href="{PREFIX}overlay.css">'
-            f'<script src="{PREFIX}reload.js" data-channel="{channel}" data-version="{html.escape(version)}" defer>'
-            "</script>\n")
+    tags = (
+        f'<link rel="stylesheet" href="{PREFIX}overlay.css">'
+        f'<script src="{PREFIX}reload.js" data-channel="{channel}" data-version="{html.escape(version)}" defer>'
+        "</script>\n"
+    )
     page = _insert_before(page, "</head>", tags, at_end=False)
     return _insert_before(page, "</body>", overlay, at_end=True) if overlay else page
 
@@ -625,9 +694,11 @@ def allow_self(policy: str) -> str:
 def placeholder_page(language: str, overlay: str) -> str:
     """The page served where the site has none yet (the first build failed or is running)."""
     words = ui(language)
-    return (f'<!DOCTYPE html><html lang="{html.escape(language)}"><head><meta charset="utf-8">'
-            f"<title>reportgen</title></head><body><main class=\"reportgen-empty\"><p>{html.escape(words['none_yet'])}"
-            f"</p></main>{overlay}</body></html>")
+    return (
+        f'<!DOCTYPE html><html lang="{html.escape(language)}"><head><meta charset="utf-8">'
+        f'<title>reportgen</title></head><body><main class="reportgen-empty"><p>{html.escape(words["none_yet"])}'
+        f"</p></main>{overlay}</body></html>"
+    )
 
 
 ASSETS = MappingProxyType({"reload.js": "text/javascript; charset=utf-8", "overlay.css": "text/css; charset=utf-8"})
@@ -716,15 +787,15 @@ class Routes:
         preview = self.server.preview
         try:
             if path.startswith(PREFIX):
-                self._own(path[len(PREFIX):])
+                self._own(path[len(PREFIX) :])
             elif path in ("/report.pdf", "/html/report.pdf"):
                 self._pdf("rebuild" in parse_qs(parts.query, keep_blank_values=True))
             elif path == "/dashboard":
                 self._redirect("/dashboard/")
             elif path.startswith("/dashboard/"):
-                self._file(preview.print_out / "dashboard", path[len("/dashboard/"):], "print")
+                self._file(preview.print_out / "dashboard", path[len("/dashboard/") :], "print")
             else:
-                rel = path[len("/html/"):] if path.startswith("/html/") else path.lstrip("/")
+                rel = path[len("/html/") :] if path.startswith("/html/") else path.lstrip("/")
                 self._file(preview.site_dir, rel, "site")
         except (BrokenPipeError, ConnectionResetError):
             pass
@@ -792,8 +863,11 @@ class Routes:
             self._stream(target, "application/pdf")
             return
         page = placeholder_page(preview.language, preview.state()["overlay"])
-        self._send(HTTPStatus.SERVICE_UNAVAILABLE, inject(page, "print", preview.print.version, "").encode(),
-                   "text/html; charset=utf-8")
+        self._send(
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            inject(page, "print", preview.print.version, "").encode(),
+            "text/html; charset=utf-8",
+        )
 
     # -- files of the site and the dashboard
 
@@ -891,8 +965,15 @@ def _content_type(path: Path) -> str:
 class Session:
     """A running preview: server, builders and watcher; `start` then `close`."""
 
-    def __init__(self, source: Path, out: Path, host: str = "127.0.0.1", port: int = 8000,
-                 print_every: float = PRINT_EVERY, echo=None):
+    def __init__(
+        self,
+        source: Path,
+        out: Path,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        print_every: float = PRINT_EVERY,
+        echo=None,
+    ):
         self.preview = Preview(source, out, echo)
         self.printer = PrintBuilder(self.preview, print_every)
         self.builder = SiteBuilder(self.preview, self.printer)
@@ -939,11 +1020,15 @@ def bind(host: str, port: int, preview: Preview, printer: PrintBuilder):
         return make_server((host, port), preview, printer)
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
-            raise ReportError(f"error: port {port} on {host} is already in use (another preview, or another "
-                              f"server); stop it or choose another port: reportgen serve --port {port + 1}") from None
+            raise ReportError(
+                f"error: port {port} on {host} is already in use (another preview, or another "
+                f"server); stop it or choose another port: reportgen serve --port {port + 1}"
+            ) from None
         if error.errno == errno.EACCES:
-            raise ReportError(f"error: not allowed to listen on port {port}; ports below 1024 need privileges, "
-                              "choose another with --port") from None
+            raise ReportError(
+                f"error: not allowed to listen on port {port}; ports below 1024 need privileges, "
+                "choose another with --port"
+            ) from None
         raise ReportError(f"error: cannot listen on {host}:{port}: {error.strerror or error}") from None
 
 
@@ -960,17 +1045,31 @@ def _interrupt(signum, frame) -> None:
 
 @click.command("serve")
 @click.argument("source", default=".", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
-              help="Port to listen on (0: any free port).")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; keep the default unless others must see the draft.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the preview's builds [default: SOURCE/build/preview].")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0: any free port).",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; keep the default unless others must see the draft.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the preview's builds [default: SOURCE/build/preview].",
+)
 def serve_command(source: Path, port: int, host: str, out: Path | None) -> None:
     """Preview the report in SOURCE in a browser; pages update on every save."""
     if not (source / "report.yaml").is_file():
-        raise ReportError(f"{source}: error: no report.yaml here; run reportgen serve in a report source folder "
-                          "or pass its path (reportgen serve PATH)")
+        raise ReportError(
+            f"{source}: error: no report.yaml here; run reportgen serve in a report source folder "
+            "or pass its path (reportgen serve PATH)"
+        )
     if not _is_loopback(host):
         click.echo(f"warning: listening on {host}: other machines on the network can read this draft", err=True)
     session = Session(source, out or source / "build" / "preview", host, port)
@@ -978,8 +1077,11 @@ def serve_command(source: Path, port: int, host: str, out: Path | None) -> None:
     try:
         click.echo(f"building {source} …", err=True)
         session.start()
-        click.echo(f"serving the preview at {session.url}  (dashboard: {session.url}dashboard/, "
-                   f"PDF: {session.url}report.pdf); press Ctrl-C to stop", err=True)
+        click.echo(
+            f"serving the preview at {session.url}  (dashboard: {session.url}dashboard/, "
+            f"PDF: {session.url}report.pdf); press Ctrl-C to stop",
+            err=True,
+        )
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

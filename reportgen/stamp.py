@@ -26,7 +26,9 @@ from pathlib import Path
 
 NAME = "build-stamp.json"
 #: Folders never part of a source: version control, environments, caches.
-SKIPPED = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".pytest_cache", ".hypothesis"})
+SKIPPED = frozenset(
+    {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".pytest_cache", ".hypothesis"}
+)
 #: Files of a git repository whose change means the history may have changed.
 GIT_FILES = ("HEAD", "index", "packed-refs", "logs/HEAD")
 
@@ -47,8 +49,13 @@ def fingerprint(source: Path, out: Path, options: dict) -> str:
 def _walk(root: Path, out: Path, digest) -> None:
     skip = {str(out.resolve())}
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED and os.path.join(folder, d) not in skip
-                         and not os.path.isfile(os.path.join(folder, d, ".cache", NAME)))  # another build's output
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if d not in SKIPPED
+            and os.path.join(folder, d) not in skip
+            and not os.path.isfile(os.path.join(folder, d, ".cache", NAME))
+        )  # another build's output
         for name in sorted(files):
             _stat(Path(folder, name), digest)
 

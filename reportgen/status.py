@@ -11,14 +11,13 @@ it is are decided by the model (`Heading.own_status`, `Heading.status`,
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 import datetime
 import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import click
 
@@ -217,19 +216,33 @@ class ReportProgress:
 
     def to_json(self) -> dict:
         """The shape of ``reportgen status --json`` (a public interface: keep it)."""
-        data = {"title": self.title, "year": self.year, "counts": dict(self.counts),
-                "percent_done": self.percent_done,
-                "sections": [_heading_json(s.heading, s) for s in self.sections]}
+        data = {
+            "title": self.title,
+            "year": self.year,
+            "counts": dict(self.counts),
+            "percent_done": self.percent_done,
+            "sections": [_heading_json(s.heading, s) for s in self.sections],
+        }
         if self.translations:
             data["translations"] = {t.language: _translation_json(t) for t in self.translations}
         return data
 
 
 def _heading_json(node: HeadingProgress, section: SectionProgress | None = None) -> dict:
-    data = {"id": node.id, "title": node.title, "file": node.file, "line": node.line, "level": node.level,
-            "status": node.status.value, "own_status": node.own_status.value if node.own_status else None,
-            "owner": node.owner, "due": node.due, "overdue": node.overdue, "words": node.words,
-            "children": [_heading_json(child) for child in node.children]}
+    data = {
+        "id": node.id,
+        "title": node.title,
+        "file": node.file,
+        "line": node.line,
+        "level": node.level,
+        "status": node.status.value,
+        "own_status": node.own_status.value if node.own_status else None,
+        "owner": node.owner,
+        "due": node.due,
+        "overdue": node.overdue,
+        "words": node.words,
+        "children": [_heading_json(child) for child in node.children],
+    }
     if section is not None:
         data["extra"] = section.extra
         data["part"] = section.part
@@ -237,10 +250,24 @@ def _heading_json(node: HeadingProgress, section: SectionProgress | None = None)
 
 
 def _translation_json(view: TranslationProgress) -> dict:
-    return {"language": view.language, "counts": dict(view.counts), "status_counts": dict(view.status_counts),
-            "units": [{"section": u.section, "id": u.id, "title": u.title, "line": u.line,
-                       "freshness": u.freshness, "status": u.status.value if u.status else None,
-                       "translator": u.translator, "file": u.file} for u in view.units]}
+    return {
+        "language": view.language,
+        "counts": dict(view.counts),
+        "status_counts": dict(view.status_counts),
+        "units": [
+            {
+                "section": u.section,
+                "id": u.id,
+                "title": u.title,
+                "line": u.line,
+                "freshness": u.freshness,
+                "status": u.status.value if u.status else None,
+                "translator": u.translator,
+                "file": u.file,
+            }
+            for u in view.units
+        ],
+    }
 
 
 # --- computing it -------------------------------------------------------------------------
@@ -259,16 +286,24 @@ def report_progress(report: Report, today: datetime.date | None = None) -> Repor
     (default: the build day), so tests and rebuilds can pin the day."""
     today = today or build_day()
     fresh = _section_freshness(report)
-    sections = tuple(_section(report, section, number, today, fresh.get(section.id))
-                     for number, section in enumerate(report.sections, start=1))
+    sections = tuple(
+        _section(report, section, number, today, fresh.get(section.id))
+        for number, section in enumerate(report.sections, start=1)
+    )
     units = [unit for section in sections for unit in section.units]
     markers = report.manifest.markers
     return ReportProgress(
-        title=report.manifest.title, year=report.manifest.year, language=report.manifest.language, today=today,
-        counts=_counts(unit.own_status for unit in units), sections=sections, owners=_owners(units),
+        title=report.manifest.title,
+        year=report.manifest.year,
+        language=report.manifest.language,
+        today=today,
+        counts=_counts(unit.own_status for unit in units),
+        sections=sections,
+        owners=_owners(units),
         parts=_parts(sections),
         translations=tuple(_translation(report, lang.tag) for lang in report.manifest.translations),
-        marks={s.value: (markers.get(s) or (s.info.sign,))[0] for s in Status.shown()})
+        marks={s.value: (markers.get(s) or (s.info.sign,))[0] for s in Status.shown()},
+    )
 
 
 def status_data(report: Report, today: datetime.date | None = None) -> dict:
@@ -288,16 +323,22 @@ def unit_counts(report: Report) -> dict[str, int]:
     return _counts(unit.own_status for section in report.sections for unit in section.units())
 
 
-def _section(report: Report, section: Section, number: int, today: datetime.date,
-             freshness: str | None) -> SectionProgress:
+def _section(
+    report: Report, section: Section, number: int, today: datetime.date, freshness: str | None
+) -> SectionProgress:
     heading = _heading(section, section.root, today, ())
     part = report.manifest.part_of(section.path)
     units = heading.units()
     return SectionProgress(
-        heading=heading, number=number, units=units, counts=_counts(u.own_status for u in units),
+        heading=heading,
+        number=number,
+        units=units,
+        counts=_counts(u.own_status for u in units),
         part=part.title if part else None,
         extra=json.loads(json.dumps(dict(section.front.extra), ensure_ascii=False, default=str)),
-        empty=section.is_empty, freshness=freshness)
+        empty=section.is_empty,
+        freshness=freshness,
+    )
 
 
 def _heading(section: Section, heading: Heading, today: datetime.date, trail: tuple[str, ...]) -> HeadingProgress:
@@ -305,13 +346,22 @@ def _heading(section: Section, heading: Heading, today: datetime.date, trail: tu
     below = trail + (heading.title,)
     return HeadingProgress(
         id=section.id if heading is section.root else f"{section.id}#{heading.anchor}",
-        title=heading.title, file=section.path, line=heading.line, level=heading.level,
+        title=heading.title,
+        file=section.path,
+        line=heading.line,
+        level=heading.level,
         # A top-level section always appears; with no unit at all it has no status of its own.
-        status=status or Status.UNMARKED, own_status=heading.own_status,
-        owner=heading.owner, due=heading.due, overdue=is_overdue(heading.due, status, today),
+        status=status or Status.UNMARKED,
+        own_status=heading.own_status,
+        owner=heading.owner,
+        due=heading.due,
+        overdue=is_overdue(heading.due, status, today),
         days_left=None if heading.due is None else (datetime.date.fromisoformat(heading.due) - today).days,
-        words=heading.words, trail=trail, reviewers=tuple(section.front.reviewers),
-        children=tuple(_heading(section, child, today, below) for child in heading.children if _holds_units(child)))
+        words=heading.words,
+        trail=trail,
+        reviewers=tuple(section.front.reviewers),
+        children=tuple(_heading(section, child, today, below) for child in heading.children if _holds_units(child)),
+    )
 
 
 def _owners(units: list[HeadingProgress]) -> tuple[OwnerProgress, ...]:
@@ -328,8 +378,10 @@ def _parts(sections: tuple[SectionProgress, ...]) -> tuple[PartProgress, ...]:
     for section in sections:
         if section.part is not None:
             members.setdefault(section.part, []).append(section)
-    return tuple(PartProgress(title, len(own), {s: sum(m.counts[s] for m in own) for s in STATUSES})
-                 for title, own in members.items())
+    return tuple(
+        PartProgress(title, len(own), {s: sum(m.counts[s] for m in own) for s in STATUSES})
+        for title, own in members.items()
+    )
 
 
 def _section_freshness(report: Report) -> dict[str, str]:
@@ -345,12 +397,25 @@ def _translation(report: Report, tag: str) -> TranslationProgress:
     rows = translations.freshness(report, tag)
     sections = {s.id: s for s in report.sections}
     return TranslationProgress(
-        language=tag, counts=translations.counts(rows),
+        language=tag,
+        counts=translations.counts(rows),
         status_counts=_counts(row.status for row in rows if row.status is not None),
-        units=tuple(TranslationUnit(section=r.section, id=f"{r.section}#{r.anchor}", title=r.title, line=r.line,
-                                    freshness=r.state, status=r.status, translator=r.translator, file=r.file,
-                                    section_title=sections[r.section].title,
-                                    source_file=sections[r.section].path) for r in rows))
+        units=tuple(
+            TranslationUnit(
+                section=r.section,
+                id=f"{r.section}#{r.anchor}",
+                title=r.title,
+                line=r.line,
+                freshness=r.state,
+                status=r.status,
+                translator=r.translator,
+                file=r.file,
+                section_title=sections[r.section].title,
+                source_file=sections[r.section].path,
+            )
+            for r in rows
+        ),
+    )
 
 
 def translation_data(report: Report, tag: str) -> dict:
@@ -397,8 +462,13 @@ def status_table(progress: ReportProgress, width: int = 120):
 
     rows = [(prefix, node) for section in progress.sections for prefix, node in _tree_rows(section.heading)]
     widest = max((_cells(prefix + node.title) for prefix, node in rows), default=8)
-    table = Table(title=f"{progress.title} · {progress.year}", box=box.SIMPLE_HEAD, title_justify="left",
-                  header_style="bold", pad_edge=False)
+    table = Table(
+        title=f"{progress.title} · {progress.year}",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        header_style="bold",
+        pad_edge=False,
+    )
     words = messages.words(progress.language)
     table.add_column(words["col_section"], min_width=min(widest, 32), overflow="fold")
     table.add_column(words["col_status"], no_wrap=True)
@@ -452,8 +522,10 @@ def _totals(progress: ReportProgress):
     words = messages.words(progress.language)
     line = Text(words["units_total"].format(n=progress.total) + "  ")
     for status in Status.shown():
-        line += Text(f"{progress.marks[status.value]} {status.label(progress.language)} "
-                     f"{progress.counts[status.value]}  ", style=status.info.terminal)
+        line += Text(
+            f"{progress.marks[status.value]} {status.label(progress.language)} {progress.counts[status.value]}  ",
+            style=status.info.terminal,
+        )
     if progress.overdue:
         line += Text(f"⚠ {words['overdue']} {progress.overdue}  ", style="bold red")
     line += Text(words["share_done"].format(share=share_text(progress.percent_done)), style="bold")
@@ -469,18 +541,28 @@ def print_translation(view: TranslationProgress, marks: dict[str, str], console)
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"translation · {view.language}", box=box.SIMPLE_HEAD, title_justify="left",
-                  header_style="bold", pad_edge=False)
+    table = Table(
+        title=f"translation · {view.language}",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        header_style="bold",
+        pad_edge=False,
+    )
     for name in ("unit", "freshness", "status", "translator", "file"):
         table.add_column(name, overflow="fold")
     for unit in view.units:
         status = unit.status
-        table.add_row(unit.title, Text(unit.freshness, style=FRESHNESS_COLOURS[unit.freshness]),
-                      Text(f"{marks[status.value]} {status.value}", style=status.info.terminal) if status else "",
-                      unit.translator or "", f"{unit.file or '—'}")
+        table.add_row(
+            unit.title,
+            Text(unit.freshness, style=FRESHNESS_COLOURS[unit.freshness]),
+            Text(f"{marks[status.value]} {status.value}", style=status.info.terminal) if status else "",
+            unit.translator or "",
+            f"{unit.file or '—'}",
+        )
     console.print(table)
-    console.print("  ".join(Text(f"{state} {n}", style=FRESHNESS_COLOURS[state]).markup
-                            for state, n in view.counts.items()))
+    console.print(
+        "  ".join(Text(f"{state} {n}", style=FRESHNESS_COLOURS[state]).markup for state, n in view.counts.items())
+    )
 
 
 def share_text(percent: float) -> str:
@@ -498,8 +580,12 @@ def share_text(percent: float) -> str:
 @click.argument("source", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON on stdout.")
 @click.option("--check", is_flag=True, help="Exit 1 while any unit is not done (a gate before publishing).")
-@click.option("--lang", metavar="TAG", help="Show the translation into this language: what is missing, "
-              "outdated or current, and how far each translation is.")
+@click.option(
+    "--lang",
+    metavar="TAG",
+    help="Show the translation into this language: what is missing, "
+    "outdated or current, and how far each translation is.",
+)
 def status_command(source: Path, as_json: bool, check: bool, lang: str | None) -> None:
     """Show what is done, what waits for review, who owns what and what is late."""
     from rich.console import Console

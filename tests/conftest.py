@@ -16,12 +16,22 @@ class SourceMaker:
     def __init__(self, root: Path):
         self.root = root
 
-    def __call__(self, sections: dict[str, str], manifest: dict | None = None, extra: dict[str, str | bytes] | None = None,
-                 name: str = "src") -> Path:
+    def __call__(
+        self,
+        sections: dict[str, str],
+        manifest: dict | None = None,
+        extra: dict[str, str | bytes] | None = None,
+        name: str = "src",
+    ) -> Path:
         source = self.root / name
         (source / "sections").mkdir(parents=True, exist_ok=True)
-        data = {"title": "测试报告", "year": 2026, "language": "zh-CN", "organisation": "测试社区",
-                "sections": [f"sections/{n}" for n in sections]}
+        data = {
+            "title": "测试报告",
+            "year": 2026,
+            "language": "zh-CN",
+            "organisation": "测试社区",
+            "sections": [f"sections/{n}" for n in sections],
+        }
         data.update(manifest or {})
         (source / "report.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
         for filename, text in sections.items():
@@ -56,8 +66,12 @@ def scratch():
         (source / "assets").mkdir()
         (source / "assets" / "p.png").write_bytes(PNG)
         (source / "sections" / "02-b.md").write_text("# 乙\n\n## 背景\n\n正文。\n", encoding="utf-8")
-        manifest = {"title": "t", "year": 2026, "sections": ["sections/01-a.md", "sections/02-b.md"],
-                    "limits": {"max_file_size": "50MB"}}
+        manifest = {
+            "title": "t",
+            "year": 2026,
+            "sections": ["sections/01-a.md", "sections/02-b.md"],
+            "limits": {"max_file_size": "50MB"},
+        }
         (source / "report.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
         yield source
 

@@ -43,13 +43,14 @@ def build_pages(workdir: Path) -> dict[str, str]:
 
     from reportgen.build import print_document
     from reportgen.cli import main
-    from reportgen.render.editions import select
     from reportgen.errors import Diagnostics
     from reportgen.load.reader import load_report
+    from reportgen.render.editions import select
 
     source, out = copy_sample(workdir), workdir / "out"
-    result = CliRunner().invoke(main, ["build", str(source), "--out", str(out), "--format", "html,dashboard", "-q"],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["build", str(source), "--out", str(out), "--format", "html,dashboard", "-q"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     report = load_report(source, Diagnostics())
     (out / "print.html").write_text(print_document(report, select(report, "draft", Diagnostics())), encoding="utf-8")

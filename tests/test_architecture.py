@@ -22,8 +22,13 @@ MODULES = sorted(FILES)
 CYCLES = {frozenset({"importer", "folders"})}
 """The import cycles ARCHITECTURE.md owns up to (under "Imports")."""
 
-CACHES = {("book", "_FONT_CONFIG"), ("cjkprint", "_installed"), ("fonts", "_configured"), ("search", "_running"),
-          ("typeset", "_leaders_installed")}
+CACHES = {
+    ("book", "_FONT_CONFIG"),
+    ("cjkprint", "_installed"),
+    ("fonts", "_configured"),
+    ("search", "_running"),
+    ("typeset", "_leaders_installed"),
+}
 """Module-level names a function may rebind with ``global``: caches of the process, each with
 a comment beside it saying what invalidates it."""
 
@@ -54,16 +59,22 @@ def table() -> dict[str, set[str]]:
 def test_every_module_has_a_paragraph():
     modules = DOCUMENT.split("\n## Modules\n", 1)[1].split("\n## ", 1)[0]
     described = {path for path in re.findall(r"`([\w/]+\.py)`", modules) if not path.startswith("tests/")}
-    assert not set(FILES.values()) - described, "modules ARCHITECTURE.md does not describe (by their path under reportgen/)"
+    assert not set(FILES.values()) - described, (
+        "modules ARCHITECTURE.md does not describe (by their path under reportgen/)"
+    )
     assert not described - set(FILES.values()), "ARCHITECTURE.md describes modules that do not exist"
 
 
 def test_the_imports_table_is_what_each_module_imports():
     rows = table()
-    assert sorted(rows) == sorted(path.removesuffix(".py") for path in FILES.values()), \
+    assert sorted(rows) == sorted(path.removesuffix(".py") for path in FILES.values()), (
         "the table has one row per module, named by its path under reportgen/, no more"
-    wrong = {name: f"imports {sorted(imported(name))}, the table says {sorted(rows[FILES[name].removesuffix('.py')])}"
-             for name in MODULES if imported(name) != rows[FILES[name].removesuffix(".py")]}
+    )
+    wrong = {
+        name: f"imports {sorted(imported(name))}, the table says {sorted(rows[FILES[name].removesuffix('.py')])}"
+        for name in MODULES
+        if imported(name) != rows[FILES[name].removesuffix(".py")]
+    }
     assert not wrong, wrong
 
 
@@ -76,8 +87,9 @@ def test_no_import_cycle_but_the_documented_one():
 
 
 def test_the_architecture_check_sees_a_cycle_and_a_missing_row():
-    assert {frozenset("ab")} == {frozenset(c) for c in strongly_connected({"a": {"b"}, "b": {"a"}, "c": {"a"}})
-                                 if len(c) > 1}
+    assert {frozenset("ab")} == {
+        frozenset(c) for c in strongly_connected({"a": {"b"}, "b": {"a"}, "c": {"a"}}) if len(c) > 1
+    }
     assert "body" in imported("site") and "build" in imported("cli")  # inside a function too
 
 
@@ -92,7 +104,7 @@ def test_only_caches_are_rebound_at_module_level():
     for module, variable in CACHES:
         lines = (PACKAGE / FILES[module]).read_text(encoding="utf-8").splitlines()
         at = next(i for i, line in enumerate(lines) if re.match(rf"{variable}\b.*=", line))
-        near = " ".join(lines[max(0, at - 3):at + 4]).lower()
+        near = " ".join(lines[max(0, at - 3) : at + 4]).lower()
         assert "invalidat" in near, f"{module}.{variable}: say what invalidates the cache"
 
 
@@ -129,7 +141,7 @@ def test_every_cached_function_says_what_invalidates_it():
         lines = (PACKAGE / FILES[name]).read_text(encoding="utf-8").splitlines()
         for at, line in enumerate(lines):
             if re.match(r"@(functools\.)?(lru_)?cache\b", line):
-                near = " ".join(lines[max(0, at - 2):at + 1]).lower()
+                near = " ".join(lines[max(0, at - 2) : at + 1]).lower()
                 assert "invalidat" in near, f"reportgen/{FILES[name]}:{at + 1}: say what invalidates the cache"
 
 

@@ -16,12 +16,17 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
-
 from test_site import DUE, MARKERS, OTHER_OWNER, OWNER, UNFINISHED_TEXT, build_site
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 SECTION_PAGES = ("01-intro.html", "02-finance.html", "03-events.html", "04-plans.html")
 PAGES = ("index.html",) + SECTION_PAGES + ("search.html", "search.html?q=财务")
 
@@ -62,7 +67,7 @@ class _Handler(SimpleHTTPRequestHandler):
         for prefix, site in self.mounts.items():
             if path.startswith(prefix):
                 self.directory = str(site)
-                return super().translate_path("/" + path[len(prefix):])
+                return super().translate_path("/" + path[len(prefix) :])
         return "/nonexistent/outside-every-site"
 
     def log_message(self, *args) -> None:
@@ -93,8 +98,10 @@ def open_page(browser):
         page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
         page.on("pageerror", lambda e: page.problems.append(f"exception: {e}"))
         # A request cut short by the next navigation (ERR_ABORTED) is the test moving on, not a fault.
-        page.on("requestfailed", lambda r: "ERR_ABORTED" not in (r.failure or "")
-                and page.problems.append(f"failed: {r.url} {r.failure}"))
+        page.on(
+            "requestfailed",
+            lambda r: "ERR_ABORTED" not in (r.failure or "") and page.problems.append(f"failed: {r.url} {r.failure}"),
+        )
         page.on("response", lambda r: r.status >= 400 and page.problems.append(f"HTTP {r.status}: {r.url}"))
         return page
 
@@ -133,8 +140,8 @@ def test_every_navigation_link_leads_to_an_existing_page_and_anchor(open_page, s
         response = page.goto(base + name)
         assert response.ok, name
         hrefs = page.eval_on_selector_all(
-            ".sidebar a, .toc a, .pager a, .page-toc a, .section-body a, .site-title",
-            "links => links.map(a => a.href)")
+            ".sidebar a, .toc a, .pager a, .page-toc a, .section-body a, .site-title", "links => links.map(a => a.href)"
+        )
         for href in hrefs:
             parts = urlsplit(href)
             if parts.netloc != urlsplit(base).netloc:
@@ -264,7 +271,8 @@ def test_dark_scheme_follows_the_system_setting(open_page, server):
         page = open_page(scheme=scheme)
         page.goto(server["draft"] + "02-finance.html")
         colours[scheme] = page.evaluate(
-            "[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]")
+            "[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]"
+        )
     assert _luminance(colours["light"][0]) > 0.9 and _luminance(colours["light"][1]) < 0.3
     assert _luminance(colours["dark"][0]) < 0.15 and _luminance(colours["dark"][1]) > 0.7
 
@@ -305,7 +313,8 @@ def test_public_edition_shows_and_finds_nothing_unfinished_or_internal(open_page
 CHART_ROWS = '[{年: "2022", 线下: 1100, 线上: 42000}, {年: "2023", 线下: 1480, 线上: 52000}, {年: "2024", 线下: 1234567, 线上: 61000}]'
 CHARTS = "\n".join(
     f"```chart\ntype: {kind}\ntitle: 参会人数{kind}\ndata: {CHART_ROWS}\nx: 年\ny: {'线下' if kind == 'pie' else '[线下, 线上]'}\nunit: 人\n```\n"
-    for kind in ("bar", "barh", "line", "pie", "stacked"))
+    for kind in ("bar", "barh", "line", "pie", "stacked")
+)
 
 
 @pytest.fixture(scope="module")
@@ -320,9 +329,12 @@ def chart_page(make_module_source) -> Path:
 
 def chart_text_heights(page: Page) -> list[list[float]]:
     """Per shown chart, the rendered height in CSS pixels of each of its labels."""
-    return page.eval_on_selector_all("figure.chart svg", """svgs => svgs
+    return page.eval_on_selector_all(
+        "figure.chart svg",
+        """svgs => svgs
         .filter(svg => svg.getBoundingClientRect().width > 0)
-        .map(svg => [...svg.querySelectorAll('text')].map(t => t.getBoundingClientRect().height))""")
+        .map(svg => [...svg.querySelectorAll('text')].map(t => t.getBoundingClientRect().height))""",
+    )
 
 
 @pytest.mark.parametrize("width", [360, 1280])

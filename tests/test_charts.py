@@ -11,9 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reportgen.render import charts
-
 from reportgen.pdf import fonts
+from reportgen.render import charts
 from reportgen.render.charts import ChartError, ChartSpec, parse_chart
 
 PROJECT = pathlib.Path(__file__).resolve().parents[1]
@@ -47,7 +46,8 @@ def error_of(text: str, root: pathlib.Path) -> ChartError:
 
 
 def test_csv_block_parses_numbers_and_records_source(root):
-    spec = parse_chart(block("""
+    spec = parse_chart(
+        block("""
         type: bar
         title: 各学院科研经费
         data: data/funds.csv
@@ -55,7 +55,9 @@ def test_csv_block_parses_numbers_and_records_source(root):
         y: [2023年, 2024年]
         labels: {2024年: 今年}
         unit: 万元
-    """), root)
+    """),
+        root,
+    )
     assert spec.rows == (("文学院", 120, 150), ("理学院", 98.5, 142), ("工学院", 210, 260))
     assert type(spec.rows[0][1]) is int and type(spec.rows[1][1]) is float
     assert spec.labels == ("2023年", "今年")
@@ -64,39 +66,48 @@ def test_csv_block_parses_numbers_and_records_source(root):
 
 
 def test_inline_rows_and_single_y(root):
-    spec = parse_chart(block("""
+    spec = parse_chart(
+        block("""
         type: line
         data:
           - {年份: 2022, 人数: "1,200"}
           - {年份: 2023, 人数: 1350}
         x: 年份
         y: 人数
-    """), root)
+    """),
+        root,
+    )
     assert spec.rows == (("2022", 1200), ("2023", 1350))
     assert spec.y == ("人数",) and spec.source is None
 
 
 def test_unknown_type_names_allowed_values_and_line(root):
-    error = error_of("""
+    error = error_of(
+        """
         title: t
         type: donut
         data: data/funds.csv
         x: 学院
         y: 2024年
-    """, root)
+    """,
+        root,
+    )
     assert "donut" in error.message
     assert "bar, barh, line, pie, stacked" in error.message
     assert error.line == 2
 
 
 def test_unknown_key_names_allowed_keys(root):
-    error = error_of("""
+    error = error_of(
+        """
         type: bar
         data: data/funds.csv
         x: 学院
         y: 2024年
         colour: red
-    """, root)
+    """,
+        root,
+    )
     assert "colour" in error.message and "caption" in error.message and "unit" in error.message
     assert error.line == 5
 
@@ -141,14 +152,17 @@ def test_missing_column_names_available_columns(root):
 
 
 def test_non_numeric_y_names_the_column_and_row(root):
-    error = error_of("""
+    error = error_of(
+        """
         type: bar
         data:
           - {项目: 甲, 金额: 12}
           - {项目: 乙, 金额: 十二}
         x: 项目
         y: 金额
-    """, root)
+    """,
+        root,
+    )
     assert "金额" in error.message and "十二" in error.message
     assert error.line == 4  # the offending row, inside the block
 
@@ -346,12 +360,15 @@ def test_values_are_written_in_wan_and_yi_for_chinese_and_with_separators_for_en
 
 
 def test_a_chinese_chart_counts_its_axis_in_wan(root):
-    spec = parse_chart(block("""
+    spec = parse_chart(
+        block("""
         type: bar
         data: [{年: "2025", 人: 40000}, {年: "2026", 人: 90000}]
         x: 年
         y: 人
-    """), root)
+    """),
+        root,
+    )
     assert "9 万" in _texts(charts.chart_svg(spec, "zh-CN"))
     assert "90,000" in _texts(charts.chart_svg(spec, "en"))
 
@@ -374,7 +391,9 @@ def test_a_count_axis_starts_at_zero_and_never_runs_below_it(root):
     line, bar = (parse_chart(block(f"type: {kind}\n" + textwrap.dedent(data)), root) for kind in ("line", "bar"))
     for narrow in (False, True):
         # Bars stand on zero; the line's axis must start there too, not a margin below it.
-        assert abs(_zero_gap(charts.chart_svg(line, narrow=narrow)) - _zero_gap(charts.chart_svg(bar, narrow=narrow))) < 1
+        assert (
+            abs(_zero_gap(charts.chart_svg(line, narrow=narrow)) - _zero_gap(charts.chart_svg(bar, narrow=narrow))) < 1
+        )
         assert not [t for t in _texts(charts.chart_svg(line, narrow=narrow)) if t.startswith(("-", "−"))]
 
 

@@ -61,7 +61,9 @@ def test_a_folder_without_report_yaml_is_a_clear_error(tmp_path):
 
 
 def test_check_reports_every_problem_without_rendering(make_source):
-    source = make_source({"a.md": "---\nowner: NO\ndue: tomorrow\n---\n# 甲\n", "b.md": "# 乙\n\n![x](../../etc/passwd)\n"})
+    source = make_source(
+        {"a.md": "---\nowner: NO\ndue: tomorrow\n---\n# 甲\n", "b.md": "# 乙\n\n![x](../../etc/passwd)\n"}
+    )
     result = run("check", source)
     assert result.exit_code == 1
     assert "sections/a.md:2: error: 'owner' must be text, but YAML read it as false" in result.output

@@ -125,8 +125,11 @@ def built(make_module_source):
 def test_numbers_agree_with_status_json(built):
     _, data, html = built
     page = Page(html)
-    tiles = {classes[1]: text for attrs, text in page.elements("class")
-             if (classes := attrs["class"].split() or [""])[0] == "tile"}
+    tiles = {
+        classes[1]: text
+        for attrs, text in page.elements("class")
+        if (classes := attrs["class"].split() or [""])[0] == "tile"
+    }
     for status, count in data["counts"].items():
         assert tiles[f"s-{status}"].startswith(f"{count} "), (status, tiles)
     assert data["percent_done"] == 40.0
@@ -139,7 +142,8 @@ def test_numbers_agree_with_status_json(built):
     assert sections.texts("c-words") == [f"{s['words']:,}" for s in data["sections"]]
     assert [attrs["title"] for attrs, _ in sections.elements("title") if "chip" in attrs.get("class", "")] == [
         s["status"] + ("" if s["own_status"] else "（下级单元中最靠前的状态 least advanced below）")
-        for s in data["sections"]]
+        for s in data["sections"]
+    ]
 
 
 def test_owner_table_counts_units_and_overdue_per_owner(built):
@@ -187,9 +191,16 @@ def test_view_as_filter_works_in_a_browser_under_the_policy(built):
 
     source, _, _ = built
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run"])
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
         page = browser.new_page()
         problems = []
         page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
@@ -210,8 +221,13 @@ def test_view_as_filter_works_in_a_browser_under_the_policy(built):
 
 
 def git(source, *args, date="2025-01-01T09:00:00+08:00"):
-    env = {**os.environ, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date,
-           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_DATE": date,
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
     subprocess.run(["git", *args], cwd=source, env=env, check=True, capture_output=True)
 
 
@@ -234,8 +250,9 @@ def repo(make_source):
     git(source, "commit", "-q", "--allow-empty", "-m", "不涉及报告", date="2025-02-15T09:00:00+08:00")
     (source / "sections" / "b.md").write_text("# ✍️ 乙章\n\n正文。\n", encoding="utf-8")
     manifest = (source / "report.yaml").read_text(encoding="utf-8")
-    (source / "report.yaml").write_text(manifest.replace("- sections/a.md", "- sections/a.md\n- sections/b.md"),
-                                        encoding="utf-8")
+    (source / "report.yaml").write_text(
+        manifest.replace("- sections/a.md", "- sections/a.md\n- sections/b.md"), encoding="utf-8"
+    )
     commit(source, "新增乙章", "2025-03-01T09:00:00+08:00")
     return source
 
@@ -275,8 +292,10 @@ def test_dashboard_of_a_git_source_shows_burnup_and_last_change(repo):
     html = (repo / "build" / "dashboard" / "index.html").read_text(encoding="utf-8")
     assert "进度变化 Progress over time" in html and "还没有历史记录" not in html
     assert "3 次提交" in html
-    rows = {title: text for title, text in
-            re.findall(r'<td class="title">([^<]+)</td>(.*?)</tr>', table(html, "sections"), re.S)}
+    rows = {
+        title: text
+        for title, text in re.findall(r'<td class="title">([^<]+)</td>(.*?)</tr>', table(html, "sections"), re.S)
+    }
     assert "测试者" in rows["章"] and "未提交" not in rows["章"]
     assert "未提交" in rows["乙章"]
 
@@ -296,16 +315,24 @@ def test_missing_git_gives_no_history(repo, monkeypatch):
 
 
 def test_an_english_report_is_told_what_to_do_in_english_with_its_own_markers(make_source, tmp_path):
-    from reportgen.render import dashboard
     from reportgen.errors import Diagnostics
     from reportgen.load.reader import load_report
+    from reportgen.render import dashboard
 
-    source = make_source({"a.md": "---\nreviewers: [Wang]\ndue: 2000-01-01\n---\n# 🔵Finance\n\nText.\n",
-                          "b.md": "# Plans\n\nText.\n"},
-                         manifest={"language": "en", "markers": {"reviewing": ["🔵"]}})
-    page = dashboard.render_page(load_report(source, Diagnostics()), tmp_path, Diagnostics(),
-                                 today=datetime.date(2000, 1, 11))
-    for text in ("Waiting for review", "for Wang to review", "10 days overdue · due 2000-01-01", "No owner",
-                 "(nobody)", "mark the heading: ✍️ editing / 🔵 reviewing / ✅ done"):
+    source = make_source(
+        {"a.md": "---\nreviewers: [Wang]\ndue: 2000-01-01\n---\n# 🔵Finance\n\nText.\n", "b.md": "# Plans\n\nText.\n"},
+        manifest={"language": "en", "markers": {"reviewing": ["🔵"]}},
+    )
+    page = dashboard.render_page(
+        load_report(source, Diagnostics()), tmp_path, Diagnostics(), today=datetime.date(2000, 1, 11)
+    )
+    for text in (
+        "Waiting for review",
+        "for Wang to review",
+        "10 days overdue · due 2000-01-01",
+        "No owner",
+        "(nobody)",
+        "mark the heading: ✍️ editing / 🔵 reviewing / ✅ done",
+    ):
         assert htmlmod.escape(text, quote=False) in page, text
     assert "（未指定）" not in page and "审核" not in page.split('id="attention"')[1].split("</section>")[0]

@@ -18,8 +18,9 @@ from reportgen.render.numbering import chinese
 from tests.conftest import PNG
 
 PROJECT = Path(__file__).resolve().parents[1]
-LONG = "\n\n".join(f"第{i}段：社区在开源治理、年会组织与成员发展上稳步前行，志愿者的投入是最宝贵的财富。" * 3
-                   for i in range(1, 16))
+LONG = "\n\n".join(
+    f"第{i}段：社区在开源治理、年会组织与成员发展上稳步前行，志愿者的投入是最宝贵的财富。" * 3 for i in range(1, 16)
+)
 
 SECTIONS = {
     "01-intro.md": """
@@ -74,8 +75,11 @@ def page_texts(pdf) -> list[str]:
 
 def outline(pdf) -> dict[str, int]:
     reader = pypdf.PdfReader(pdf)
-    return {item.title: reader.get_destination_page_number(item) + 1 for item in reader.outline
-            if not isinstance(item, list)}
+    return {
+        item.title: reader.get_destination_page_number(item) + 1
+        for item in reader.outline
+        if not isinstance(item, list)
+    }
 
 
 def non_embedded_fonts(pdf) -> list[str]:
@@ -123,8 +127,12 @@ def test_the_cover_prints_the_year_and_the_organisation_once(draft):
 
 
 def test_a_title_that_names_year_and_organisation_is_not_repeated_on_the_cover(make_module_source):
-    source = make(make_module_source, "titled", {"title": "2026 测试社区年度报告", "numbering": "none"},
-                  sections={"01-intro.md": "# 引言\n\n正文。\n"})
+    source = make(
+        make_module_source,
+        "titled",
+        {"title": "2026 测试社区年度报告", "numbering": "none"},
+        sections={"01-intro.md": "# 引言\n\n正文。\n"},
+    )
     cover = page_texts(typeset(source, pdf_engine="single")[0])[0]
     assert cover.count("2026") == 1 and cover.count("测试社区") == 1
 
@@ -197,8 +205,9 @@ def test_the_public_pdf_carries_xmp_metadata_with_title_and_language(public):
 
 
 def test_print_gives_a_bleed_box_crop_marks_and_chapters_on_right_hand_pages(make_module_source):
-    source = make(make_module_source, "print", {"print": {"bleed": "3mm", "marks": "crop", "recto": True,
-                                                          "mirror": True}})
+    source = make(
+        make_module_source, "print", {"print": {"bleed": "3mm", "marks": "crop", "recto": True, "mirror": True}}
+    )
     pdf, result = typeset(source, pdf_engine="book")
     assert any("one pass" in d.message for d in result.diagnostics.items)  # the book engine cannot do it
     reader = pypdf.PdfReader(pdf)
@@ -219,7 +228,7 @@ def test_an_archival_variant_writes_pdf_a_metadata_and_an_output_intent(make_mod
     source = make(make_module_source, "pdfa", {"pdf": {"variant": "pdf/a-3b"}})
     pdf, _ = typeset(source)
     root = pypdf.PdfReader(pdf).trailer["/Root"]
-    assert '<pdfaid:part>3</pdfaid:part>' in xmp(pdf) or 'pdfaid:part="3"' in xmp(pdf)
+    assert "<pdfaid:part>3</pdfaid:part>" in xmp(pdf) or 'pdfaid:part="3"' in xmp(pdf)
     assert root["/OutputIntents"][0]["/S"] == "/GTS_PDFA1"
     assert "/StructTreeRoot" in root  # archival and accessible at once
 
@@ -236,14 +245,17 @@ def test_a_pdf_x_variant_takes_the_printers_profile_as_output_intent(make_module
     assert zlib.crc32(intent["/DestOutputProfile"].get_object().get_data()) == zlib.crc32(profile.read_bytes())
 
 
-@pytest.mark.parametrize("manifest, message", [
-    ({"numbering": "roman"}, "numbering must be one of chapter-cn"),
-    ({"print": {"bleed": "lots"}}, "print.bleed must be a length"),
-    ({"print": {"variant": "pdf/x-4"}}, "needs the printer's ICC profile"),
-    ({"pdf": {"variant": "pdf/z"}}, "pdf.variant must be one of"),
-    ({"back_cover": {"qr": "../outside.png"}}, "inside the report folder"),
-    ({"colophon": {"editor": "甲", "typo": 1}}, "unknown key 'colophon.typo'"),
-])
+@pytest.mark.parametrize(
+    "manifest, message",
+    [
+        ({"numbering": "roman"}, "numbering must be one of chapter-cn"),
+        ({"print": {"bleed": "lots"}}, "print.bleed must be a length"),
+        ({"print": {"variant": "pdf/x-4"}}, "needs the printer's ICC profile"),
+        ({"pdf": {"variant": "pdf/z"}}, "pdf.variant must be one of"),
+        ({"back_cover": {"qr": "../outside.png"}}, "inside the report folder"),
+        ({"colophon": {"editor": "甲", "typo": 1}}, "unknown key 'colophon.typo'"),
+    ],
+)
 def test_design_options_are_checked_with_their_line(make_source, manifest, message):
     source = make_source({"01-a.md": "# 甲\n"}, manifest=manifest)
     result = build(BuildOptions(source=source, out=source / "build", formats=("pdf",)))
@@ -254,7 +266,15 @@ def test_design_options_are_checked_with_their_line(make_source, manifest, messa
 
 def test_chinese_numerals():
     assert [chinese(n) for n in (1, 10, 11, 20, 21, 100, 101, 110)] == [
-        "一", "十", "十一", "二十", "二十一", "一百", "一百零一", "一百一十"]
+        "一",
+        "十",
+        "十一",
+        "二十",
+        "二十一",
+        "一百",
+        "一百零一",
+        "一百一十",
+    ]
 
 
 # --- the sample report ------------------------------------------------------------
@@ -263,8 +283,11 @@ def test_chinese_numerals():
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     source = tmp_path_factory.mktemp("sample") / "src"
-    shutil.copytree(PROJECT, source, ignore=shutil.ignore_patterns(".venv", "build", ".git", "tests", "bench",
-                                                                     "reportgen", "docs", "*.egg-info"))
+    shutil.copytree(
+        PROJECT,
+        source,
+        ignore=shutil.ignore_patterns(".venv", "build", ".git", "tests", "bench", "reportgen", "docs", "*.egg-info"),
+    )
     return source
 
 
@@ -289,12 +312,17 @@ def test_an_image_without_alt_text_in_the_tagged_pdf_is_a_warning(make_source):
     source = make_source({"01-a.md": "# ✅甲\n\n![](../assets/p.png)\n"}, extra={"assets/p.png": PNG})
     result = build(BuildOptions(source=source, out=source / "build", formats=("pdf",), edition="public"))
     assert result.ok
-    assert any("no alt text" in d.message and "p.png" in d.message for d in result.diagnostics.items), \
-        [str(d) for d in result.diagnostics.items]
+    assert any("no alt text" in d.message and "p.png" in d.message for d in result.diagnostics.items), [
+        str(d) for d in result.diagnostics.items
+    ]
 
 
 def test_a_report_overrides_the_back_cover_with_its_own_template(make_source):
-    source = make_source({"01-a.md": "# 甲\n\n正文。\n"}, extra={
-        "templates/partials/back-cover.html": '<section class="back-cover"><p>本社自制封底 {{ manifest.year }}</p></section>\n'})
+    source = make_source(
+        {"01-a.md": "# 甲\n\n正文。\n"},
+        extra={
+            "templates/partials/back-cover.html": '<section class="back-cover"><p>本社自制封底 {{ manifest.year }}</p></section>\n'
+        },
+    )
     pdf, _ = typeset(source, pdf_engine="single")
     assert "本社自制封底 2026" in page_texts(pdf)[-1]

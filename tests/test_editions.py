@@ -60,7 +60,7 @@ def test_draft_shows_badges_owners_and_everything(make_source):
     text = site_text(source)
     assert "草稿内容不应公开" in text and "审核中的财务内容" in text
     assert 'class="badge badge-editing"' in text and "张三" in text and "2026-12-01" in text
-    assert "class=\"draft-banner\"" in text
+    assert 'class="draft-banner"' in text
 
 
 def test_public_leaves_out_unfinished_units_and_says_which(make_source):
@@ -69,7 +69,18 @@ def test_public_leaves_out_unfinished_units_and_says_which(make_source):
     assert result.exit_code == 0
     text = site_text(source)
     assert "完成的引言" in text and "财务组完成的工作" in text
-    for secret in ("草稿内容不应公开", "审核中的财务内容", "媒体组的草稿", "张三", "李四", "2026-12-01", "✍", "👁", "✅", "draft-banner"):
+    for secret in (
+        "草稿内容不应公开",
+        "审核中的财务内容",
+        "媒体组的草稿",
+        "张三",
+        "李四",
+        "2026-12-01",
+        "✍",
+        "👁",
+        "✅",
+        "draft-banner",
+    ):
         assert secret not in text, secret
     assert not (source / "build" / "html" / "b.html").exists()
     assert "left out 3 unfinished unit(s)" in result.output
@@ -80,9 +91,11 @@ def test_public_strict_fails_naming_every_unfinished_unit(make_source):
     source = make_source(SECTIONS)
     result = build(source, "--edition", "public", "--strict")
     assert result.exit_code == 1
-    for place in ("sections/a.md:9: error: unfinished unit '未完的段落' (editing)",
-                  "sections/b.md:4: error: unfinished unit '财务报告' (reviewing)",
-                  "sections/c.md:9: error: unfinished unit '媒体组' (editing)"):
+    for place in (
+        "sections/a.md:9: error: unfinished unit '未完的段落' (editing)",
+        "sections/b.md:4: error: unfinished unit '财务报告' (reviewing)",
+        "sections/c.md:9: error: unfinished unit '媒体组' (editing)",
+    ):
         assert place in result.output
 
 
@@ -101,10 +114,13 @@ def test_empty_section_shows_pending_placeholder(make_source):
 
 
 def test_a_custom_marker_set_shows_its_own_badges(make_source, tmp_path):
-    source = make_source({"a.md": "# 🟢甲\n\n正文。\n\n## 🟡乙\n\n正文。\n"},
-                         manifest={"markers": {"editing": ["🟡"], "reviewing": ["🔵"], "done": ["🟢"]}})
-    result = CliRunner().invoke(main, ["build", str(source), "--out", str(tmp_path / "out"), "--format", "html"],
-                                catch_exceptions=False)
+    source = make_source(
+        {"a.md": "# 🟢甲\n\n正文。\n\n## 🟡乙\n\n正文。\n"},
+        manifest={"markers": {"editing": ["🟡"], "reviewing": ["🔵"], "done": ["🟢"]}},
+    )
+    result = CliRunner().invoke(
+        main, ["build", str(source), "--out", str(tmp_path / "out"), "--format", "html"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     page = (tmp_path / "out" / "html" / "a.html").read_text(encoding="utf-8")
     badges = re.findall(r'<span class="badge badge-(\w+)"[^>]*>(.*?)<span class="badge-text">', page)
@@ -113,12 +129,14 @@ def test_a_custom_marker_set_shows_its_own_badges(make_source, tmp_path):
 
 def test_a_custom_marker_set_shows_its_own_marks_in_every_progress_view(make_source, tmp_path):
     from reportgen.build import print_document
-    from reportgen.render.editions import select
     from reportgen.errors import Diagnostics
     from reportgen.load.reader import load_report
+    from reportgen.render.editions import select
 
-    source = make_source({"a.md": "# 🟢甲\n\n正文。\n\n## 🟡乙\n\n正文。\n", "b.md": "# 🔵丙\n\n正文。\n"},
-                         manifest={"markers": {"editing": ["🟡"], "reviewing": ["🔵"], "done": ["🟢"]}})
+    source = make_source(
+        {"a.md": "# 🟢甲\n\n正文。\n\n## 🟡乙\n\n正文。\n", "b.md": "# 🔵丙\n\n正文。\n"},
+        manifest={"markers": {"editing": ["🟡"], "reviewing": ["🔵"], "done": ["🟢"]}},
+    )
     table = CliRunner().invoke(main, ["status", str(source)], catch_exceptions=False)
     assert table.exit_code == 0 and "🔵 审核中" in table.stdout and "🟡 编辑中" in table.stdout, table.output
     assert not any(default in table.stdout for default in ("✍", "👁", "✅"))
@@ -127,9 +145,12 @@ def test_a_custom_marker_set_shows_its_own_marks_in_every_progress_view(make_sou
     marks = re.findall(r'<span class="mark">(.*?)</span>', listing.split("</section>")[0])
     assert marks == ["🟡", "🔵", "🟢", "🟢", "🔵"]  # the legend, then each section's status
 
+
 def test_public_edition_with_nothing_finished_is_an_error_not_an_empty_pdf(make_source):
     source = make_source({"a.md": "# ✍️甲\n\n正在写。\n", "b.md": "# 👁️乙\n\n待审。\n"})
-    result = CliRunner().invoke(main, ["build", str(source), "--format", "pdf", "--edition", "public"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["build", str(source), "--format", "pdf", "--edition", "public"], catch_exceptions=False
+    )
     assert result.exit_code == 1
     assert "report.yaml:6: error: the public edition has no section in it" in result.output
     assert not (source / "build" / "report.pdf").exists()

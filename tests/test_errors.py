@@ -14,12 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reportgen.render import body, templates
-
-from reportgen.pdf import book
-
 from reportgen import errors
 from reportgen.cli import main
+from reportgen.pdf import book
+from reportgen.render import body, templates
 
 SECTIONS = {"a.md": "# ✅甲\n\n正文。\n", "b.md": "# ✅乙\n\n乙的正文。\n", "c.md": "# ✅丙\n\n正文。\n"}
 ERROR = re.compile(r"^([^\s:][^:]*?)(?::(\d+))?: error: ", re.M)
@@ -44,8 +42,11 @@ def one_error(result) -> tuple[str, int | None]:
 
 def snapshot(out: Path) -> dict[str, bytes]:
     """Every file the user sees in ``out`` (the build's own cache and lock aside)."""
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")
-            if p.is_file() and ".cache" not in p.relative_to(out).parts and p.name != ".reportgen-lock"}
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in out.rglob("*")
+        if p.is_file() and ".cache" not in p.relative_to(out).parts and p.name != ".reportgen-lock"
+    }
 
 
 @pytest.fixture
@@ -101,10 +102,13 @@ def test_a_folder_where_an_output_file_goes_is_one_error(built):
     assert snapshot(out) == before
 
 
-@pytest.mark.parametrize("template, line", [
-    ("{% extends 'base.html' %}\n{% block main %}\n{% for %}\n{% endblock %}\n", 3),  # syntax
-    ("<main>\n{{ 1 // 0 }}\n</main>\n", 2),  # raises while rendering
-])
+@pytest.mark.parametrize(
+    "template, line",
+    [
+        ("{% extends 'base.html' %}\n{% block main %}\n{% for %}\n{% endblock %}\n", 3),  # syntax
+        ("<main>\n{{ 1 // 0 }}\n</main>\n", 2),  # raises while rendering
+    ],
+)
 def test_a_broken_source_template_is_one_error_at_its_line(built, template, line):
     source, out, before = built
     (source / "templates").mkdir()
@@ -146,8 +150,9 @@ def test_a_fault_outside_any_section_is_reported_at_reportgens_line_and_debug_sh
     assert snapshot(out) == before
     monkeypatch.delenv(errors.DEBUG, raising=False)
     with pytest.raises(ZeroDivisionError):  # the traceback a developer asks for
-        CliRunner().invoke(main, ["--debug", "build", str(source), "--out", str(out), "--format", "dashboard"],
-                           catch_exceptions=False)
+        CliRunner().invoke(
+            main, ["--debug", "build", str(source), "--out", str(out), "--format", "dashboard"], catch_exceptions=False
+        )
     assert snapshot(out) == before
 
 

@@ -48,8 +48,12 @@ def test_figures_are_numbered_across_sections_and_inline_svg_in_html(make_source
     assert build(BuildOptions(source=source, out=source / "build", formats=("html",))).ok
     first = (source / "build" / "html" / "a.html").read_text(encoding="utf-8")
     second = (source / "build" / "html" / "b.html").read_text(encoding="utf-8")
-    assert re.search(r'<figure class="chart" id="fig-1">.*?<svg.*?</svg>.*?<figcaption><span class="fig-num">图 1</span>'
-                     r"　2024–2026 年线下与线上参会人数</figcaption>", first, re.S)
+    assert re.search(
+        r'<figure class="chart" id="fig-1">.*?<svg.*?</svg>.*?<figcaption><span class="fig-num">图 1</span>'
+        r"　2024–2026 年线下与线上参会人数</figcaption>",
+        first,
+        re.S,
+    )
     assert "线下" in first and "线上" in first  # series labels are text in the SVG
     assert '<span class="fig-num">图 2</span>　合作伙伴等级分布' in second
 
@@ -68,7 +72,9 @@ def test_figures_are_vector_graphics_with_text_in_the_pdf(make_source):
 def test_english_report_says_figure(make_source):
     source = make_source({"b.md": SECTIONS["b.md"]}, manifest={"language": "en"})
     assert build(BuildOptions(source=source, out=source / "build", formats=("html",))).ok
-    assert '<span class="fig-num">Figure 1</span> 合作伙伴等级分布' in (source / "build" / "html" / "b.html").read_text()
+    assert (
+        '<span class="fig-num">Figure 1</span> 合作伙伴等级分布' in (source / "build" / "html" / "b.html").read_text()
+    )
 
 
 def test_a_bad_chart_is_an_error_at_the_block_line(make_source):

@@ -20,6 +20,9 @@ def built(tmp_path_factory):
 def test_page_equals_its_golden_copy(built, name):
     expected = (GOLDEN / name).read_text(encoding="utf-8")
     if built[name] != expected:
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), built[name].splitlines(True),
-                                            f"tests/golden/{name}", "built", n=2))
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(True), built[name].splitlines(True), f"tests/golden/{name}", "built", n=2
+            )
+        )
         pytest.fail(f"{name} differs from its golden copy (review, then `make golden`):\n{diff[:4000]}")

@@ -40,9 +40,9 @@ from click.testing import CliRunner
 from reportgen import build as pipeline
 from reportgen.build import BuildOptions
 from reportgen.cli import main
-from reportgen.render.editions import select
 from reportgen.errors import Diagnostics
 from reportgen.load.reader import load_report
+from reportgen.render.editions import select
 
 HOSTILE = Path(__file__).parent / "hostile"
 CASES = sorted(p.name for p in HOSTILE.iterdir() if (p / "case.yaml").is_file())
@@ -135,8 +135,9 @@ def stage(case: Case, work: Path) -> Path:
     if not (source / "report.yaml").exists():
         sections = sorted(p.relative_to(source).as_posix() for p in (source / "sections").rglob("*.md"))
         manifest = {**DEFAULT_MANIFEST, "sections": sections, **case.manifest}
-        (source / "report.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False),
-                                            encoding="utf-8")
+        (source / "report.yaml").write_text(
+            yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
     return source
 
 
@@ -150,14 +151,20 @@ def _write_secrets(work: Path) -> None:
 
 def secret_png() -> bytes:
     """A valid 7×13 PNG whose text chunk holds `SECRET`, so a copy of it is found byte for byte."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     width, height = SECRET_SIZE
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     pixels = zlib.compress((b"\x00" + b"\xc0\x10\x10" * width) * height)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"tEXt", b"Comment\x00" + SECRET.encode())
-            + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"tEXt", b"Comment\x00" + SECRET.encode())
+        + chunk(b"IDAT", pixels)
+        + chunk(b"IEND", b"")
+    )
 
 
 def invoke(*args) -> tuple[int, str]:
@@ -218,7 +225,9 @@ def test_corpus_cases_are_well_formed():
 # --- what the user is told ------------------------------------------------------------------
 
 
-DIAGNOSTIC = re.compile(r"^(?P<path>[^\s:][^:]*?)(?::(?P<line>\d+)(?::\d+)?)?: (?P<severity>error|warning): (?P<message>.+)$")
+DIAGNOSTIC = re.compile(
+    r"^(?P<path>[^\s:][^:]*?)(?::(?P<line>\d+)(?::\d+)?)?: (?P<severity>error|warning): (?P<message>.+)$"
+)
 
 
 def matches(expected: str, line: str) -> bool:
@@ -278,14 +287,18 @@ def test_outputs_hold_nothing_forbidden(built, name):
     case, out = case_built.case, case_built.out
     assert not stale_files(out), f"temporary files left behind: {stale_files(out)}"
     if case_built.exit_code:
-        assert not any((out / name).exists() for name in ("report.pdf", "html", "dashboard")), \
+        assert not any((out / name).exists() for name in ("report.pdf", "html", "dashboard")), (
             "a failed build wrote outputs"
+        )
         return
     # Whatever the case expects, outputs that were written must be safe.
     assert_outputs_safe(out, case_built.forbidden, case.forbidden_in_outputs)
     assert case.expect_exit == 0, "the build succeeded where it must fail (see test_build_exits_and_explains)"
-    expected_outputs = {"pdf": out / "report.pdf", "html": out / "html" / "index.html",
-                        "dashboard": out / "dashboard" / "index.html"}
+    expected_outputs = {
+        "pdf": out / "report.pdf",
+        "html": out / "html" / "index.html",
+        "dashboard": out / "dashboard" / "index.html",
+    }
     for fmt in case.formats.split(","):
         assert expected_outputs[fmt].is_file(), f"{fmt} not written"
     for rel, pieces in case.expect_in_outputs.items():
@@ -361,12 +374,37 @@ def assert_outputs_safe(out: Path, forbidden: list[str], markup: list[str] = ())
 
 # --- HTML pages -----------------------------------------------------------------------------
 
-URL_ATTRIBUTES = {"href", "src", "xlink:href", "action", "formaction", "data", "poster", "background", "ping",
-                  "srcset", "cite", "longdesc", "manifest"}
+URL_ATTRIBUTES = {
+    "href",
+    "src",
+    "xlink:href",
+    "action",
+    "formaction",
+    "data",
+    "poster",
+    "background",
+    "ping",
+    "srcset",
+    "cite",
+    "longdesc",
+    "manifest",
+}
 """Attributes holding a URL a browser may follow or load."""
-LOADED = {("img", "src"), ("script", "src"), ("link", "href"), ("source", "src"), ("video", "src"),
-          ("audio", "src"), ("use", "href"), ("use", "xlink:href"), ("image", "href"), ("image", "xlink:href"),
-          ("img", "srcset"), ("input", "src"), ("track", "src")}
+LOADED = {
+    ("img", "src"),
+    ("script", "src"),
+    ("link", "href"),
+    ("source", "src"),
+    ("video", "src"),
+    ("audio", "src"),
+    ("use", "href"),
+    ("use", "xlink:href"),
+    ("image", "href"),
+    ("image", "xlink:href"),
+    ("img", "srcset"),
+    ("input", "src"),
+    ("track", "src"),
+}
 """(tag, attribute) pairs the browser loads by itself, without a click."""
 EMBEDDING = {"iframe", "frame", "frameset", "object", "embed", "applet", "base", "portal"}
 RASTER_DATA = re.compile(r"^data:image/(png|jpeg|gif|webp)[;,]")

@@ -79,25 +79,30 @@ def test_a_repeated_diagnostic_is_still_recorded_once():
 # --- numbers in report.yaml -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("block, key", [
-    ("remote:\n  fetch: true\n  budget: .nan\n", "remote.budget"),
-    ("remote:\n  fetch: true\n  budget: .inf\n", "remote.budget"),
-    ("remote:\n  budget: -3\n", "remote.budget"),
-    ("remote:\n  budget: 1e12\n", "remote.budget"),
-    ("limits:\n  max_file_size: .nan\n", "limits.max_file_size"),
-    ("limits:\n  max_file_size: .inf\n", "limits.max_file_size"),
-    ("limits:\n  max_file_size: -1\n", "limits.max_file_size"),
-    ("limits:\n  max_file_size: 99999999GB\n", "limits.max_file_size"),
-    ("limits:\n  max_chart_rows: .nan\n", "limits.max_chart_rows"),
-    ("limits:\n  max_chart_rows: 0\n", "limits.max_chart_rows"),
-    ("limits:\n  max_chart_rows: 100000000000000000000000\n", "limits.max_chart_rows"),
-    ("limits:\n  max_chart_data: -5KB\n", "limits.max_chart_data"),
-    ("limits:\n  max_rows: 10\n", "limits.max_rows"),
-    ("year: .inf\n", "year"),
-])
+@pytest.mark.parametrize(
+    "block, key",
+    [
+        ("remote:\n  fetch: true\n  budget: .nan\n", "remote.budget"),
+        ("remote:\n  fetch: true\n  budget: .inf\n", "remote.budget"),
+        ("remote:\n  budget: -3\n", "remote.budget"),
+        ("remote:\n  budget: 1e12\n", "remote.budget"),
+        ("limits:\n  max_file_size: .nan\n", "limits.max_file_size"),
+        ("limits:\n  max_file_size: .inf\n", "limits.max_file_size"),
+        ("limits:\n  max_file_size: -1\n", "limits.max_file_size"),
+        ("limits:\n  max_file_size: 99999999GB\n", "limits.max_file_size"),
+        ("limits:\n  max_chart_rows: .nan\n", "limits.max_chart_rows"),
+        ("limits:\n  max_chart_rows: 0\n", "limits.max_chart_rows"),
+        ("limits:\n  max_chart_rows: 100000000000000000000000\n", "limits.max_chart_rows"),
+        ("limits:\n  max_chart_data: -5KB\n", "limits.max_chart_data"),
+        ("limits:\n  max_rows: 10\n", "limits.max_rows"),
+        ("year: .inf\n", "year"),
+    ],
+)
 def test_every_number_in_report_yaml_is_checked(tmp_path, block, key):
     """NaN, infinity, negative and huge values are an error at their own line, never a hang or a traceback."""
-    text = textwrap.dedent(MANIFEST).lstrip("\n").replace("year: 2026\n", "") + ("" if key == "year" else "year: 2026\n")
+    text = textwrap.dedent(MANIFEST).lstrip("\n").replace("year: 2026\n", "") + (
+        "" if key == "year" else "year: 2026\n"
+    )
     text += "# a comment line, so the line number is not the last one\n" + block
     source = write(tmp_path / "src", {"report.yaml": text, "sections/a.md": "# ✅ 甲\n\n正文。\n"})
     lines = text.splitlines()
@@ -124,16 +129,20 @@ def test_limits_in_range_are_used(tmp_path):
 def chart_source(tmp_path: Path, rows: int, limits: str = "") -> Path:
     csv = "年份,收入\n" + "".join(f"{2000 + i},{i}\n" for i in range(rows))
     section = "# ✅ 甲\n\n正文。\n\n```chart\ntype: line\ndata: assets/big.csv\nx: 年份\ny: 收入\n```\n"
-    return write(tmp_path / f"src{rows}", {"report.yaml": textwrap.dedent(MANIFEST) + limits,
-                                           "sections/a.md": section, "assets/big.csv": csv})
+    return write(
+        tmp_path / f"src{rows}",
+        {"report.yaml": textwrap.dedent(MANIFEST) + limits, "sections/a.md": section, "assets/big.csv": csv},
+    )
 
 
 def test_chart_data_over_the_default_row_limit_is_an_error(tmp_path):
     source = chart_source(tmp_path, 10_001)
     code, out = cli("build", source, "--out", tmp_path / "out", "--format", "html")
     assert code == 1
-    assert "sections/a.md:7: error: chart: chart data has 10,001 rows, over the limit of 10,000 " \
-           "(limits.max_chart_rows in report.yaml)" in out
+    assert (
+        "sections/a.md:7: error: chart: chart data has 10,001 rows, over the limit of 10,000 "
+        "(limits.max_chart_rows in report.yaml)" in out
+    )
     assert not (tmp_path / "out" / "html").exists()
 
 
@@ -144,8 +153,11 @@ def test_chart_data_limits_are_set_in_report_yaml(tmp_path):
     source = chart_source(tmp_path, 400, "limits:\n  max_chart_data: 1KB\n")
     code, out = cli("check", source)
     assert code == 1
-    assert re.search(r"sections/a\.md:7: error: chart: data file 'assets/big\.csv' is [\d,]+ bytes, over the "
-                     r"limit of 1,024 \(limits\.max_chart_data in report\.yaml\)", out), out
+    assert re.search(
+        r"sections/a\.md:7: error: chart: data file 'assets/big\.csv' is [\d,]+ bytes, over the "
+        r"limit of 1,024 \(limits\.max_chart_data in report\.yaml\)",
+        out,
+    ), out
     source = chart_source(tmp_path, 30, "limits:\n  max_chart_rows: 30\n")
     code, out = cli("check", source)
     assert code == 0, out
@@ -153,13 +165,16 @@ def test_chart_data_limits_are_set_in_report_yaml(tmp_path):
 
 @pytest.mark.parametrize("value", ["99999999999999999999", "-9223372036854775809", "1.0e300", "'12345678901234567890'"])
 def test_a_chart_value_too_large_to_draw_is_an_error_at_its_row(tmp_path, value):
-    section = (f"# ✅ 甲\n\n```chart\ntype: bar\nx: 年\ny: 数\ndata:\n  - {{年: 2024, 数: 1}}\n"
-               f"  - {{年: 2025, 数: {value}}}\n```\n")
+    section = (
+        f"# ✅ 甲\n\n```chart\ntype: bar\nx: 年\ny: 数\ndata:\n  - {{年: 2024, 数: 1}}\n"
+        f"  - {{年: 2025, 数: {value}}}\n```\n"
+    )
     source = write(tmp_path / "src", {"report.yaml": MANIFEST, "sections/a.md": section})
     code, out = cli("build", source, "--out", tmp_path / "out", "--format", "html,pdf")
     assert code == 1
-    assert re.search(r"^sections/a\.md:9: error: chart: data row 2: column '数' holds .*, too large to draw", out,
-                     re.M), out
+    assert re.search(
+        r"^sections/a\.md:9: error: chart: data row 2: column '数' holds .*, too large to draw", out, re.M
+    ), out
 
 
 # --- reportgen import ----------------------------------------------------------------------------
@@ -191,9 +206,12 @@ def calls_made(work) -> int:
 
 
 DOCUMENTS = {
-    "footnotes": lambda n: "# 报告\n\n" + "".join(f"## 第{i}节\n\n句子{i}[^{i}]。\n\n[^{i}]: 注释{i}\n\n" for i in range(n)),
-    "headings": lambda n: "# 报告\n\n## 甲\n\n" + "".join(f"### 第{i}节\n\n正文{i}。\n\n#### 小节\n\n内容。\n\n"
-                                                       for i in range(n)),
+    "footnotes": lambda n: (
+        "# 报告\n\n" + "".join(f"## 第{i}节\n\n句子{i}[^{i}]。\n\n[^{i}]: 注释{i}\n\n" for i in range(n))
+    ),
+    "headings": lambda n: (
+        "# 报告\n\n## 甲\n\n" + "".join(f"### 第{i}节\n\n正文{i}。\n\n#### 小节\n\n内容。\n\n" for i in range(n))
+    ),
 }
 
 
@@ -223,8 +241,13 @@ def html_bytes(tmp_path: Path, sections: int) -> tuple[int, str]:
     source = tmp_path / f"src{sections}"
     names = [f"{i:05d}.md" for i in range(sections)]
     manifest = "title: 报告\nyear: 2026\nsections:\n" + "".join(f"  - sections/{n}\n" for n in names)
-    write(source, {"report.yaml": manifest,
-                   **{f"sections/{n}": f"# ✅ 第{i}节标题\n\n## 背景\n\n正文{i}。\n" for i, n in enumerate(names)}})
+    write(
+        source,
+        {
+            "report.yaml": manifest,
+            **{f"sections/{n}": f"# ✅ 第{i}节标题\n\n## 背景\n\n正文{i}。\n" for i, n in enumerate(names)},
+        },
+    )
     out = tmp_path / f"out{sections}"
     result = build(BuildOptions(source=source, out=out, formats=("html",)))
     assert result.ok, [str(d) for d in result.diagnostics.items]
@@ -248,17 +271,24 @@ def test_the_site_grows_linearly_with_the_number_of_sections(tmp_path, monkeypat
 
 def test_building_the_site_and_dashboard_is_linear_in_the_number_of_sections(tmp_path, monkeypatch):
     """A 10,000-section report must build in minutes: no step may look at every section per section."""
-    from reportgen.render import search
     from reportgen.build import BuildOptions, build
+    from reportgen.render import search
 
     monkeypatch.setattr(search, "pagefind_binary", lambda: (None, False))
     work = {}
     for n in (60, 240):
         source = tmp_path / f"src{n}"
         names = [f"{i:04d}.md" for i in range(n)]
-        write(source, {"report.yaml": "title: 报告\nyear: 2026\nsections:\n" + "".join(f"  - sections/{x}\n" for x in names),
-                       **{f"sections/{x}": f"---\nowner: 人{i % 7}\n---\n# ✅ 第{i}节\n\n## ✍️ 计划\n\n见[下节]({names[(i + 1) % n]})。\n"
-                          for i, x in enumerate(names)}})
+        write(
+            source,
+            {
+                "report.yaml": "title: 报告\nyear: 2026\nsections:\n" + "".join(f"  - sections/{x}\n" for x in names),
+                **{
+                    f"sections/{x}": f"---\nowner: 人{i % 7}\n---\n# ✅ 第{i}节\n\n## ✍️ 计划\n\n见[下节]({names[(i + 1) % n]})。\n"
+                    for i, x in enumerate(names)
+                },
+            },
+        )
         options = BuildOptions(source=source, out=tmp_path / f"out{n}", formats=("html", "dashboard"))
         build(options)  # the first build also draws the charts, which are cached by their data
         result = [None]

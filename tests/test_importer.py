@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from reportgen.author.importer import decoded_url
 from reportgen.cli import main
 from reportgen.errors import Diagnostics
-from reportgen.author.importer import decoded_url
-from reportgen.render.markdown import LinkRef, ref
-from reportgen.model import Status
 from reportgen.load.reader import load_report
+from reportgen.model import Status
+from reportgen.render.markdown import LinkRef, ref
 
 # A miniature of an exported shared document: title line, legend, hand-kept
 # progress list, marked sections with subsections, a remote image, a bare URL
@@ -90,8 +90,12 @@ def load(source: Path):
 
 def links(section) -> list[tuple[str, str]]:
     """(href, kind) of every link of a section, as the reader classified them."""
-    return [(c.attrGet("href"), getattr(ref(c, LinkRef), "kind", None)) for t in section.tokens for c in t.children or []
-            if c.type == "link_open"]
+    return [
+        (c.attrGet("href"), getattr(ref(c, LinkRef), "kind", None))
+        for t in section.tokens
+        for c in t.children or []
+        if c.type == "link_open"
+    ]
 
 
 @pytest.fixture
@@ -113,8 +117,12 @@ def test_each_top_level_heading_becomes_a_section_in_order_with_its_statuses(imp
     tree = [(h.level, h.title, h.own_status) for s in report.sections for h in s.root.walk()]
     assert tree == [
         (1, "引言", Status.EDITING),
-        (1, "理事会", Status.REVIEWING), (2, "成员", Status.DONE),
-        (1, "工作组", None), (2, "财务组", Status.REVIEWING), (3, "工作进展", None), (2, "媒体组", Status.EDITING),
+        (1, "理事会", Status.REVIEWING),
+        (2, "成员", Status.DONE),
+        (1, "工作组", None),
+        (2, "财务组", Status.REVIEWING),
+        (3, "工作进展", None),
+        (2, "媒体组", Status.EDITING),
     ]
     assert report.sections[2].root.status is Status.EDITING
 
@@ -198,7 +206,10 @@ def test_a_second_run_skips_every_file_and_force_overwrites(imported, tmp_path):
 
 def test_importing_into_an_existing_report_extends_its_manifest_and_keeps_comments(tmp_path):
     source = tmp_path / "report"
-    write(source, "report.yaml", """\
+    write(
+        source,
+        "report.yaml",
+        """\
         # 我们的报告
         title: 已有报告   # 别改
         year: 2031
@@ -210,7 +221,8 @@ def test_importing_into_an_existing_report_extends_its_manifest_and_keeps_commen
         editions:
           public:
             unfinished: omit
-        """)
+        """,
+    )
     write(source, "sections/01-intro.md", "# ✅前言\n\n已有。\n")
     doc = write(tmp_path, "export.md", DOCUMENT)
     result = run("import", doc, "--into", source)
@@ -220,7 +232,11 @@ def test_importing_into_an_existing_report_extends_its_manifest_and_keeps_commen
     report = load(source)
     assert report.manifest.title == "已有报告"
     assert [s.path for s in report.sections] == [
-        "sections/01-intro.md", "sections/02-yin-yan.md", "sections/03-li-shi-hui.md", "sections/04-gong-zuo-zu.md"]
+        "sections/01-intro.md",
+        "sections/02-yin-yan.md",
+        "sections/03-li-shi-hui.md",
+        "sections/04-gong-zuo-zu.md",
+    ]
 
 
 def test_titles_give_ascii_file_names_chinese_in_pinyin(tmp_path):
@@ -228,18 +244,25 @@ def test_titles_give_ascii_file_names_chinese_in_pinyin(tmp_path):
     result = run("import", doc, "--into", tmp_path / "r")
     assert result.exit_code == 0, result.output
     report = load(tmp_path / "r")
-    assert [s.path for s in report.sections] == ["sections/01-annual-meeting-2031.md",
-                                                      "sections/02-di-ba-jie-nian-hui-sparkcon-31.md"]
+    assert [s.path for s in report.sections] == [
+        "sections/01-annual-meeting-2031.md",
+        "sections/02-di-ba-jie-nian-hui-sparkcon-31.md",
+    ]
     assert report.manifest.language == "zh-CN"
 
 
 def test_a_document_whose_sections_are_level_two_is_lifted(tmp_path):
-    doc = write(tmp_path, "doc.md", "# Report 2031\n\n## ✍️Intro\n\nText here.\n\n### Detail\n\nMore.\n\n## ✅End\n\nDone.\n")
+    doc = write(
+        tmp_path, "doc.md", "# Report 2031\n\n## ✍️Intro\n\nText here.\n\n### Detail\n\nMore.\n\n## ✅End\n\nDone.\n"
+    )
     result = run("import", doc, "--into", tmp_path / "r")
     assert result.exit_code == 0, result.output
     report = load(tmp_path / "r")
     assert [(h.level, h.title) for s in report.sections for h in s.root.walk()] == [
-        (1, "Intro"), (2, "Detail"), (1, "End")]
+        (1, "Intro"),
+        (2, "Detail"),
+        (1, "End"),
+    ]
     assert (report.manifest.title, report.manifest.year, report.manifest.language) == ("Report 2031", 2031, "en")
 
 
@@ -348,8 +371,12 @@ def test_posts_are_ordered_by_weight_then_date(posts):
 def test_drafts_are_editing_and_published_posts_done(posts):
     source, _ = posts
     statuses = {s.title: s.root.own_status for s in load(source).sections}
-    assert statuses == {"第一篇": Status.DONE, "邀请函": Status.EDITING, "第二篇：活动一览": Status.DONE,
-                        "COSCon China 2023": Status.DONE}
+    assert statuses == {
+        "第一篇": Status.DONE,
+        "邀请函": Status.EDITING,
+        "第二篇：活动一览": Status.DONE,
+        "COSCon China 2023": Status.DONE,
+    }
 
 
 def test_each_post_has_one_top_heading_and_its_own_headings_below_it(posts):
@@ -389,7 +416,9 @@ def test_year_and_title_come_from_post_dates_when_there_is_no_title_line(posts):
 
 
 def test_toml_front_matter_is_understood(tmp_path):
-    post = write(tmp_path, "t.md", '+++\ntitle = "Hugo TOML"\ndate = 2023-05-01\ndraft = true\ntags = ["x"]\n+++\n\nBody.\n')
+    post = write(
+        tmp_path, "t.md", '+++\ntitle = "Hugo TOML"\ndate = 2023-05-01\ndraft = true\ntags = ["x"]\n+++\n\nBody.\n'
+    )
     result = run("import", post, "--into", tmp_path / "r")
     assert result.exit_code == 0, result.output
     section = load(tmp_path / "r").sections[0]
@@ -400,7 +429,9 @@ def test_toml_front_matter_is_understood(tmp_path):
 def test_local_images_are_copied_into_assets_and_missing_ones_warned(tmp_path):
     (tmp_path / "site" / "images").mkdir(parents=True)
     (tmp_path / "site" / "images" / "pic.png").write_bytes(PNG)
-    post = write(tmp_path / "site", "p.md", "---\ntitle: 图\n---\n\n![现场](images/pic.png)\n\n![丢了](images/gone.png)\n")
+    post = write(
+        tmp_path / "site", "p.md", "---\ntitle: 图\n---\n\n![现场](images/pic.png)\n\n![丢了](images/gone.png)\n"
+    )
     result = run("import", post, "--into", tmp_path / "r")
     assert result.exit_code == 0, result.output
     assert re.search(r"p\.md:7: warning: image not found: images/gone\.png", result.output)
@@ -413,8 +444,11 @@ def test_an_exported_document_copies_its_images_too_with_names_that_work(tmp_pat
     (tmp_path / "doc" / "img").mkdir(parents=True)
     (tmp_path / "doc" / "img" / "合影 2023.png").write_bytes(PNG)
     (tmp_path / "doc" / "img" / "logo.png").write_bytes(PNG)
-    doc = write(tmp_path / "doc", "export.md",
-                "# ✍️引言\n\n![合影](img/%E5%90%88%E5%BD%B1%202023.png)\n\n<img src=\"./img/logo.png\" width=\"80\">\n")
+    doc = write(
+        tmp_path / "doc",
+        "export.md",
+        '# ✍️引言\n\n![合影](img/%E5%90%88%E5%BD%B1%202023.png)\n\n<img src="./img/logo.png" width="80">\n',
+    )
     result = run("import", doc, "--into", tmp_path / "r")
     assert result.exit_code == 0, result.output
     images = tmp_path / "r" / "assets" / "images"
@@ -438,12 +472,17 @@ def test_an_error_in_any_input_writes_nothing(tmp_path):
 
 def _png() -> bytes:
     """A valid 1×1 PNG, made here so the tests need no binary files."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) \
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
         + chunk(b"IEND", b"")
+    )
 
 
 PNG = _png()

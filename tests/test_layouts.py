@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from reportgen.build import BuildOptions, build
 from reportgen.cli import main
 from reportgen.errors import Diagnostics
-from reportgen.render.markdown import LinkRef, ref
 from reportgen.load.reader import load_report, section_id
+from reportgen.render.markdown import LinkRef, ref
 from tests.conftest import PNG, SourceMaker
 
 
@@ -38,11 +38,14 @@ def test_ids_come_from_paths_so_folder_pages_never_collide():
 
 
 def test_readme_in_several_folders_builds_with_a_page_each(tmp_path):
-    source = site(tmp_path, {
-        "README.md": "# 简介\n\n正文。\n",
-        "guide/README.md": "# 指南\n\n正文。\n",
-        "faq/README.md": "# 问答\n\n正文。\n",
-    })
+    source = site(
+        tmp_path,
+        {
+            "README.md": "# 简介\n\n正文。\n",
+            "guide/README.md": "# 指南\n\n正文。\n",
+            "faq/README.md": "# 问答\n\n正文。\n",
+        },
+    )
     result = build(BuildOptions(source, tmp_path / "out", formats=("html",)))
     assert result.ok, [str(d) for d in result.diagnostics.items]
     pages = {p.name for p in (tmp_path / "out" / "html").glob("*.html")}
@@ -50,10 +53,13 @@ def test_readme_in_several_folders_builds_with_a_page_each(tmp_path):
 
 
 def test_an_id_override_and_only_use_the_new_ids(tmp_path):
-    source = site(tmp_path, {
-        "guide/README.md": "---\nid: handbook\n---\n# 指南\n\n正文。\n",
-        "guide/start.md": "# 开始\n\n正文。\n",
-    })
+    source = site(
+        tmp_path,
+        {
+            "guide/README.md": "---\nid: handbook\n---\n# 指南\n\n正文。\n",
+            "guide/start.md": "# 开始\n\n正文。\n",
+        },
+    )
     report, _ = load(source)
     assert [s.id for s in report.sections] == ["handbook", "guide-start"]
     result = build(BuildOptions(source, tmp_path / "out", formats=("html",), only="guide-start"))
@@ -62,15 +68,18 @@ def test_an_id_override_and_only_use_the_new_ids(tmp_path):
 
 
 def test_links_between_markdown_files_become_links_between_sections(tmp_path):
-    source = site(tmp_path, {
-        "guide/README.md": """
+    source = site(
+        tmp_path,
+        {
+            "guide/README.md": """
             # 指南
 
             先读[准备工作](./start.md#准备)，再看[问答](../faq/index.md)和[发布后的页面](start.html)。
             """,
-        "guide/start.md": "# 开始\n\n## 准备\n\n正文。\n",
-        "faq/index.md": "# 问答\n\n见[指南](../guide/)与[外面](../../elsewhere.md)。\n",
-    })
+            "guide/start.md": "# 开始\n\n## 准备\n\n正文。\n",
+            "faq/index.md": "# 问答\n\n见[指南](../guide/)与[外面](../../elsewhere.md)。\n",
+        },
+    )
     result = build(BuildOptions(source, tmp_path / "out", formats=("html", "pdf"), pdf_engine="single"))
     messages = [str(d) for d in result.diagnostics.items]
     assert result.ok, messages
@@ -84,16 +93,22 @@ def test_links_between_markdown_files_become_links_between_sections(tmp_path):
 
 
 def test_links_from_the_site_root_find_the_pages_beside_the_site_root_folder(tmp_path):
-    source = site(tmp_path, {
-        "docs/index.md": "# 首页\n\n见[指南](/guide/start)与[问答](/faq.html#问)。\n",
-        "docs/guide/start.md": "# 开始\n\n正文。\n",
-        "docs/faq.md": "# 问答\n\n## 问\n",
-        "docs/public/logo.png": PNG,
-    })
+    source = site(
+        tmp_path,
+        {
+            "docs/index.md": "# 首页\n\n见[指南](/guide/start)与[问答](/faq.html#问)。\n",
+            "docs/guide/start.md": "# 开始\n\n正文。\n",
+            "docs/faq.md": "# 问答\n\n## 问\n",
+            "docs/public/logo.png": PNG,
+        },
+    )
     report, messages = load(source)
     assert not messages, messages
     links = report.sections[0].env["links"]
-    assert [(ref(t, LinkRef).target, ref(t, LinkRef).anchor) for t in links] == [("docs/guide/start.md", ""), ("docs/faq.md", "问")]
+    assert [(ref(t, LinkRef).target, ref(t, LinkRef).anchor) for t in links] == [
+        ("docs/guide/start.md", ""),
+        ("docs/faq.md", "问"),
+    ]
 
 
 def _pdf_link_targets(pdf: Path) -> set[str]:
@@ -111,8 +126,10 @@ def _pdf_link_targets(pdf: Path) -> set[str]:
 
 
 def test_site_root_images_come_from_the_public_folder_and_odd_names_work(tmp_path):
-    source = site(tmp_path, {
-        "docs/report.md": """
+    source = site(
+        tmp_path,
+        {
+            "docs/report.md": """
             # 报告
 
             ![图一](/image/data/1-1.png)
@@ -123,14 +140,17 @@ def test_site_root_images_come_from_the_public_folder_and_odd_names_work(tmp_pat
 
             ![缺](/image/none.png)
             """,
-        "public/image/data/1-1.png": PNG,
-        "docs/img/a b.png": PNG,
-        "docs/img/R&D plan.png": PNG,
-    })
+            "public/image/data/1-1.png": PNG,
+            "docs/img/a b.png": PNG,
+            "docs/img/R&D plan.png": PNG,
+        },
+    )
     result = build(BuildOptions(source, tmp_path / "out", formats=("html",)))
     messages = [str(d) for d in result.diagnostics.items]
-    assert any(m.startswith("docs/report.md:9: warning: image not found, a placeholder is shown: /image/none.png")
-               for m in messages), messages
+    assert any(
+        m.startswith("docs/report.md:9: warning: image not found, a placeholder is shown: /image/none.png")
+        for m in messages
+    ), messages
     html = tmp_path / "out" / "html"
     page = (html / "docs-report.html").read_text(encoding="utf-8")
     assert 'src="files/public/image/data/1-1.png"' in page  # the source's files live in the site's files/
@@ -151,15 +171,18 @@ def test_the_public_folder_can_be_named_and_must_stay_inside(tmp_path):
 
 def test_site_root_images_never_leave_the_report(tmp_path):
     (tmp_path / "secret.png").write_bytes(PNG)
-    source = site(tmp_path, {"a.md": "# 甲\n\n![x](/../../secret.png)\n\n![y](/public/../../secret.png)\n",
-                             "public/p.png": PNG})
+    source = site(
+        tmp_path, {"a.md": "# 甲\n\n![x](/../../secret.png)\n\n![y](/public/../../secret.png)\n", "public/p.png": PNG}
+    )
     report, messages = load(source)
     assert "assets" not in report.sections[0].env
     assert all("error" in m or "warning" in m for m in messages) and len(messages) == 2
 
 
 def test_front_matter_of_other_tools_is_kept_and_shown_under_extra(tmp_path, make_source):
-    source = make_source({"a.md": """
+    source = make_source(
+        {
+            "a.md": """
         ---
         title: 甲
         tags: [2024 中国开源年度报告]
@@ -171,40 +194,59 @@ def test_front_matter_of_other_tools_is_kept_and_shown_under_extra(tmp_path, mak
         # 甲
 
         正文。
-        """})
+        """
+        }
+    )
     report, messages = load(source)
-    assert "sections/a.md:3: warning: front matter key 'tags' is not one of reportgen's " \
-           "(title, status, owner, reviewers, due, id, owners, extra, translator, source); kept under 'extra'" in messages
+    assert (
+        "sections/a.md:3: warning: front matter key 'tags' is not one of reportgen's "
+        "(title, status, owner, reviewers, due, id, owners, extra, translator, source); kept under 'extra'" in messages
+    )
     assert not any("error" in m for m in messages)
     result = CliRunner().invoke(main, ["status", str(source), "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     extra = json.loads(result.stdout)["sections"][0]["extra"]
-    assert extra == {"tags": ["2024 中国开源年度报告"], "Author": "张三", "Translator & Reviewer": "李四",
-                     "date": "2024-05-01", "layout": "doc"}
+    assert extra == {
+        "tags": ["2024 中国开源年度报告"],
+        "Author": "张三",
+        "Translator & Reviewer": "李四",
+        "date": "2024-05-01",
+        "layout": "doc",
+    }
 
 
 def test_a_file_without_a_top_heading_says_where_its_title_came_from(make_source):
-    source = make_source({
-        "a.md": "---\ntitle: 来自元数据\n---\n正文。\n",
-        "b.md": "引言。\n\n## 第二级标题\n\n正文。\n",
-        "c.md": "只有正文。\n",
-    })
+    source = make_source(
+        {
+            "a.md": "---\ntitle: 来自元数据\n---\n正文。\n",
+            "b.md": "引言。\n\n## 第二级标题\n\n正文。\n",
+            "c.md": "只有正文。\n",
+        }
+    )
     report, messages = load(source)
     assert [s.title for s in report.sections] == ["来自元数据", "第二级标题", "c"]
-    assert "sections/b.md:3: warning: no '#' heading opens the file; its first heading (level 2) is the title" \
-           in messages
-    assert "sections/c.md:1: warning: no heading in the file and no 'title:' in its front matter; " \
-           "its title is the file name: c" in messages
+    assert (
+        "sections/b.md:3: warning: no '#' heading opens the file; its first heading (level 2) is the title" in messages
+    )
+    assert (
+        "sections/c.md:1: warning: no heading in the file and no 'title:' in its front matter; "
+        "its title is the file name: c" in messages
+    )
     assert not any(m.startswith("sections/a.md") for m in messages)
 
 
 # --- parts and the depth of the contents ----------------------------------------------------------
 
 PARTED = {
-    "title": "手册", "year": 2025, "toc_depth": 1, "bookmark_depth": 2,
-    "sections": ["sections/intro.md",
-                 {"part": "基础认知", "sections": ["sections/what.md", "sections/license.md"]},
-                 {"part": "实践指南", "sections": ["sections/start.md"]}],
+    "title": "手册",
+    "year": 2025,
+    "toc_depth": 1,
+    "bookmark_depth": 2,
+    "sections": [
+        "sections/intro.md",
+        {"part": "基础认知", "sections": ["sections/what.md", "sections/license.md"]},
+        {"part": "实践指南", "sections": ["sections/start.md"]},
+    ],
 }
 PAGES = {
     "intro.md": "# 简介\n\n## 缘起\n\n正文。\n",
@@ -241,10 +283,18 @@ def test_parts_are_bookmark_levels_and_title_pages_in_both_pdf_engines(make_modu
     for engine in ("book", "single"):
         out = _parted(make_module_source, engine)
         assert _outline(out / "report.pdf") == [
-            (0, "编写进度"), (0, "目录"),  # the front matter's bookmarks
-            (0, "简介"), (1, "缘起"),
-            (0, "基础认知"), (1, "什么是开源"), (2, "定义"), (1, "许可证"), (2, "MIT"),
-            (0, "实践指南"), (1, "开始"), (2, "准备"),
+            (0, "编写进度"),
+            (0, "目录"),  # the front matter's bookmarks
+            (0, "简介"),
+            (1, "缘起"),
+            (0, "基础认知"),
+            (1, "什么是开源"),
+            (2, "定义"),
+            (1, "许可证"),
+            (2, "MIT"),
+            (0, "实践指南"),
+            (1, "开始"),
+            (2, "准备"),
         ], engine  # bookmark_depth 2: '细节' (h3) has no bookmark
         pages = [page.extract_text() for page in PdfReader(out / "report.pdf").pages]
         first_lines = [text.split("\n")[0] for text in pages]
@@ -259,13 +309,13 @@ def test_parts_are_bookmark_levels_and_title_pages_in_both_pdf_engines(make_modu
 def test_parts_group_the_html_navigation_contents_status_and_dashboard(make_module_source):
     out = _parted(make_module_source, "book")
     page = (out / "html" / "license.html").read_text(encoding="utf-8")
-    group = page[page.index('<li class="nav-part"><span class="nav-part-title">基础认知</span><ol>'):]
-    group = group[:group.index("</ol></li>")]
+    group = page[page.index('<li class="nav-part"><span class="nav-part-title">基础认知</span><ol>') :]
+    group = group[: group.index("</ol></li>")]
     assert "什么是开源" in group and "许可证" in group and "开始" not in group and "简介" not in group
     index = (out / "html" / "index.html").read_text(encoding="utf-8")
     assert '<li class="toc-0">实践指南</li>' in index and "缘起" not in index.split('class="toc"')[1]
     dashboard = (out / "dashboard" / "index.html").read_text(encoding="utf-8")
-    rows = dashboard[dashboard.index('<table class="parts">'):].split("</table>")[0]
+    rows = dashboard[dashboard.index('<table class="parts">') :].split("</table>")[0]
     assert "基础认知" in rows and "2/2" in rows and "实践指南" in rows and "0/1" in rows
     source = out.parent / "parted-book"
     data = json.loads(CliRunner().invoke(main, ["status", str(source), "--json"], catch_exceptions=False).stdout)
@@ -273,13 +323,18 @@ def test_parts_group_the_html_navigation_contents_status_and_dashboard(make_modu
 
 
 def test_a_malformed_part_or_depth_is_an_error_at_its_line(make_source):
-    source = make_source({"a.md": "# 甲\n"}, manifest={
-        "sections": ["sections/a.md", {"part": "空"}], "toc_depth": 9, "bookmark_depth": "deep"})
+    source = make_source(
+        {"a.md": "# 甲\n"},
+        manifest={"sections": ["sections/a.md", {"part": "空"}], "toc_depth": 9, "bookmark_depth": "deep"},
+    )
     _, messages = load(source)
-    assert any(m.startswith("report.yaml:") and "a part is written '- part: TITLE' with its own 'sections:'" in m
-               for m in messages), messages
-    assert any(m.startswith("report.yaml:") and "'toc_depth' must be a heading level from 1 to 6, got 9" in m
-               for m in messages)
+    assert any(
+        m.startswith("report.yaml:") and "a part is written '- part: TITLE' with its own 'sections:'" in m
+        for m in messages
+    ), messages
+    assert any(
+        m.startswith("report.yaml:") and "'toc_depth' must be a heading level from 1 to 6, got 9" in m for m in messages
+    )
     assert any("'bookmark_depth' must be a heading level from 1 to 6" in m for m in messages)
 
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.render.body import section_html
 from reportgen.build import draw_figures
-from reportgen.render.editions import select
 from reportgen.errors import Diagnostics
 from reportgen.load.reader import load_report
+from reportgen.render.body import section_html
+from reportgen.render.editions import select
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("*.md"))
 
@@ -28,7 +28,7 @@ def read_cases(path: Path) -> list[tuple[str, str, str]]:
     """Cases separated by lines holding a single '.': title, then input, then output."""
     cases, lines, i = [], path.read_text(encoding="utf-8").split("\n"), 0
     while i < len(lines):
-        if lines[i].strip() and lines[i + 1:i + 2] == ["."]:
+        if lines[i].strip() and lines[i + 1 : i + 2] == ["."]:
             title, i = lines[i], i + 2
             start = i
             while lines[i] != ".":

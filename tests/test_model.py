@@ -7,11 +7,10 @@ from types import MappingProxyType
 
 import pytest
 
-from reportgen.render import editions
-
-from reportgen.load import translations
 from reportgen.errors import Diagnostics
+from reportgen.load import translations
 from reportgen.load.reader import load_report
+from reportgen.render import editions
 
 SECTIONS = {
     "a.md": """
@@ -67,8 +66,12 @@ def _loaded(make_source):
 
 def test_every_value_a_stage_hands_on_is_frozen(make_source):
     report, diags = _loaded(make_source)
-    shown = [report, translations.translated_report(report, "en", diags),
-             editions.select(report, "draft", diags), editions.select(report, "public", diags)]
+    shown = [
+        report,
+        translations.translated_report(report, "en", diags),
+        editions.select(report, "draft", diags),
+        editions.select(report, "public", diags),
+    ]
     values = [v for top in shown for v in _stage_values(top, set())]
     kinds = {type(v).__name__ for v in values}
     assert {"Report", "Manifest", "Section", "FrontMatter", "Heading", "Edition", "SectionView"} <= kinds
@@ -80,8 +83,9 @@ def test_every_value_a_stage_hands_on_is_frozen(make_source):
             field_value = getattr(value, f.name)
             if f.name in NOT_OURS:
                 continue
-            assert not isinstance(field_value, (list, dict, set)), \
+            assert not isinstance(field_value, (list, dict, set)), (
                 f"{type(value).__name__}.{f.name} is a {type(field_value).__name__} a later stage could change"
+            )
 
 
 def test_loaded_heading_tree_and_front_matter_cannot_be_changed(make_source):

@@ -81,8 +81,14 @@ def run(source: Path, out: Path, *extra: str, env: dict | None = None, seed: str
     environment = {**os.environ, "PYTHONHASHSEED": seed, **(env or {})}
     if env is not None and "SOURCE_DATE_EPOCH" not in env:
         environment.pop("SOURCE_DATE_EPOCH", None)
-    return subprocess.run([sys.executable, "-m", "reportgen", "build", str(source), "--out", str(out), *extra],
-                          capture_output=True, text=True, env=environment, cwd=PROJECT, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "reportgen", "build", str(source), "--out", str(out), *extra],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=PROJECT,
+        timeout=600,
+    )
 
 
 def snapshot(out: Path) -> dict[str, bytes]:
@@ -93,7 +99,9 @@ def snapshot(out: Path) -> dict[str, bytes]:
         if path.is_file():
             files[unit] = path.read_bytes()
         elif path.is_dir():
-            files.update({p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()})
+            files.update(
+                {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+            )
     return files
 
 
@@ -126,8 +134,9 @@ def good(make_source, tmp_path):
 def test_a_build_failing_in_the_sources_leaves_every_output_as_it_was(good):
     source, out = good
     before = snapshot(out)
-    (source / "sections" / "02-finance.md").write_text("---\nstatus: finished\n---\n# 财务\n\n变了。\n",
-                                                       encoding="utf-8")
+    (source / "sections" / "02-finance.md").write_text(
+        "---\nstatus: finished\n---\n# 财务\n\n变了。\n", encoding="utf-8"
+    )
     code, text = cli("build", source, "--out", out)
     assert code == 1 and "unknown status 'finished'" in text
     assert snapshot(out) == before
@@ -139,8 +148,7 @@ def test_a_build_failing_after_rendering_leaves_every_output_as_it_was(good):
     build after every output was rendered: still nothing is written."""
     source, out = good
     before = snapshot(out)
-    (source / "sections" / "03-members.md").write_text("# ✍️ 成员\n\n名单：\U0001D800\U0001D801。\n",
-                                                       encoding="utf-8")
+    (source / "sections" / "03-members.md").write_text("# ✍️ 成员\n\n名单：\U0001d800\U0001d801。\n", encoding="utf-8")
     code, text = cli("build", source, "--out", out, "--strict")
     assert code == 1, text
     assert "glyph" in text
@@ -154,8 +162,10 @@ def test_a_build_failing_after_rendering_leaves_every_output_as_it_was(good):
 def big_sections(version: str) -> dict[str, str]:
     """Enough to typeset for a few seconds; ``version`` changes every page, so no cache helps."""
     rows = "\n".join(f"| 第{i}项 | 活动经费{version} | {i * 10} |" for i in range(80))
-    return {f"{n:02d}-part.md": f"# 第{n}部分 {version}\n\n| 项目 | 说明 | 金额 |\n| --- | --- | ---: |\n{rows}\n"
-            for n in range(1, 5)}
+    return {
+        f"{n:02d}-part.md": f"# 第{n}部分 {version}\n\n| 项目 | 说明 | 金额 |\n| --- | --- | ---: |\n{rows}\n"
+        for n in range(1, 5)
+    }
 
 
 def write_sections(source: Path, sections: dict[str, str]) -> None:
@@ -186,9 +196,13 @@ def test_a_killed_build_leaves_each_output_whole(make_source, tmp_path, moment):
     assert done.returncode == 0, done.stderr
     before = snapshot(out)
     write_sections(source, big_sections("二"))
-    process = subprocess.Popen([sys.executable, "-m", "reportgen", "build", str(source), "--out", str(out)],
-                               env={**os.environ, **env}, cwd=PROJECT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reportgen", "build", str(source), "--out", str(out)],
+        env={**os.environ, **env},
+        cwd=PROJECT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         if moment == "after-1s":
             time.sleep(1.0)
@@ -262,8 +276,10 @@ def test_same_source_date_epoch_gives_identical_bytes(make_source, tmp_path):
     assert any(name.endswith(".svg") for name in one), "no chart SVG to compare"
     assert sorted(one) == sorted(two)
     assert [name for name in one if one[name] != two[name]] == []
-    assert pdf_dates(tmp_path / "one" / "report.pdf") == {"/CreationDate": "D:20260101000000Z",
-                                                          "/ModDate": "D:20260101000000Z"}
+    assert pdf_dates(tmp_path / "one" / "report.pdf") == {
+        "/CreationDate": "D:20260101000000Z",
+        "/ModDate": "D:20260101000000Z",
+    }
 
 
 def pdf_dates(path: Path) -> dict[str, str]:
@@ -402,7 +418,9 @@ def test_outputs_never_go_into_a_source_a_parent_of_it_the_root_or_home(make_sou
     home.mkdir()
     out = {"source": source, "parent": tmp_path, "root": Path("/"), "home": home, "another-source": other}[where]
     before = sorted(p for p in tmp_path.rglob("*"))
-    result = CliRunner(env={"HOME": str(home)}).invoke(main, ["build", str(source), "--out", str(out)], catch_exceptions=False)
+    result = CliRunner(env={"HOME": str(home)}).invoke(
+        main, ["build", str(source), "--out", str(out)], catch_exceptions=False
+    )
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == 1
     assert re.search(rf"^{re.escape(str(out))}: error: --out (is|holds) ", result.output, re.M), result.output
@@ -451,15 +469,20 @@ def test_a_second_build_into_the_same_folder_waits_for_the_first(make_source, tm
     out.mkdir()
     with open(out / ".reportgen.lock", "a+b") as held:
         fcntl.lockf(held, fcntl.LOCK_EX)  # what a running build holds
-        process = subprocess.Popen([sys.executable, "-m", "reportgen", "build", str(source), "--out", str(out),
-                                    "--format", "html"], cwd=PROJECT, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reportgen", "build", str(source), "--out", str(out), "--format", "html"],
+            cwd=PROJECT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             line = process.stderr.readline()
             assert "waiting for another build into this folder to finish" in line
             # Blocked in the kernel on the file lock (Linux names the wait), with nothing written yet.
-            assert wait_for(lambda: "setlk" in Path(f"/proc/{process.pid}/wchan").read_text(), 60), \
+            assert wait_for(lambda: "setlk" in Path(f"/proc/{process.pid}/wchan").read_text(), 60), (
                 "the second build did not wait"
+            )
             assert not (out / "html").exists()
         finally:
             fcntl.lockf(held, fcntl.LOCK_UN)
@@ -472,8 +495,10 @@ def test_two_builds_at_once_leave_one_whole_site(make_source, tmp_path):
     source = make_source(SECTIONS, extra=ASSETS)
     out = tmp_path / "out"
     command = [sys.executable, "-m", "reportgen", "build", str(source), "--out", str(out), "--format", "html"]
-    processes = [subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-                 for _ in range(2)]
+    processes = [
+        subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     errors = [p.communicate(timeout=300)[1] for p in processes]
     assert [p.returncode for p in processes] == [0, 0], errors
     pages = sorted(p.name for p in (out / "html").glob("*.html"))

@@ -174,7 +174,11 @@ def test_page_numbers_at_the_foot_of_every_page_but_the_cover_in_the_reports_fac
     with pdfplumber.open(pdf) as doc:
         for number, page in enumerate(doc.pages, start=1):
             # The foot's middle: the draft mark stands at its left, and the cover's band reaches it.
-            foot = [c for c in page.chars if c["top"] > page.height - 60 and abs((c["x0"] + c["x1"]) / 2 - page.width / 2) < 60]
+            foot = [
+                c
+                for c in page.chars
+                if c["top"] > page.height - 60 and abs((c["x0"] + c["x1"]) / 2 - page.width / 2) < 60
+            ]
             closing = number == len(doc.pages) or "版权信息" in (page.extract_text() or "")
             if number == 1 or closing:
                 assert not any(c["text"].isdigit() for c in foot), "cover, colophon and back cover carry no number"
@@ -279,8 +283,8 @@ def test_a_section_that_cannot_be_typeset_is_one_diagnostic_naming_it(make_sourc
 
     from click.testing import CliRunner
 
-    from reportgen.pdf import book
     from reportgen.cli import main
+    from reportgen.pdf import book
 
     sections = dict(SECTIONS, **{"02-finance.md": SECTIONS["02-finance.md"] + "\n无法排版的段落。\n"})
     source = make_source(sections, extra={"assets/photo.png": PNG})
@@ -294,8 +298,9 @@ def test_a_section_that_cannot_be_typeset_is_one_diagnostic_naming_it(make_sourc
         return real(html, base, fetcher)
 
     monkeypatch.setattr(book, "_render", failing)
-    result = CliRunner().invoke(main, ["build", str(source), "--format", "pdf", "--pdf-engine", "book", "-q"],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["build", str(source), "--format", "pdf", "--pdf-engine", "book", "-q"], catch_exceptions=False
+    )
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     errors = [line for line in result.stderr.splitlines() if ": error: " in line]

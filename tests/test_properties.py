@@ -21,11 +21,11 @@ import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from reportgen.errors import Diagnostics
+from reportgen.load.reader import FRONT_MATTER_KEYS, load_report
+from reportgen.model import FrontMatter
 from reportgen.render.body import section_html
 from reportgen.render.editions import select
-from reportgen.errors import Diagnostics
-from reportgen.model import FrontMatter
-from reportgen.load.reader import FRONT_MATTER_KEYS, load_report
 
 BUDGET = 60
 """Seconds one pathological input may take before it counts as a hang."""
@@ -47,6 +47,7 @@ def bodies(source: Path, text: str, modes=("html", "pdf")) -> list[str]:
 
 
 # --- Markdown to HTML -------------------------------------------------------------------
+
 
 class _Elements(HTMLParser):
     def __init__(self):
@@ -72,21 +73,79 @@ def executable_parts(html: str) -> list[str]:
             if name.startswith("on"):
                 found.append(f"{name}=")
             url = re.sub(r"[\x00-\x20\x7f]+", "", value or "").lower()
-            if name in ("href", "src", "xlink:href", "action", "formaction") and \
-                    url.startswith(("javascript:", "vbscript:", "data:text", "file:")):
+            if name in ("href", "src", "xlink:href", "action", "formaction") and url.startswith(
+                ("javascript:", "vbscript:", "data:text", "file:")
+            ):
                 found.append(f"{name}={value!r}")
     return found
 
 
-MARKDOWN_BITS = st.sampled_from([
-    "# ", "## ✍️ ", "### 🎉", "\n", "\n\n", "> ", "- ", "1. ", "    ", "\t", "|", "| --- |", "---\n",
-    "[", "]", "(", ")", "![", "](", "<", ">", "\"", "'", "&", "&#106;", "&#x3C;", "\\", "`", "```", "~~~",
-    "*", "_", "~~", "[^1]", "[^1]: ", "[r]: ", "javascript:", "JavaScript:", "vbscript:", "data:text/html,",
-    "file:///etc/passwd", "https://example.org/", "//evil.example/", "mailto:", "02-b.md", "02-b.md#背景",
-    "../assets/p.png", "../../x", "/etc/passwd", "<script>", "</script>", "<img src=x onerror=alert(1)>",
-    "<a href=\"javascript:alert(1)\">", "<svg onload=alert(1)>", "<iframe>", " onclick=", "正文", "\u200b",
-    "\ufeff", "\r\n", "\x00", "\u202e",
-])
+MARKDOWN_BITS = st.sampled_from(
+    [
+        "# ",
+        "## ✍️ ",
+        "### 🎉",
+        "\n",
+        "\n\n",
+        "> ",
+        "- ",
+        "1. ",
+        "    ",
+        "\t",
+        "|",
+        "| --- |",
+        "---\n",
+        "[",
+        "]",
+        "(",
+        ")",
+        "![",
+        "](",
+        "<",
+        ">",
+        '"',
+        "'",
+        "&",
+        "&#106;",
+        "&#x3C;",
+        "\\",
+        "`",
+        "```",
+        "~~~",
+        "*",
+        "_",
+        "~~",
+        "[^1]",
+        "[^1]: ",
+        "[r]: ",
+        "javascript:",
+        "JavaScript:",
+        "vbscript:",
+        "data:text/html,",
+        "file:///etc/passwd",
+        "https://example.org/",
+        "//evil.example/",
+        "mailto:",
+        "02-b.md",
+        "02-b.md#背景",
+        "../assets/p.png",
+        "../../x",
+        "/etc/passwd",
+        "<script>",
+        "</script>",
+        "<img src=x onerror=alert(1)>",
+        '<a href="javascript:alert(1)">',
+        "<svg onload=alert(1)>",
+        "<iframe>",
+        " onclick=",
+        "正文",
+        "\u200b",
+        "\ufeff",
+        "\r\n",
+        "\x00",
+        "\u202e",
+    ]
+)
 MARKDOWN = st.one_of(
     st.text(max_size=200),
     st.lists(st.one_of(MARKDOWN_BITS, st.text(max_size=6)), max_size=60).map("".join),
@@ -106,13 +165,20 @@ def test_any_text_renders_without_anything_executable(scratch, text):
 # --- front matter --------------------------------------------------------------------------
 
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20),
-    st.dates().map(datetime.date.isoformat), st.dates(), st.sampled_from(["NO", "yes", "off", "~", "2026-02-30",
-                                                                         "editing", "已完成", "../x", "index"]),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=20),
+    st.dates().map(datetime.date.isoformat),
+    st.dates(),
+    st.sampled_from(["NO", "yes", "off", "~", "2026-02-30", "editing", "已完成", "../x", "index"]),
 )
-VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                       st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-                      max_leaves=12)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=12,
+)
 FRONT = st.dictionaries(st.one_of(st.sampled_from(FRONT_MATTER_KEYS), st.text(max_size=12)), VALUES, max_size=8)
 
 
@@ -146,12 +212,54 @@ def test_any_front_matter_mapping_gives_a_value_or_a_diagnostic(scratch, front):
     front_matter_outcome(scratch, yaml.safe_dump(front, allow_unicode=True))
 
 
-YAML_BITS = st.sampled_from([
-    "title: ", "owner: ", "status: ", "due: ", "id: ", "owners:\n  ", "reviewers: ", "extra: ", "? ", ": ",
-    "- ", "[", "]", "{", "}", ",", "&a ", "*a", "!!binary ", "!!python/object:os.system ", "!!timestamp ",
-    "!!set ", "!!omap ", "|\n  ", ">\n  ", "'", "\"", "#", "\n", "  ", "\t", "NO", "2026-02-30", "1e309",
-    "0x1F", "0o17", ".inf", "~", "---\n", "...\n", "%YAML 1.1\n", "\x00", "\ufeff", "\u2028",
-])
+YAML_BITS = st.sampled_from(
+    [
+        "title: ",
+        "owner: ",
+        "status: ",
+        "due: ",
+        "id: ",
+        "owners:\n  ",
+        "reviewers: ",
+        "extra: ",
+        "? ",
+        ": ",
+        "- ",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        "&a ",
+        "*a",
+        "!!binary ",
+        "!!python/object:os.system ",
+        "!!timestamp ",
+        "!!set ",
+        "!!omap ",
+        "|\n  ",
+        ">\n  ",
+        "'",
+        '"',
+        "#",
+        "\n",
+        "  ",
+        "\t",
+        "NO",
+        "2026-02-30",
+        "1e309",
+        "0x1F",
+        "0o17",
+        ".inf",
+        "~",
+        "---\n",
+        "...\n",
+        "%YAML 1.1\n",
+        "\x00",
+        "\ufeff",
+        "\u2028",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -185,23 +293,43 @@ def finishes(work, *args):
     return outcome["value"]
 
 
-TABLE = "| 序号 | 名称 | 金额 |\n| ---: | --- | ---: |\n" + "".join(f"| {i} | 项目{i} | {i * 3} |\n"
-                                                                  for i in range(10_000))
+TABLE = "| 序号 | 名称 | 金额 |\n| ---: | --- | ---: |\n" + "".join(
+    f"| {i} | 项目{i} | {i * 3} |\n" for i in range(10_000)
+)
 
 
-@pytest.mark.parametrize("body", ["> " * 5000 + "正文", ">" * 5000, "- " * 5000, "[" * 50000,
-                                  "*_" * 20000, "`" * 50000, "<" * 50000, "[a](" * 20000],
-                         ids=["quote-5000", "quote-5000-bare", "list-5000", "bracket-50000",
-                              "emphasis-40000", "backtick-50000", "lt-50000", "link-20000"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "> " * 5000 + "正文",
+        ">" * 5000,
+        "- " * 5000,
+        "[" * 50000,
+        "*_" * 20000,
+        "`" * 50000,
+        "<" * 50000,
+        "[a](" * 20000,
+    ],
+    ids=[
+        "quote-5000",
+        "quote-5000-bare",
+        "list-5000",
+        "bracket-50000",
+        "emphasis-40000",
+        "backtick-50000",
+        "lt-50000",
+        "link-20000",
+    ],
+)
 def test_deep_nesting_renders(scratch, body):
-    html, = finishes(bodies, scratch, "# 甲\n\n" + body + "\n", ("html",))
+    (html,) = finishes(bodies, scratch, "# 甲\n\n" + body + "\n", ("html",))
     assert 'id="甲"' in html  # the section's heading made it through
 
 
 def test_ten_thousand_row_table_renders_every_row(scratch):
-    html, = finishes(bodies, scratch, "# 甲\n\n" + TABLE, ("html",))
+    (html,) = finishes(bodies, scratch, "# 甲\n\n" + TABLE, ("html",))
     assert html.count("<tr>") == 10_001
-    assert "<td style=\"text-align:right\" class=\"nw num\">9999</td>" in html
+    assert '<td style="text-align:right" class="nw num">9999</td>' in html
 
 
 def test_text_nested_too_deep_to_show_is_reported(scratch):
@@ -209,9 +337,10 @@ def test_text_nested_too_deep_to_show_is_reported(scratch):
     levels = 30
     text = "# 甲\n\n" + "".join("  " * i + f"- 第{i}层\n" for i in range(levels))
     report, diags = load(scratch, text)
-    html, = bodies(scratch, text, ("html",))
+    (html,) = bodies(scratch, text, ("html",))
     missing = [i for i in range(levels) if f"第{i}层" not in html]
     if missing:
         lines = range(3, 3 + levels)  # the file lines of the list
-        assert any(d.path == "sections/01-a.md" and d.line in lines for d in diags.items), \
+        assert any(d.path == "sections/01-a.md" and d.line in lines for d in diags.items), (
             f"items from level {missing[0]} on are not shown and nothing says so: {[str(d) for d in diags.items]}"
+        )

@@ -17,13 +17,13 @@ import pypdf
 import pytest
 from click.testing import CliRunner
 
-from reportgen.render.body import section_html
 from reportgen.build import BuildOptions, build
 from reportgen.cli import main
-from reportgen.render.editions import select
 from reportgen.errors import Diagnostics
-from reportgen.model import Status
 from reportgen.load.reader import load_report
+from reportgen.model import Status
+from reportgen.render.body import section_html
+from reportgen.render.editions import select
 
 CHAPTER = """\
 ---
@@ -201,7 +201,9 @@ def line_of(text: str) -> int:
 def test_what_is_dropped_is_a_warning_at_its_line(vitepress):
     _, _, messages = vitepress
     font, iframe = line_of("<font"), line_of("<iframe")
-    assert any(m.startswith(f"sections/data.md:{font}: warning: raw HTML <font> dropped, its text kept") for m in messages)
+    assert any(
+        m.startswith(f"sections/data.md:{font}: warning: raw HTML <font> dropped, its text kept") for m in messages
+    )
     assert any(m.startswith(f"sections/data.md:{iframe}: warning: raw HTML <iframe> is not embedded") for m in messages)
     assert len(messages) == 2, messages  # comments, <br>, <center>, tables, images: nothing to report
 
@@ -225,17 +227,20 @@ def test_a_comment_before_the_title_leaves_the_title_in_place(make_source):
     assert not diags.items
 
 
-@pytest.mark.parametrize("text,line,message", [
-    ("$\\begin{aligned} x \\end{aligned}$", 3, "math cannot be typeset"),
-    ("```mermaid\ngraph TD; A-->B\n```", 3, "```mermaid diagram is not drawn"),
-    ("::: foo\n内容\n:::", 3, "unknown callout kind 'foo'"),
-    ("文字\n\n<img src=\"../assets/none.png\" width=\"50\">", 5, "image not found, a placeholder is shown"),
-    ("<a href=\"javascript:alert(1)\">x</a>", 3, "link scheme not allowed"),
-    ("<div onclick=\"x()\" id=\"y\">块</div>", 3, "raw HTML <div>: attributes dropped: onclick, id"),
-    ("正文\n\n{{#include ../listings/main.rs}}", 5, "mdBook {{#…}} directive is not followed"),
-    ("<<< @/snippets/demo.js", 3, "VitePress code import <<< @/… is not followed"),
-    ("[[toc]]", 3, "[[toc]] is not supported"),
-])
+@pytest.mark.parametrize(
+    "text,line,message",
+    [
+        ("$\\begin{aligned} x \\end{aligned}$", 3, "math cannot be typeset"),
+        ("```mermaid\ngraph TD; A-->B\n```", 3, "```mermaid diagram is not drawn"),
+        ("::: foo\n内容\n:::", 3, "unknown callout kind 'foo'"),
+        ('文字\n\n<img src="../assets/none.png" width="50">', 5, "image not found, a placeholder is shown"),
+        ('<a href="javascript:alert(1)">x</a>', 3, "link scheme not allowed"),
+        ('<div onclick="x()" id="y">块</div>', 3, "raw HTML <div>: attributes dropped: onclick, id"),
+        ("正文\n\n{{#include ../listings/main.rs}}", 5, "mdBook {{#…}} directive is not followed"),
+        ("<<< @/snippets/demo.js", 3, "VitePress code import <<< @/… is not followed"),
+        ("[[toc]]", 3, "[[toc]] is not supported"),
+    ],
+)
 def test_each_unsupported_block_is_a_warning_at_its_line(make_source, text, line, message):
     source = make_source({"a.md": f"# 甲\n\n{text}\n"})
     diags = Diagnostics()
@@ -245,7 +250,7 @@ def test_each_unsupported_block_is_a_warning_at_its_line(make_source, text, line
 
 
 def test_words_written_in_html_count_for_their_unit(make_source):
-    source = make_source({"a.md": "# 甲\n\n<p align=\"center\">四个汉字</p>\n\n<center>图一</center>\n"})
+    source = make_source({"a.md": '# 甲\n\n<p align="center">四个汉字</p>\n\n<center>图一</center>\n'})
     report = load_report(source, Diagnostics())
     assert report.sections[0].root.words == 4 + 2  # the paragraph and the caption (a title is no body text)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from reportgen.errors import Diagnostics
-from reportgen.model import Status
 from reportgen.load.reader import load_report
+from reportgen.model import Status
 
 
 def load(source):
@@ -20,15 +20,20 @@ def test_sections_follow_the_manifest_order(make_source):
 
 
 def test_missing_and_unlisted_files_are_errors_naming_them(make_source):
-    source = make_source({"a.md": "# 甲\n"}, manifest={"sections": ["sections/a.md", "sections/gone.md"]},
-                         extra={"sections/stray.md": "# 多余\n"})
+    source = make_source(
+        {"a.md": "# 甲\n"},
+        manifest={"sections": ["sections/a.md", "sections/gone.md"]},
+        extra={"sections/stray.md": "# 多余\n"},
+    )
     _, messages = load(source)
     assert "report.yaml:7: error: listed section file not found: sections/gone.md" in messages  # its list item
     assert any(m.startswith("sections/stray.md: error: section file is not listed") for m in messages)
 
 
 def test_markers_with_and_without_variation_selector_and_bold(make_source):
-    source = make_source({"a.md": """
+    source = make_source(
+        {
+            "a.md": """
         # ✍️引言
 
         ## 👁**法律事务组**
@@ -36,25 +41,34 @@ def test_markers_with_and_without_variation_selector_and_bold(make_source):
         ## ✅ 财务组
 
         ## \N{WRITING HAND}\ufe0f媒体组
-        """})
+        """
+        }
+    )
     report, _ = load(source)
     root = report.sections[0].root
     assert (root.title, root.own_status) == ("引言", Status.EDITING)
     assert [(h.title, h.own_status) for h in root.children] == [
-        ("法律事务组", Status.REVIEWING), ("财务组", Status.DONE), ("媒体组", Status.EDITING)]
+        ("法律事务组", Status.REVIEWING),
+        ("财务组", Status.DONE),
+        ("媒体组", Status.EDITING),
+    ]
 
 
 def test_front_matter_status_in_english_and_chinese(make_source):
-    source = make_source({
-        "a.md": "---\nstatus: done\n---\n# 甲\n\n正文。\n",
-        "b.md": "---\nstatus: 审核中\n---\n# 乙\n\n正文。\n",
-    })
+    source = make_source(
+        {
+            "a.md": "---\nstatus: done\n---\n# 甲\n\n正文。\n",
+            "b.md": "---\nstatus: 审核中\n---\n# 乙\n\n正文。\n",
+        }
+    )
     report, _ = load(source)
     assert [s.root.own_status for s in report.sections] == [Status.DONE, Status.REVIEWING]
 
 
 def test_structure_heading_shows_least_advanced_unit_below(make_source):
-    source = make_source({"a.md": """
+    source = make_source(
+        {
+            "a.md": """
         # 执行委员会
 
         ## 各组
@@ -64,7 +78,9 @@ def test_structure_heading_shows_least_advanced_unit_below(make_source):
         ### 👁️媒体组
 
         ### ✍️活动组
-        """})
+        """
+        }
+    )
     report, _ = load(source)
     root = report.sections[0].root
     assert root.own_status is None
@@ -73,7 +89,9 @@ def test_structure_heading_shows_least_advanced_unit_below(make_source):
 
 
 def test_owner_and_due_are_inherited_unless_a_heading_has_its_own_owner(make_source):
-    source = make_source({"a.md": """
+    source = make_source(
+        {
+            "a.md": """
         ---
         owner: 张三
         due: 2026-12-01
@@ -87,7 +105,9 @@ def test_owner_and_due_are_inherited_unless_a_heading_has_its_own_owner(make_sou
         ## 👁️媒体组
 
         ### ✍️渠道
-        """})
+        """
+        }
+    )
     report, _ = load(source)
     root = report.sections[0].root
     finance, media = root.children
@@ -121,8 +141,7 @@ def test_unknown_marker_is_a_warning_naming_the_allowed_ones(make_source):
 
 
 def test_markers_are_configurable(make_source):
-    source = make_source({"a.md": "# 🟡甲\n\n## 🟢乙\n"},
-                         manifest={"markers": {"editing": ["🟡"], "done": ["🟢"]}})
+    source = make_source({"a.md": "# 🟡甲\n\n## 🟢乙\n"}, manifest={"markers": {"editing": ["🟡"], "done": ["🟢"]}})
     report, _ = load(source)
     assert [h.own_status for h in report.sections[0].root.walk()] == [Status.EDITING, Status.DONE]
 
@@ -130,7 +149,9 @@ def test_markers_are_configurable(make_source):
 def test_link_to_missing_anchor_is_a_warning_at_its_line(make_source):
     source = make_source({"a.md": "# 甲\n\n见[乙](b.md#不存在)。\n", "b.md": "# 乙\n\n## 预算\n"})
     _, messages = load(source)
-    assert any(m.startswith("sections/a.md:3: warning: no heading with anchor '#不存在' in sections/b.md") for m in messages)
+    assert any(
+        m.startswith("sections/a.md:3: warning: no heading with anchor '#不存在' in sections/b.md") for m in messages
+    )
 
 
 def test_empty_section_is_a_warning(make_source):

@@ -47,27 +47,34 @@ TAG_AS_TEXT = re.compile(r"<\s*/?\s*(img|center|br|table|td|div|span|p)\b", re.I
 def vitepress_report(root: Path) -> tuple[Path, int]:
     """A yearly report published with VitePress: pages in docs/, images under docs/public/
     referenced from the site root, front matter with tags; (folder, number of local images)."""
-    return write_files(root, {
-        "package.json": '{"scripts": {"docs:build": "vitepress build docs"}}\n',
-        "docs/.vitepress/config.mts": "export default { title: '开源年度报告' }\n",
-        "docs/index.md": "---\nlayout: home\nhero:\n  name: 2024 中国开源年度报告\n---\n",
-        "docs/1-overview.md": "---\ntags: [2024 中国开源年度报告]\nAuthor: 张三\nTranslator & Reviewer: 李四\n---\n"
-                              "# 总览\n\n" + html_figure("/image/data/1-1.png", "图 1.1 项目数量")
-                              + "\n详见[数据](./2-data.md#活跃度)。\n",
-        "docs/2-data.md": "---\ntags: [2024 中国开源年度报告]\ndate: 2024-12-01\n---\n# 数据\n\n## 活跃度\n\n"
-                          + figure("/image/data/%E5%9B%BE%202.png", "图 2.1 活跃度") + "\n"
-                          + figure("./img/local.png", "图 2.2 本地图"),
-        "docs/public/image/data/1-1.png": PNG,
-        "docs/public/image/data/图 2.png": PNG,
-        "docs/img/local.png": PNG,
-    }), 3
+    return write_files(
+        root,
+        {
+            "package.json": '{"scripts": {"docs:build": "vitepress build docs"}}\n',
+            "docs/.vitepress/config.mts": "export default { title: '开源年度报告' }\n",
+            "docs/index.md": "---\nlayout: home\nhero:\n  name: 2024 中国开源年度报告\n---\n",
+            "docs/1-overview.md": "---\ntags: [2024 中国开源年度报告]\nAuthor: 张三\nTranslator & Reviewer: 李四\n---\n"
+            "# 总览\n\n"
+            + html_figure("/image/data/1-1.png", "图 1.1 项目数量")
+            + "\n详见[数据](./2-data.md#活跃度)。\n",
+            "docs/2-data.md": "---\ntags: [2024 中国开源年度报告]\ndate: 2024-12-01\n---\n# 数据\n\n## 活跃度\n\n"
+            + figure("/image/data/%E5%9B%BE%202.png", "图 2.1 活跃度")
+            + "\n"
+            + figure("./img/local.png", "图 2.2 本地图"),
+            "docs/public/image/data/1-1.png": PNG,
+            "docs/public/image/data/图 2.png": PNG,
+            "docs/img/local.png": PNG,
+        },
+    ), 3
 
 
 def gitbook_handbook(root: Path) -> tuple[Path, int]:
     """A GitBook/HonKit handbook: SUMMARY.md with part headings, a README.md in several folders."""
-    return write_files(root, {
-        "book.json": '{"title": "开源治理手册"}\n',
-        "SUMMARY.md": """
+    return write_files(
+        root,
+        {
+            "book.json": '{"title": "开源治理手册"}\n',
+            "SUMMARY.md": """
             # 开源治理手册 2023
 
             * [简介](README.md)
@@ -82,14 +89,15 @@ def gitbook_handbook(root: Path) -> tuple[Path, int]:
             * [开始](guide/README.md)
             * [准备工作](guide/start.md)
             """,
-        "README.md": "# 简介\n\n本手册介绍开源治理。先读[准备工作](guide/start.md#准备)。\n",
-        "basics/README.md": f"# 什么是开源\n\n{figure('../assets/open.png', '图 1 开源')}",
-        "basics/license.md": "# 许可证\n\n## MIT\n\n宽松许可证。回到[简介](../README.md)。\n",
-        "guide/README.md": f"# 开始\n\n{figure('img/steps.png', '图 2 步骤')}",
-        "guide/start.md": "# 准备工作\n\n## 准备\n\n见[许可证](../basics/license.md#mit)。\n",
-        "assets/open.png": PNG,
-        "guide/img/steps.png": PNG,
-    }), 2
+            "README.md": "# 简介\n\n本手册介绍开源治理。先读[准备工作](guide/start.md#准备)。\n",
+            "basics/README.md": f"# 什么是开源\n\n{figure('../assets/open.png', '图 1 开源')}",
+            "basics/license.md": "# 许可证\n\n## MIT\n\n宽松许可证。回到[简介](../README.md)。\n",
+            "guide/README.md": f"# 开始\n\n{figure('img/steps.png', '图 2 步骤')}",
+            "guide/start.md": "# 准备工作\n\n## 准备\n\n见[许可证](../basics/license.md#mit)。\n",
+            "assets/open.png": PNG,
+            "guide/img/steps.png": PNG,
+        },
+    ), 2
 
 
 GITBOOK_MANIFEST = """
@@ -110,9 +118,11 @@ GITBOOK_MANIFEST = """
 
 def mdbook(root: Path) -> tuple[Path, int]:
     """An mdBook: book.toml with its title, src/SUMMARY.md, figures as ./img/… beside the chapters."""
-    return write_files(root, {
-        "book.toml": '[book]\ntitle = "2022 Rust 中文社区年鉴"\nsrc = "src"\n',
-        "src/SUMMARY.md": """
+    return write_files(
+        root,
+        {
+            "book.toml": '[book]\ntitle = "2022 Rust 中文社区年鉴"\nsrc = "src"\n',
+            "src/SUMMARY.md": """
             # Summary
 
             [前言](README.md)
@@ -121,13 +131,14 @@ def mdbook(root: Path) -> tuple[Path, int]:
                 - [小节](chapter_1/section.md)
             - [第二章](chapter_2.md)
             """,
-        "src/README.md": "# 前言\n\n欢迎。\n",
-        "src/chapter_1.md": f"# 第一章\n\n{html_figure('./img/fig1.png', '图 1', in_table=False)}",
-        "src/chapter_1/section.md": "## 小节\n\n正文。\n",
-        "src/chapter_2.md": f"# 第二章\n\n{figure('./img/fig%202.png', '图 2')}",
-        "src/img/fig1.png": PNG,
-        "src/img/fig 2.png": PNG,
-    }), 2
+            "src/README.md": "# 前言\n\n欢迎。\n",
+            "src/chapter_1.md": f"# 第一章\n\n{html_figure('./img/fig1.png', '图 1', in_table=False)}",
+            "src/chapter_1/section.md": "## 小节\n\n正文。\n",
+            "src/chapter_2.md": f"# 第二章\n\n{figure('./img/fig%202.png', '图 2')}",
+            "src/img/fig1.png": PNG,
+            "src/img/fig 2.png": PNG,
+        },
+    ), 2
 
 
 def run(*args) -> tuple[int, str]:
@@ -167,8 +178,9 @@ def drawn_images(pdf: Path) -> int:
                     n += count(xobject, xobject.get("/Resources"))
         return n
 
-    return sum(count(page.get_contents(), page.get("/Resources")) for page in reader.pages
-               if page.get_contents() is not None)
+    return sum(
+        count(page.get_contents(), page.get("/Resources")) for page in reader.pages if page.get_contents() is not None
+    )
 
 
 def assert_builds_with_every_image(source: Path, out: Path, images: int, *options) -> None:
@@ -185,7 +197,7 @@ def assert_builds_with_every_image(source: Path, out: Path, images: int, *option
         assert "image-placeholder" not in text, page.name
         visible = html_module.unescape(re.sub(r"<[^>]+>", "", text))  # the page's text, as a reader sees it
         assert not TAG_AS_TEXT.search(visible), (page.name, TAG_AS_TEXT.search(visible))
-        shown += re.findall(r'<img src="([^"]+)"', text.split('<main', 1)[-1])
+        shown += re.findall(r'<img src="([^"]+)"', text.split("<main", 1)[-1])
     from urllib.parse import unquote
 
     assert len(shown) == images, shown
@@ -207,8 +219,11 @@ def test_a_project_folder_imports_and_builds_with_every_image(tmp_path, kind):
 
 
 def test_title_and_year_come_from_the_project(tmp_path):
-    expected = {"vitepress": ("2024 中国开源年度报告", 2024), "gitbook": ("开源治理手册 2023", 2023),
-                "mdbook": ("2022 Rust 中文社区年鉴", 2022)}
+    expected = {
+        "vitepress": ("2024 中国开源年度报告", 2024),
+        "gitbook": ("开源治理手册 2023", 2023),
+        "mdbook": ("2022 Rust 中文社区年鉴", 2022),
+    }
     for kind, make in PROJECTS.items():
         folder, _ = make(tmp_path / kind)
         code, output = run("import", folder, "--into", tmp_path / f"{kind}-report")
@@ -254,7 +269,8 @@ def test_images_are_never_copied_from_outside_the_folder_or_through_a_symlink(tm
     folder, _ = gitbook_handbook(tmp_path / "gitbook")
     (folder / "leak.png").symlink_to(tmp_path / "secret.png")
     (folder / "basics" / "license.md").write_text(
-        "# 许可证\n\n![a](../../secret.png)\n\n![b](../leak.png)\n\n<img src=\"../leak.png\">\n", encoding="utf-8")
+        '# 许可证\n\n![a](../../secret.png)\n\n![b](../leak.png)\n\n<img src="../leak.png">\n', encoding="utf-8"
+    )
     code, output = run("import", folder, "--into", tmp_path / "report")
     assert code == 0, output
     assert len(re.findall(r"license\.md:\d+: warning: image not found", output)) == 3, output
@@ -270,8 +286,10 @@ def import_folder(tmp_path: Path, files: dict[str, str]) -> tuple[str, Path]:
 
 
 def test_mkdocs_nav_gives_order_parts_and_title(tmp_path):
-    output, report = import_folder(tmp_path, {
-        "mkdocs.yml": """
+    output, report = import_folder(
+        tmp_path,
+        {
+            "mkdocs.yml": """
             site_name: 2021 开源社年报
             markdown_extensions:
               - pymdownx.emoji:
@@ -283,28 +301,35 @@ def test_mkdocs_nav_gives_order_parts_and_title(tmp_path):
                   - 沙龙: events/meetup.md
               - about.md
             """,
-        "docs/index.md": "# 首页\n\n正文。\n",
-        "docs/events/conf.md": "# 年会\n\n正文。\n",
-        "docs/events/meetup.md": "正文，没有标题。\n",
-        "docs/about.md": "# 关于\n\n正文。\n",
-        "docs/unlisted.md": "# 不在导航里\n",
-    })
+            "docs/index.md": "# 首页\n\n正文。\n",
+            "docs/events/conf.md": "# 年会\n\n正文。\n",
+            "docs/events/meetup.md": "正文，没有标题。\n",
+            "docs/about.md": "# 关于\n\n正文。\n",
+            "docs/unlisted.md": "# 不在导航里\n",
+        },
+    )
     assert "note: " in output and "mkdocs.yml nav" in output
     manifest = (report / "report.yaml").read_text(encoding="utf-8")
     assert "title: 2021 开源社年报\n" in manifest and "year: 2021\n" in manifest
-    assert re.search(r"- sections/01-shou-ye\.md\n  - part: 活动\n    sections:\n      - sections/02-nian-hui\.md\n"
-                     r"      - sections/03-sha-long\.md\n  - sections/04-guan-yu\.md\n", manifest), manifest
+    assert re.search(
+        r"- sections/01-shou-ye\.md\n  - part: 活动\n    sections:\n      - sections/02-nian-hui\.md\n"
+        r"      - sections/03-sha-long\.md\n  - sections/04-guan-yu\.md\n",
+        manifest,
+    ), manifest
     meetup = (report / "sections" / "03-sha-long.md").read_text(encoding="utf-8")
     assert meetup.startswith("# ✅沙龙\n")  # the nav's name, since the page has no heading
 
 
 def test_hugo_content_is_ordered_by_weight_then_date(tmp_path):
-    output, report = import_folder(tmp_path, {
-        "hugo.toml": 'title = "site"\n',
-        "content/posts/b.md": "---\ntitle: 第二\ndate: 2023-01-02\n---\n正文。\n",
-        "content/posts/a.md": "---\ntitle: 第三\ndate: 2023-05-01\n---\n正文。\n",
-        "content/posts/c.md": "---\ntitle: 第一\nweight: 1\ndate: 2023-09-01\n---\n正文。\n",
-    })
+    output, report = import_folder(
+        tmp_path,
+        {
+            "hugo.toml": 'title = "site"\n',
+            "content/posts/b.md": "---\ntitle: 第二\ndate: 2023-01-02\n---\n正文。\n",
+            "content/posts/a.md": "---\ntitle: 第三\ndate: 2023-05-01\n---\n正文。\n",
+            "content/posts/c.md": "---\ntitle: 第一\nweight: 1\ndate: 2023-09-01\n---\n正文。\n",
+        },
+    )
     assert "weight, then date" in output
     names = [p.name for p in sorted((report / "sections").iterdir())]
     assert names == ["01-di-yi.md", "02-di-er.md", "03-di-san.md"]

@@ -10,12 +10,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from click.testing import CliRunner
 
-from reportgen.load import remote
-from reportgen.render.body import section_html
 from reportgen.cli import main
-from reportgen.render.editions import select
 from reportgen.errors import Diagnostics
+from reportgen.load import remote
 from reportgen.load.reader import load_report
+from reportgen.render.body import section_html
+from reportgen.render.editions import select
 from tests.conftest import PNG
 
 HANG = 30
@@ -152,8 +152,9 @@ def test_the_next_build_is_offline(make_source, server):
 
 def test_the_budget_bounds_the_whole_fetch(make_source, server):
     """A host that never answers costs the budget, not its own timeout; the others still come in."""
-    source = source_with(make_source, [server.url("/hang.png"), server.url("/ok.png"), server.url("/hang.png?2")],
-                         budget=1)
+    source = source_with(
+        make_source, [server.url("/hang.png"), server.url("/ok.png"), server.url("/hang.png?2")], budget=1
+    )
     started = time.monotonic()
     report, messages = fetched(source)
     assert time.monotonic() - started < HANG / 2, "the fetch waited for the hanging host"
@@ -167,14 +168,17 @@ def test_the_budget_bounds_the_whole_fetch(make_source, server):
     assert page(report).count("<img") == 1
 
 
-@pytest.mark.parametrize("path,reason", [
-    ("/page.html", "not an image: Content-Type text/html (allowed: image/png, image/jpeg, image/gif, image/webp)"),
-    ("/drawing.svg", "not an image: Content-Type image/svg+xml"),
-    ("/lying.png", "the data is not a image/png image"),
-    ("/missing.png", "HTTP 404"),
-    ("/to-file.png", "Redirection to url 'file:///etc/passwd' is not allowed"),
-    ("/to-ftp.png", "redirected to a URL that is not http or https: ftp://127.0.0.1/x.png"),
-])
+@pytest.mark.parametrize(
+    "path,reason",
+    [
+        ("/page.html", "not an image: Content-Type text/html (allowed: image/png, image/jpeg, image/gif, image/webp)"),
+        ("/drawing.svg", "not an image: Content-Type image/svg+xml"),
+        ("/lying.png", "the data is not a image/png image"),
+        ("/missing.png", "HTTP 404"),
+        ("/to-file.png", "Redirection to url 'file:///etc/passwd' is not allowed"),
+        ("/to-ftp.png", "redirected to a URL that is not http or https: ftp://127.0.0.1/x.png"),
+    ],
+)
 def test_what_is_not_a_raster_image_is_refused_with_a_warning(make_source, server, path, reason):
     source = source_with(make_source, [server.url(path)])
     report, messages = fetched(source)
@@ -188,8 +192,10 @@ def test_what_is_not_a_raster_image_is_refused_with_a_warning(make_source, serve
 def test_an_image_over_the_size_cap_is_refused(make_source, server):
     source = source_with(make_source, [server.url("/big.png"), server.url("/ok.png")])
     report, messages = fetched(source, max_bytes=100_000)
-    assert messages == [f"sections/a.md:5: warning: remote image not fetched: {server.url('/big.png')} "
-                        f"({len(PNG) + 200_000:,} bytes, over the limit of 100,000); the page shows a placeholder"]
+    assert messages == [
+        f"sections/a.md:5: warning: remote image not fetched: {server.url('/big.png')} "
+        f"({len(PNG) + 200_000:,} bytes, over the limit of 100,000); the page shows a placeholder"
+    ]
     assert page(report).count("<img") == 1
 
 
@@ -198,8 +204,10 @@ def test_a_link_local_host_is_never_contacted(make_source):
     url = "http://169.254.169.254/latest/meta-data/x.png"
     source = source_with(make_source, [url], budget=5)
     report, messages = fetched(source)
-    assert messages == [f"sections/a.md:5: warning: remote image not fetched: {url} (169.254.169.254 resolves to "
-                        "169.254.169.254, link-local, an address never fetched from); the page shows a placeholder"]
+    assert messages == [
+        f"sections/a.md:5: warning: remote image not fetched: {url} (169.254.169.254 resolves to "
+        "169.254.169.254, link-local, an address never fetched from); the page shows a placeholder"
+    ]
 
 
 def test_without_network_only_the_cache_is_read(make_source, server):
@@ -220,11 +228,14 @@ def test_the_build_fetches_and_publishes_remote_images(make_source, server, tmp_
     """End to end: ``remote: {fetch: true}`` gives the image in the HTML edition, copied into the site."""
     url = server.url("/ok.png")
     source = source_with(make_source, [url])
-    result = CliRunner().invoke(main, ["build", str(source), "--out", str(tmp_path / "out"), "--format", "html"],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["build", str(source), "--out", str(tmp_path / "out"), "--format", "html"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     name = cached_name(url)
-    assert f'<img src="files/.remote-cache/{name}"' in (tmp_path / "out" / "html" / "a.html").read_text(encoding="utf-8")
+    assert f'<img src="files/.remote-cache/{name}"' in (tmp_path / "out" / "html" / "a.html").read_text(
+        encoding="utf-8"
+    )
     assert (tmp_path / "out" / "html" / "files" / ".remote-cache" / name).read_bytes() == PNG
     assert server.hits == {"/ok.png": 1}
 
@@ -240,11 +251,35 @@ def test_a_remote_image_written_as_html_is_fetched_like_a_markdown_one(make_sour
     assert f'<img src="files/.remote-cache/{name}" alt="" style="width: 300px">' in html
     assert f'<div class="align-center"><img src="files/.remote-cache/{name}" alt=""></div>' in html
 
-@pytest.mark.parametrize("address", [
-    "127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254", "::ffff:7f00:1", "::127.0.0.1",
-    "169.254.169.254", "fe80::1", "10.0.0.1", "172.16.5.4", "192.168.1.1", "100.64.0.1", "fc00::1", "fd12::1",
-    "0.0.0.0", "::", "224.0.0.1", "ff02::1", "240.0.0.1", "255.255.255.255", "64:ff9b::7f00:1", "2002:7f00:1::",
-])
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "127.8.9.10",
+        "::1",
+        "::ffff:127.0.0.1",
+        "::ffff:169.254.169.254",
+        "::ffff:7f00:1",
+        "::127.0.0.1",
+        "169.254.169.254",
+        "fe80::1",
+        "10.0.0.1",
+        "172.16.5.4",
+        "192.168.1.1",
+        "100.64.0.1",
+        "fc00::1",
+        "fd12::1",
+        "0.0.0.0",
+        "::",
+        "224.0.0.1",
+        "ff02::1",
+        "240.0.0.1",
+        "255.255.255.255",
+        "64:ff9b::7f00:1",
+        "2002:7f00:1::",
+    ],
+)
 def test_no_address_but_a_public_one_is_ever_contacted(address):
     assert remote.refused_address(address)
 
@@ -259,9 +294,14 @@ def test_loopback_is_refused_by_name_and_in_every_spelling(make_source):
     running = _Server()
     try:
         port = running.httpd.server_address[1]
-        urls = [f"http://127.0.0.1:{port}/ok.png", f"http://localhost:{port}/ok.png",
-                f"http://[::ffff:127.0.0.1]:{port}/ok.png", f"http://[::ffff:7f00:1]:{port}/ok.png",
-                "http://[::ffff:169.254.169.254]/latest/meta-data/x.png", f"http://2130706433:{port}/ok.png"]
+        urls = [
+            f"http://127.0.0.1:{port}/ok.png",
+            f"http://localhost:{port}/ok.png",
+            f"http://[::ffff:127.0.0.1]:{port}/ok.png",
+            f"http://[::ffff:7f00:1]:{port}/ok.png",
+            "http://[::ffff:169.254.169.254]/latest/meta-data/x.png",
+            f"http://2130706433:{port}/ok.png",
+        ]
         _, messages = fetched(source_with(make_source, urls, budget=5))
         assert running.hits == {}
         assert len(messages) == len(urls)

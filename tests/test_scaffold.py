@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from reportgen.author.scaffold import ManifestEditError, insert_sections
 from reportgen.cli import main
 from reportgen.errors import Diagnostics
-from reportgen.model import Status
 from reportgen.load.reader import load_report
-from reportgen.author.scaffold import ManifestEditError, insert_sections
+from reportgen.model import Status
 
 MANIFEST = """\
 # 测试报告的清单
@@ -92,8 +92,12 @@ def run(*args):
 @pytest.fixture
 def source(tmp_path) -> Path:
     root = tmp_path / "src"
-    files = {"report.yaml": MANIFEST, "assets/logo.svg": LOGO,
-             "templates/print.css": "/* ours */\n", **{k: textwrap.dedent(v) for k, v in SECTIONS.items()}}
+    files = {
+        "report.yaml": MANIFEST,
+        "assets/logo.svg": LOGO,
+        "templates/print.css": "/* ours */\n",
+        **{k: textwrap.dedent(v) for k, v in SECTIONS.items()},
+    }
     for rel, text in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text, encoding="utf-8")
@@ -125,7 +129,11 @@ def test_new_appends_a_section_marked_editing_and_keeps_the_manifest_text(source
     assert added_lines(MANIFEST, text) == ["  - sections/04-yu-suan-shuo-ming.md"]
     report = load(source)
     new = report.sections[-1]
-    assert (new.path, new.title, new.root.own_status) == ("sections/04-yu-suan-shuo-ming.md", "预算说明", Status.EDITING)
+    assert (new.path, new.title, new.root.own_status) == (
+        "sections/04-yu-suan-shuo-ming.md",
+        "预算说明",
+        Status.EDITING,
+    )
     assert (new.root.owner, new.root.due) == ("张三", "2031-03-01")
     assert (source / new.path).read_text(encoding="utf-8").endswith("# ✍️预算说明\n")
 
@@ -143,7 +151,11 @@ def test_new_after_a_section_goes_right_below_it_with_a_name_that_sorts_there(so
     result = run("new", "Budget notes", "--after", "01-intro", "--source", source)
     assert result.exit_code == 0, result.output
     assert [s.path for s in load(source).sections] == [
-        "sections/01-intro.md", "sections/01a-budget-notes.md", "sections/02-finance.md", "sections/03-board.md"]
+        "sections/01-intro.md",
+        "sections/01a-budget-notes.md",
+        "sections/02-finance.md",
+        "sections/03-board.md",
+    ]
     text = (source / "report.yaml").read_text(encoding="utf-8")
     assert "  - sections/01a-budget-notes.md\n  # 财务在理事会之前\n" in text
 
@@ -151,18 +163,26 @@ def test_new_after_a_section_goes_right_below_it_with_a_name_that_sorts_there(so
 def test_new_takes_the_free_next_number_when_it_still_sorts_in_place(tmp_path):
     root = tmp_path / "gap"
     (root / "sections").mkdir(parents=True)
-    (root / "report.yaml").write_text("title: 甲\nyear: 2031\nsections:\n- sections/01-a.md\n- sections/05-b.md\n",
-                                      encoding="utf-8")
+    (root / "report.yaml").write_text(
+        "title: 甲\nyear: 2031\nsections:\n- sections/01-a.md\n- sections/05-b.md\n", encoding="utf-8"
+    )
     for name in ("01-a.md", "05-b.md"):
         (root / "sections" / name).write_text("# ✅甲\n\n字。\n", encoding="utf-8")
     assert run("new", "中间", "--after", "sections/01-a.md", "--source", root).exit_code == 0
-    assert [s.path for s in load(root).sections] == ["sections/01-a.md", "sections/02-zhong-jian.md", "sections/05-b.md"]
+    assert [s.path for s in load(root).sections] == [
+        "sections/01-a.md",
+        "sections/02-zhong-jian.md",
+        "sections/05-b.md",
+    ]
 
 
 def test_new_after_an_unknown_section_is_an_error_naming_the_ids(source):
     result = run("new", "甲", "--after", "zz", "--source", source)
     assert result.exit_code == 1
-    assert "report.yaml: error: no section 'zz' to insert after (sections: 01-intro, 02-finance, 03-board)" in result.output
+    assert (
+        "report.yaml: error: no section 'zz' to insert after (sections: 01-intro, 02-finance, 03-board)"
+        in result.output
+    )
     assert (source / "report.yaml").read_text(encoding="utf-8") == MANIFEST
 
 
@@ -239,7 +259,11 @@ def test_next_year_keeps_owners_moves_due_dates_and_drops_extra(next_year):
     report = load(next_year)
     intro, finance, _ = report.sections
     assert (intro.front.owner, intro.front.due, intro.front.status, intro.front.extra) == (
-        "林", "2032-02-28", Status.EDITING, {})
+        "林",
+        "2032-02-28",
+        Status.EDITING,
+        {},
+    )
     assert (finance.front.owner, finance.front.reviewers, finance.front.owners) == ("韩", ("孟",), {"预算": "顾"})
     assert "owner: 韩   # 财务负责人" in (next_year / "sections/02-finance.md").read_text(encoding="utf-8")
     assert [(h.title, h.owner) for h in finance.root.walk()][1] == ("预算", "顾")

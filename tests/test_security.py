@@ -18,7 +18,6 @@ from click.testing import CliRunner
 
 from reportgen import history
 from reportgen.cli import main
-
 from tests.test_hostile import SECRET, assert_outputs_safe
 
 
@@ -55,12 +54,20 @@ def hostile_repo(make_source, tmp_path):
         (hooks / hook).write_text(f"#!/bin/sh\n{script} hook-{hook}\n", encoding="utf-8")
         (hooks / hook).chmod(0o755)
     settings = {
-        "core.fsmonitor": f"{script} fsmonitor", "core.pager": f"{script} pager", "pager.log": f"{script} pagerlog",
-        "diff.external": f"{script} external", "diff.evil.textconv": f"{script} textconv",
-        "diff.evil.command": f"{script} diffcommand", "filter.evil.clean": f"{script} clean",
-        "filter.evil.smudge": f"{script} smudge", "filter.evil.process": f"{script} process",
-        "core.sshCommand": f"{script} ssh", "credential.helper": f"!{script} credential",
-        "gpg.program": f"{script} gpg", "log.showSignature": "true", "core.editor": f"{script} editor",
+        "core.fsmonitor": f"{script} fsmonitor",
+        "core.pager": f"{script} pager",
+        "pager.log": f"{script} pagerlog",
+        "diff.external": f"{script} external",
+        "diff.evil.textconv": f"{script} textconv",
+        "diff.evil.command": f"{script} diffcommand",
+        "filter.evil.clean": f"{script} clean",
+        "filter.evil.smudge": f"{script} smudge",
+        "filter.evil.process": f"{script} process",
+        "core.sshCommand": f"{script} ssh",
+        "credential.helper": f"!{script} credential",
+        "gpg.program": f"{script} gpg",
+        "log.showSignature": "true",
+        "core.editor": f"{script} editor",
     }
     for key, value in settings.items():
         git(source, "config", key, value)
@@ -105,12 +112,15 @@ def template_source(make_source, template: str, name: str = "section.html") -> P
 
 def test_a_template_cannot_reach_python(make_source, tmp_path):
     marker = tmp_path / "ran"
-    source = template_source(make_source, f"""\
+    source = template_source(
+        make_source,
+        f"""\
         {{% extends "base.html" %}}
         {{% block main %}}
         {{{{ cycler.__init__.__globals__.os.popen("touch {marker}").read() }}}}
         {{% endblock %}}
-        """)
+        """,
+    )
     code, text = run("build", source, "--out", tmp_path / "out", "--format", "html")
     assert code == 1
     assert "templates/section.html:3: error: " in text and "__init__" in text
@@ -118,11 +128,14 @@ def test_a_template_cannot_reach_python(make_source, tmp_path):
     assert not (tmp_path / "out" / "html").exists()
 
 
-@pytest.mark.parametrize("template, line, words", [
-    ("{% extends 'base.html' %}\n{% block main %}\n{% if %}\n{% endblock %}\n", 3, "expected an expression"),
-    ("<p>\n\n{{ no_such_thing.title }}\n</p>\n", 3, "'no_such_thing' is undefined"),
-    ("{{ 'a' }}\n{% for x in %}{% endfor %}\n", 2, "expected an expression"),
-])
+@pytest.mark.parametrize(
+    "template, line, words",
+    [
+        ("{% extends 'base.html' %}\n{% block main %}\n{% if %}\n{% endblock %}\n", 3, "expected an expression"),
+        ("<p>\n\n{{ no_such_thing.title }}\n</p>\n", 3, "'no_such_thing' is undefined"),
+        ("{{ 'a' }}\n{% for x in %}{% endfor %}\n", 2, "expected an expression"),
+    ],
+)
 def test_a_template_error_names_the_file_and_line(make_source, tmp_path, template, line, words):
     source = template_source(make_source, template)
     code, text = run("build", source, "--out", tmp_path / "out", "--format", "html")
@@ -153,13 +166,15 @@ def test_a_template_linked_to_a_file_outside_is_not_read(make_source, tmp_path):
 
 # --- the site holds what the tool made and what published units use ---------------------------
 
-HOSTILE_SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-               b'onload="alert(1)" width="10" height="10"><script>alert(2)</script>'
-               b'<foreignObject><div xmlns="http://www.w3.org/1999/xhtml" onclick="alert(3)">x</div></foreignObject>'
-               b'<a xlink:href="javascript:alert(4)"><rect width="5" height="5" fill="#c00"/></a>'
-               b'<image href="https://tracker.example/pixel.png"/><set attributeName="href" to="javascript:alert(5)"/>'
-               b'<rect width="2" height="2" style="fill:url(https://tracker.example/x)" onmouseover="alert(6)"/>'
-               b'<circle r="3" fill="#0a0"/></svg>')
+HOSTILE_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+    b'onload="alert(1)" width="10" height="10"><script>alert(2)</script>'
+    b'<foreignObject><div xmlns="http://www.w3.org/1999/xhtml" onclick="alert(3)">x</div></foreignObject>'
+    b'<a xlink:href="javascript:alert(4)"><rect width="5" height="5" fill="#c00"/></a>'
+    b'<image href="https://tracker.example/pixel.png"/><set attributeName="href" to="javascript:alert(5)"/>'
+    b'<rect width="2" height="2" style="fill:url(https://tracker.example/x)" onmouseover="alert(6)"/>'
+    b'<circle r="3" fill="#0a0"/></svg>'
+)
 ACTIVE = ("<script", "onload", "onclick", "onmouseover", "foreignObject", "javascript:", "tracker.example")
 
 
@@ -168,12 +183,21 @@ def files_under(folder: Path) -> set[str]:
 
 
 def test_a_source_file_never_replaces_a_generated_one(make_source, tmp_path):
-    source = make_source({"a.md": """\
+    source = make_source(
+        {
+            "a.md": """\
         # ✅甲
 
         [脚本](../site.js) [首页](../index.html) [样式](../style.css) [搜索](../pagefind/pagefind.js)
-        """}, extra={"site.js": "alert('owned')", "index.html": "<script>alert(1)</script>",
-                     "style.css": "body{display:none}", "pagefind/pagefind.js": "alert('owned')"})
+        """
+        },
+        extra={
+            "site.js": "alert('owned')",
+            "index.html": "<script>alert(1)</script>",
+            "style.css": "body{display:none}",
+            "pagefind/pagefind.js": "alert('owned')",
+        },
+    )
     out = tmp_path / "out"
     code, text = run("build", source, "--out", out, "--format", "html")
     assert code == 0, text
@@ -186,20 +210,31 @@ def test_a_source_file_never_replaces_a_generated_one(make_source, tmp_path):
     page = (html / "a.html").read_text(encoding="utf-8")
     assert 'href="files/style.css"' in page
     for name in ("site.js", "index.html", "pagefind/pagefind.js"):
-        assert f"warning: linked file not published (a page or script would run on the site), shown as text: " \
-               f"../{name}" in text
+        assert (
+            f"warning: linked file not published (a page or script would run on the site), shown as text: "
+            f"../{name}" in text
+        )
         assert not (html / "files" / name).exists()
     assert '<span class="broken-link">首页</span>' in page
 
 
 def test_pages_scripts_and_hidden_files_linked_from_a_section_are_never_published(make_source, tmp_path):
-    source = make_source({"a.md": """\
+    source = make_source(
+        {
+            "a.md": """\
         # ✅甲
 
         [页](../assets/page.htm) [脚本](../assets/x.mjs) [配置](../.env) [git](../.git/config) [表](../assets/t.xml)
-        """}, extra={"assets/page.htm": "<script>alert(1)</script>", "assets/x.mjs": "alert(1)",
-                     ".env": f"TOKEN={SECRET}", ".git/config": f"[remote]\nurl = {SECRET}",
-                     "assets/t.xml": "<?xml-stylesheet href='x.xsl'?><a/>"})
+        """
+        },
+        extra={
+            "assets/page.htm": "<script>alert(1)</script>",
+            "assets/x.mjs": "alert(1)",
+            ".env": f"TOKEN={SECRET}",
+            ".git/config": f"[remote]\nurl = {SECRET}",
+            "assets/t.xml": "<?xml-stylesheet href='x.xsl'?><a/>",
+        },
+    )
     out = tmp_path / "out"
     code, text = run("build", source, "--out", out, "--format", "html,pdf")
     assert code == 0, text
@@ -210,10 +245,11 @@ def test_pages_scripts_and_hidden_files_linked_from_a_section_are_never_publishe
 
 
 def test_svg_images_and_logo_are_published_sanitised(make_source, tmp_path):
-    source = make_source({"a.md": "# ✅甲\n\n![图](../assets/evil.svg)\n\n[下载图](../assets/other.svg)\n"},
-                         manifest={"logo": "assets/logo.svg"},
-                         extra={"assets/evil.svg": HOSTILE_SVG, "assets/logo.svg": HOSTILE_SVG,
-                                "assets/other.svg": HOSTILE_SVG})
+    source = make_source(
+        {"a.md": "# ✅甲\n\n![图](../assets/evil.svg)\n\n[下载图](../assets/other.svg)\n"},
+        manifest={"logo": "assets/logo.svg"},
+        extra={"assets/evil.svg": HOSTILE_SVG, "assets/logo.svg": HOSTILE_SVG, "assets/other.svg": HOSTILE_SVG},
+    )
     out = tmp_path / "out"
     code, text = run("build", source, "--out", out, "--format", "html")
     assert code == 0, text
@@ -226,8 +262,10 @@ def test_svg_images_and_logo_are_published_sanitised(make_source, tmp_path):
 
 
 def test_a_not_wellformed_svg_is_not_published(make_source, tmp_path):
-    source = make_source({"a.md": "# ✅甲\n\n![图](../assets/bad.svg)\n"},
-                         extra={"assets/bad.svg": b'<!DOCTYPE svg [<!ENTITY x SYSTEM "/etc/passwd">]><svg>&x;</svg>'})
+    source = make_source(
+        {"a.md": "# ✅甲\n\n![图](../assets/bad.svg)\n"},
+        extra={"assets/bad.svg": b'<!DOCTYPE svg [<!ENTITY x SYSTEM "/etc/passwd">]><svg>&x;</svg>'},
+    )
     out = tmp_path / "out"
     code, text = run("build", source, "--out", out, "--format", "html")
     assert code == 0
@@ -238,7 +276,9 @@ def test_a_not_wellformed_svg_is_not_published(make_source, tmp_path):
 def test_a_file_only_a_left_out_unit_uses_is_not_published(make_source, tmp_path):
     from tests.conftest import PNG
 
-    source = make_source({"a.md": """\
+    source = make_source(
+        {
+            "a.md": """\
         # 甲
 
         ## ✅完成
@@ -248,14 +288,22 @@ def test_a_file_only_a_left_out_unit_uses_is_not_published(make_source, tmp_path
         ## ✍️未完成
 
         ![草稿](../assets/draft.png) [草稿表](../assets/draft.csv)
-        """}, extra={"assets/shown.png": PNG, "assets/draft.png": PNG, "assets/shown.csv": "a\n1\n",
-                     "assets/draft.csv": "a\n2\n"})
+        """
+        },
+        extra={
+            "assets/shown.png": PNG,
+            "assets/draft.png": PNG,
+            "assets/shown.csv": "a\n1\n",
+            "assets/draft.csv": "a\n2\n",
+        },
+    )
     out = tmp_path / "out"
     assert run("build", source, "--out", out, "--format", "html", "--edition", "public")[0] == 0
     assert files_under(out / "html" / "files") == {"assets/shown.png", "assets/shown.csv"}
     assert run("build", source, "--out", tmp_path / "draft", "--format", "html")[0] == 0
-    assert files_under(tmp_path / "draft" / "html" / "files") == {f"assets/{n}" for n in
-                                                                 ("shown.png", "draft.png", "shown.csv", "draft.csv")}
+    assert files_under(tmp_path / "draft" / "html" / "files") == {
+        f"assets/{n}" for n in ("shown.png", "draft.png", "shown.csv", "draft.csv")
+    }
 
 
 def test_hard_links_in_a_source_are_not_read(make_source, tmp_path):
@@ -269,8 +317,13 @@ def test_hard_links_in_a_source_are_not_read(make_source, tmp_path):
     os.link(tmp_path / "secret.txt", source / "assets" / "hard.txt")
     out = tmp_path / "out"
     code, text = run("build", source, "--out", out, "--format", "html,pdf")
-    assert "sections/a.md:3: warning: image not found, a placeholder is shown: ../assets/hard.png (it is a hard link" in text
-    assert "sections/a.md:5: warning: linked file not found, link dropped: ../assets/hard.txt (it is a hard link" in text
+    assert (
+        "sections/a.md:3: warning: image not found, a placeholder is shown: ../assets/hard.png (it is a hard link"
+        in text
+    )
+    assert (
+        "sections/a.md:5: warning: linked file not found, link dropped: ../assets/hard.txt (it is a hard link" in text
+    )
     assert code == 0
     assert_outputs_safe(out, [SECRET])
 
@@ -284,14 +337,17 @@ def test_import_copies_no_file_from_outside_the_blog(tmp_path):
     (blog / "posts" / "leak.png").symlink_to(tmp_path / "secret.png")
     os.link(tmp_path / "secret.png", blog / "posts" / "hard.png")
     (blog / "posts" / "ok.png").write_bytes(PNG)
-    (blog / "posts" / "2026-01-02-post.md").write_text(textwrap.dedent("""\
+    (blog / "posts" / "2026-01-02-post.md").write_text(
+        textwrap.dedent("""\
         ---
         title: 文章
         ---
         正文。
 
         ![d](../../../../../../../../etc/passwd) ![p](/etc/passwd) ![s](leak.png) ![h](hard.png) ![o](ok.png)
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     into = tmp_path / "report"
     code, text = run("import", blog / "posts" / "2026-01-02-post.md", "--into", into)
     copied = files_under(into / "assets") if (into / "assets").exists() else set()
@@ -350,6 +406,7 @@ def output_texts(out: Path):
             def titles(items):
                 for item in items:
                     yield from titles(item) if isinstance(item, list) else [item.title]
+
             yield rel, " ".join(titles(reader.outline))
 
 
@@ -384,7 +441,9 @@ def renamed_sample(tmp_path_factory):
             people.setdefault(name, f"Qzperson{len(people):02d}x")
             front = re.sub(rf"(?<![\w]){re.escape(name)}(?![\w])", people[name], front)
         path.write_text(f"---\n{front}---\n{body}", encoding="utf-8")
-    everything = "".join(p.read_text(encoding="utf-8").split("---\n", 2)[-1] for p in (source / "sections").glob("*.md"))
+    everything = "".join(
+        p.read_text(encoding="utf-8").split("---\n", 2)[-1] for p in (source / "sections").glob("*.md")
+    )
     assert not [n for n in people.values() if n in everything]
     assert len(people) >= 15 and len(dues) >= 10  # the sample still has its people and dates
     out = source.parent / "public"
@@ -417,9 +476,9 @@ def test_the_public_edition_is_the_site_and_the_pdf_only(renamed_sample):
 
 
 def test_the_public_edition_holds_no_unfinished_title(renamed_sample):
-    from reportgen.render.editions import select
     from reportgen.errors import Diagnostics
     from reportgen.load.reader import load_report
+    from reportgen.render.editions import select
 
     source, out, _, _, _ = renamed_sample
     report = load_report(source, Diagnostics())
@@ -434,23 +493,25 @@ def test_the_public_edition_holds_no_unfinished_title(renamed_sample):
 
 def test_links_to_left_out_units_are_text_with_a_warning(renamed_sample):
     source, out, _, _, text = renamed_sample
-    assert "sections/04-conference.md:81: warning: link to a part the public edition leaves out, shown as text: " \
-           "10-partners.md#" in text
+    assert (
+        "sections/04-conference.md:81: warning: link to a part the public edition leaves out, shown as text: "
+        "10-partners.md#" in text
+    )
     pages = {p.name for p in (out / "html").glob("*.html")}
     import re
 
     for page in (out / "html").glob("*.html"):
         for href in re.findall(r'href="([^"#:]+\.html)(?:#[^"]*)?"', page.read_text(encoding="utf-8")):
             assert href in pages, f"{page.name} links to {href}, which the public edition does not contain"
-    code, strict = run("build", source, "--out", out.parent / "strict", "--edition", "public", "--strict",
-                       "--format", "html")
+    code, strict = run(
+        "build", source, "--out", out.parent / "strict", "--edition", "public", "--strict", "--format", "html"
+    )
     assert code == 1 and "error: link to a part the public edition leaves out" in strict
 
 
 def test_a_public_review_copy_shows_no_people_or_dates(renamed_sample):
     source, out, names, dues, _ = renamed_sample
-    code, text = run("build", source, "--out", out.parent / "review", "--edition", "public",
-                     "--only", "04-conference")
+    code, text = run("build", source, "--out", out.parent / "review", "--edition", "public", "--only", "04-conference")
     assert code == 0, text
     review = out.parent / "review" / "review" / "04-conference"
     assert (review / "report.pdf").is_file()
@@ -487,9 +548,13 @@ def test_a_static_template_or_chart_data_linked_outside_stops_the_build(make_sou
 def test_a_pagefind_configuration_in_the_source_is_not_read(make_source, tmp_path, monkeypatch):
     """CI runs `reportgen build` in the source folder, where Pagefind would look for its configuration."""
     owned = tmp_path / "owned"
-    source = make_source({"a.md": "# ✅甲\n\n正文。\n"},
-                         extra={"pagefind.yml": f"output_path: {owned}\nroot_selector: nav\n",
-                                "pagefind.toml": f'output_path = "{owned}"\n'})
+    source = make_source(
+        {"a.md": "# ✅甲\n\n正文。\n"},
+        extra={
+            "pagefind.yml": f"output_path: {owned}\nroot_selector: nav\n",
+            "pagefind.toml": f'output_path = "{owned}"\n',
+        },
+    )
     monkeypatch.chdir(source)
     out = tmp_path / "out"
     code, text = run("build", ".", "--out", out, "--format", "html")
@@ -505,9 +570,13 @@ def test_the_preview_runs_no_python_file_of_the_source(make_source, tmp_path, mo
     from tests.test_serve import PDF_WAIT, get
 
     marker = tmp_path / "imported"
-    source = make_source({"a.md": "# ✅甲\n\n正文。\n"},
-                         extra={"yaml.py": f"open({str(marker)!r}, 'w').close()\n",
-                                "markdown_it.py": f"open({str(marker)!r}, 'w').close()\n"})
+    source = make_source(
+        {"a.md": "# ✅甲\n\n正文。\n"},
+        extra={
+            "yaml.py": f"open({str(marker)!r}, 'w').close()\n",
+            "markdown_it.py": f"open({str(marker)!r}, 'w').close()\n",
+        },
+    )
     monkeypatch.chdir(source)
     session = Session(source, tmp_path / "preview", port=0, echo=lambda line: None)
     session.start()

@@ -82,9 +82,9 @@ class EventStream(threading.Thread):
             for raw in response:
                 line = raw.decode("utf-8").rstrip("\n")
                 if line.startswith("event: "):
-                    event = line[len("event: "):]
+                    event = line[len("event: ") :]
                 elif line.startswith("data: ") and event == "state":
-                    self.states.append(json.loads(line[len("data: "):]))
+                    self.states.append(json.loads(line[len("data: ") :]))
         except (OSError, ValueError):
             pass
 
@@ -143,8 +143,10 @@ def test_a_save_rebuilds_the_page_and_tells_open_pages(preview):
     first = wait_for("the event stream sends the current state", lambda: stream.states and stream.states[0])
     (source / "sections" / "a.md").write_text(SECTIONS["a.md"] + "\n保存后新加的一段。\n", encoding="utf-8")
     wait_for("the served page shows the new paragraph", lambda: "保存后新加的一段。" in get(base + "a.html")[2])
-    newer = wait_for("an event announces the new build",
-                     lambda: [s for s in stream.states if s["site"]["version"] != first["site"]["version"]])
+    newer = wait_for(
+        "an event announces the new build",
+        lambda: [s for s in stream.states if s["site"]["version"] != first["site"]["version"]],
+    )
     assert newer[-1]["site"]["ok"] and newer[-1]["overlay"] == ""
     stream.close()
 
@@ -153,8 +155,9 @@ def test_a_broken_save_shows_the_errors_and_keeps_the_last_good_page(preview):
     session, source, base = preview
     section = source / "sections" / "a.md"
     section.write_text("---\nstatus: finished\n---\n# 引言\n\n坏掉的版本。\n", encoding="utf-8")
-    state = wait_for("the build fails", lambda: (s := json.loads(get(base + "__reportgen__/state")[2]))
-                     and not s["site"]["ok"] and s)
+    state = wait_for(
+        "the build fails", lambda: (s := json.loads(get(base + "__reportgen__/state")[2])) and not s["site"]["ok"] and s
+    )
     assert any(d.startswith("sections/a.md:2: error: unknown status 'finished'") for d in state["site"]["diagnostics"])
     status, _, page = get(base + "a.html")
     assert status == 200
@@ -168,15 +171,18 @@ def test_a_broken_save_shows_the_errors_and_keeps_the_last_good_page(preview):
     section.write_text(SECTIONS["a.md"].replace("第一版正文。", "修好了。"), encoding="utf-8")
     # The new pages are in place a moment before the preview records that the build passed:
     # what counts is that the fixed page comes without the overlay.
-    wait_for("the fixed page is served without the overlay",
-             lambda: (p := get(base + "a.html")[2]) and "修好了。" in p and "reportgen-overlay" not in p)
+    wait_for(
+        "the fixed page is served without the overlay",
+        lambda: (p := get(base + "a.html")[2]) and "修好了。" in p and "reportgen-overlay" not in p,
+    )
 
 
 def test_a_template_added_while_serving_is_used(preview):
     _, source, base = preview
     (source / "templates").mkdir()
     (source / "templates" / "section.html").write_text(
-        '{% extends "base.html" %}{% block main %}<p>自定义模板</p>{{ body | safe }}{% endblock %}', encoding="utf-8")
+        '{% extends "base.html" %}{% block main %}<p>自定义模板</p>{{ body | safe }}{% endblock %}', encoding="utf-8"
+    )
     wait_for("the page uses the new template", lambda: "自定义模板" in get(base + "a.html")[2])
 
 
@@ -216,8 +222,9 @@ def test_allow_self_widens_only_what_the_reload_script_needs():
 
 def test_a_pdf_failure_is_shown_until_the_sources_change_again(tmp_path):
     preview = Preview(tmp_path, tmp_path / "preview")
-    preview.update(preview.print, ok=False, covers=0,
-                   diagnostics=["report.yaml: error: typesetting the PDF failed: ValueError: x"])
+    preview.update(
+        preview.print, ok=False, covers=0, diagnostics=["report.yaml: error: typesetting the PDF failed: ValueError: x"]
+    )
     assert "typesetting the PDF failed" in preview.state()["overlay"]
     preview.changes += 1  # a save since: the next PDF build may well succeed
     assert preview.state()["overlay"] == ""
@@ -239,8 +246,12 @@ def test_requests_for_another_host_name_are_refused(preview):
     # A page on another site that points its name at 127.0.0.1 must not read the draft.
     session, _, _ = preview
     host, port = session.server.server_address[:2]
-    for name, status in (("evil.example", 403), (f"evil.example:{port}", 403), (f"localhost:{port}", 200),
-                         (f"127.0.0.1:{port}", 200)):
+    for name, status in (
+        ("evil.example", 403),
+        (f"evil.example:{port}", 403),
+        (f"localhost:{port}", 200),
+        (f"127.0.0.1:{port}", 200),
+    ):
         connection = http.client.HTTPConnection(host, port, timeout=WAIT)
         connection.request("GET", "/a.html", headers={"Host": name})
         response = connection.getresponse()
@@ -269,9 +280,12 @@ def test_serve_without_report_yaml_is_a_clear_error(tmp_path):
 
 def test_the_command_serves_and_stops_cleanly_on_ctrl_c(make_source, tmp_path):
     source = make_source(SECTIONS)
-    process = subprocess.Popen([sys.executable, "-m", "reportgen", "serve", str(source), "--port", "0",
-                                "--out", str(tmp_path / "preview")],
-                               stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reportgen", "serve", str(source), "--port", "0", "--out", str(tmp_path / "preview")],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True).start()
     seen = []
@@ -295,8 +309,14 @@ def test_the_command_serves_and_stops_cleanly_on_ctrl_c(make_source, tmp_path):
 # --- in a browser ---------------------------------------------------------------------------------
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 def test_an_open_page_reloads_itself_and_shows_errors(preview):
@@ -335,6 +355,9 @@ def test_what_only_the_pdf_build_finds_reaches_the_preview_through_its_channel(p
     (source / "templates").mkdir(exist_ok=True)
     (source / "templates" / "print.css").symlink_to(tmp_path / "elsewhere.css")  # only the PDF reads it
     get(base + "report.pdf?rebuild=1", timeout=PDF_WAIT)
-    state = wait_for("the PDF build's error is shown", lambda: (s := session.preview.state()) and
-                     s["print"]["diagnostics"] and s, timeout=PDF_WAIT)
+    state = wait_for(
+        "the PDF build's error is shown",
+        lambda: (s := session.preview.state()) and s["print"]["diagnostics"] and s,
+        timeout=PDF_WAIT,
+    )
     assert state["print"]["diagnostics"] == ["templates/print.css: error: not read: it points outside the folder"]

@@ -15,8 +15,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from reportgen.render import search
 from reportgen.build import BuildOptions, build
+from reportgen.render import search
 
 # --- the source both this module and test_browser.py build ---------------------------
 
@@ -28,11 +28,13 @@ UNFINISHED_TEXT = ("银杏计划", "星辰项目")
 MARKERS = ("✍", "👁", "✅")
 
 #: Twelve columns: wider than any phone. Its rows carry the indentation of the text it goes into.
-WIDE_TABLE = "\n        ".join([
-    "| 科目 | " + " | ".join(f"{m}月预算执行金额" for m in range(1, 13)) + " |",
-    "| --- |" + " ---: |" * 12,
-    "| 会费 | " + " | ".join(f"{1000 * m:,}" for m in range(1, 13)) + " |",
-])
+WIDE_TABLE = "\n        ".join(
+    [
+        "| 科目 | " + " | ".join(f"{m}月预算执行金额" for m in range(1, 13)) + " |",
+        "| --- |" + " ---: |" * 12,
+        "| 会费 | " + " | ".join(f"{1000 * m:,}" for m in range(1, 13)) + " |",
+    ]
+)
 
 SECTIONS = {
     "01-intro.md": """
@@ -159,7 +161,7 @@ def index_text(site: Path) -> str:
     texts = []
     for fragment in sorted((site / "pagefind" / "fragment").glob("*.pf_fragment")):
         raw = gzip.decompress(fragment.read_bytes())
-        data = json.loads(raw[raw.index(b"{"):])
+        data = json.loads(raw[raw.index(b"{") :])
         anchors = " ".join(a.get("text", "") for a in data.get("anchors", []))
         texts.append(f"{data['url']} {data['meta'].get('title', '')} {data['content']} {anchors}")
     return "\n".join(texts).replace("\u200b", "")  # Pagefind's word boundaries in CJK
@@ -298,7 +300,7 @@ def _content_only(site: Path) -> str:
     texts = []
     for fragment in (site / "pagefind" / "fragment").glob("*.pf_fragment"):
         raw = gzip.decompress(fragment.read_bytes())
-        texts.append(json.loads(raw[raw.index(b"{"):])["content"])
+        texts.append(json.loads(raw[raw.index(b"{") :])["content"])
     return "".join(texts).replace("\u200b", "")
 
 
@@ -360,14 +362,18 @@ def test_rebuild_replaces_the_site_whole(make_source, tmp_path):
     (site / "old-page.html").write_text("stale", encoding="utf-8")
     (site / "mine.txt").write_text("the user's", encoding="utf-8")
     manifest = out / ".reportgen-manifest.json"
-    manifest.write_text(manifest.read_text(encoding="utf-8").replace('"html",', '"html", "html/old-page.html",'),
-                        encoding="utf-8")
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace('"html",', '"html", "html/old-page.html",'), encoding="utf-8"
+    )
     build_site(make_source, out)
     assert not (site / "old-page.html").exists()
     assert (site / "mine.txt").read_text(encoding="utf-8") == "the user's"
     # Nothing left behind but the build's own records (.cache: what the next build may reuse).
-    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [".cache", ".reportgen-manifest.json",
-                                                                             ".reportgen.lock"]
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [
+        ".cache",
+        ".reportgen-manifest.json",
+        ".reportgen.lock",
+    ]
     assert not list((out / ".cache").rglob("*.tmp"))
 
 
@@ -388,5 +394,6 @@ def test_public_edition_with_no_finished_section_is_an_error(make_source, tmp_pa
     assert not result.ok
     assert [str(d) for d in result.diagnostics.errors] == [
         "report.yaml:6: error: the public edition has no section in it: every section is unfinished and left out "
-        "(1 unit(s)); finish one, or set editions.public.unfinished: placeholder"]
+        "(1 unit(s)); finish one, or set editions.public.unfinished: placeholder"
+    ]
     assert not (tmp_path / "out" / "html").exists()

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.render import search
 from reportgen.build import BuildOptions, build
+from reportgen.render import search
 from tests.test_site import index_text
 
 SECTIONS = {
@@ -59,8 +59,9 @@ def test_an_edit_is_in_its_page_and_found_by_search_after_the_rebuild(built):
 def test_only_the_edited_section_page_is_written_again(built):
     source, out = built
     site = out / "html"
-    before = {name: identity(site / name) for name in ("01-intro.html", "02-finance.html", "03-events.html",
-                                                        "index.html")}
+    before = {
+        name: identity(site / name) for name in ("01-intro.html", "02-finance.html", "03-events.html", "index.html")
+    }
     append(source, "03-events.md", "又一段。")
     html_build(source, out)
     assert identity(site / "index.html") == before["index.html"]  # the contents did not change
@@ -94,8 +95,12 @@ def test_figure_numbers_that_move_are_shown_moved_on_every_page(built):
     finance, events = out / "html" / "02-finance.html", out / "html" / "03-events.html"
     assert "表 2" in finance.read_text(encoding="utf-8") and "表 1" in events.read_text(encoding="utf-8")
     intro = source / "sections" / "01-intro.md"
-    intro.write_text(intro.read_text(encoding="utf-8").replace(
-        "协会稳步发展。", "协会稳步发展。\n\n表：新表\n\n| 甲 | 乙 |\n| --- | --- |\n| 1 | 2 |\n"), encoding="utf-8")
+    intro.write_text(
+        intro.read_text(encoding="utf-8").replace(
+            "协会稳步发展。", "协会稳步发展。\n\n表：新表\n\n| 甲 | 乙 |\n| --- | --- |\n| 1 | 2 |\n"
+        ),
+        encoding="utf-8",
+    )
     html_build(source, out)
     assert "表 3" in finance.read_text(encoding="utf-8")  # its own table, numbered after the new ones
     assert "表 2" in events.read_text(encoding="utf-8")  # a cross-reference into another section
@@ -112,8 +117,10 @@ def test_a_page_changed_in_the_output_is_made_again(built):
 
 def test_a_changed_image_makes_its_page_again(make_source, tmp_path):
     svg = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="2"><rect width="4" height="2" fill="{}"/></svg>'
-    source = make_source({"01-a.md": "# ✅甲\n\n![图](../assets/p.svg)\n", "02-b.md": "# ✅乙\n\n正文。\n"},
-                         extra={"assets/p.svg": svg.format("#111")})
+    source = make_source(
+        {"01-a.md": "# ✅甲\n\n![图](../assets/p.svg)\n", "02-b.md": "# ✅乙\n\n正文。\n"},
+        extra={"assets/p.svg": svg.format("#111")},
+    )
     out = tmp_path / "out"
     html_build(source, out)
     (source / "assets" / "p.svg").write_text(svg.format("#222222"), encoding="utf-8")

@@ -13,8 +13,20 @@ from reportgen.errors import Diagnostics
 from reportgen.load.reader import load_report
 from reportgen.status import share_text, status_data, units
 
-NODE_KEYS = {"id", "title", "file", "line", "level", "status", "own_status", "owner", "due", "overdue", "words",
-             "children"}
+NODE_KEYS = {
+    "id",
+    "title",
+    "file",
+    "line",
+    "level",
+    "status",
+    "own_status",
+    "owner",
+    "due",
+    "overdue",
+    "words",
+    "children",
+}
 SECTION_KEYS = NODE_KEYS | {"extra", "part"}
 """A top-level section also carries the front matter of other tools and the part it is in."""
 DAY = datetime.date(2025, 3, 10)
@@ -41,7 +53,10 @@ def run(*args):
 
 
 def test_markers_with_and_without_variation_selector(make_source):
-    data = data_of(make_source, {"a.md": """
+    data = data_of(
+        make_source,
+        {
+            "a.md": """
         # 章
 
         ## ✍️ 甲
@@ -53,10 +68,17 @@ def test_markers_with_and_without_variation_selector(make_source):
         ## 👁 丁
 
         ## ✅ 戊
-    """})
+    """
+        },
+    )
     nodes = by_title(data)
     assert {t: nodes[t]["own_status"] for t in "甲乙丙丁戊"} == {
-        "甲": "editing", "乙": "editing", "丙": "reviewing", "丁": "reviewing", "戊": "done"}
+        "甲": "editing",
+        "乙": "editing",
+        "丙": "reviewing",
+        "丁": "reviewing",
+        "戊": "done",
+    }
     assert data["counts"] == {"editing": 2, "reviewing": 2, "done": 1, "unmarked": 0}
 
 
@@ -67,8 +89,10 @@ def test_bold_after_marker_gives_the_plain_title(make_source):
     assert unit["own_status"] == "done"
 
 
-@pytest.mark.parametrize("word, status", [("reviewing", "reviewing"), ("审核中", "reviewing"),
-                                          ("done", "done"), ("已完成", "done"), ("编辑中", "editing")])
+@pytest.mark.parametrize(
+    "word, status",
+    [("reviewing", "reviewing"), ("审核中", "reviewing"), ("done", "done"), ("已完成", "done"), ("编辑中", "editing")],
+)
 def test_front_matter_status_in_english_and_chinese(make_source, word, status):
     data = data_of(make_source, {"a.md": f"---\nstatus: {word}\n---\n# 引言\n\n正文。\n"})
     section = data["sections"][0]
@@ -84,7 +108,10 @@ def test_file_without_any_status_is_one_unmarked_unit(make_source):
 
 
 def test_structure_heading_shows_least_advanced_unit_below(make_source):
-    data = data_of(make_source, {"a.md": """
+    data = data_of(
+        make_source,
+        {
+            "a.md": """
         # 年度工作
 
         ## 活动
@@ -98,7 +125,9 @@ def test_structure_heading_shows_least_advanced_unit_below(make_source):
         ## 附注
 
         没有单元的小节。
-    """})
+    """
+        },
+    )
     nodes = by_title(data)
     assert (nodes["活动"]["status"], nodes["活动"]["own_status"]) == ("reviewing", None)
     assert (nodes["年度工作"]["status"], nodes["年度工作"]["own_status"]) == ("editing", None)
@@ -108,7 +137,10 @@ def test_structure_heading_shows_least_advanced_unit_below(make_source):
 
 
 def test_owner_and_due_inherited_and_owners_map_per_heading(make_source):
-    data = data_of(make_source, {"a.md": """
+    data = data_of(
+        make_source,
+        {
+            "a.md": """
         ---
         owner: 张三
         due: 2025-04-01
@@ -122,15 +154,24 @@ def test_owner_and_due_inherited_and_owners_map_per_heading(make_source):
         ## ✍️ 财务
 
         ### 👁️ 预算
-    """})
+    """
+        },
+    )
     nodes = by_title(data)
     assert {t: nodes[t]["owner"] for t in ("章", "概况", "财务", "预算")} == {
-        "章": "张三", "概况": "张三", "财务": "李四", "预算": "李四"}
+        "章": "张三",
+        "概况": "张三",
+        "财务": "李四",
+        "预算": "李四",
+    }
     assert {node["due"] for node in nodes.values()} == {"2025-04-01"}
 
 
 def test_words_count_each_cjk_character_and_each_latin_or_digit_run(make_source):
-    data = data_of(make_source, {"a.md": """
+    data = data_of(
+        make_source,
+        {
+            "a.md": """
         # ✍️ 章
 
         收入 100 元，hello world。
@@ -138,7 +179,9 @@ def test_words_count_each_cjk_character_and_each_latin_or_digit_run(make_source)
         ## ✅ 节
 
         GitHub上的repo 2024年
-    """})
+    """
+        },
+    )
     nodes = by_title(data)
     assert nodes["节"]["words"] == 6  # GitHub 上 的 repo 2024 年; the heading itself does not count
     assert nodes["章"]["words"] == 6 + 6  # 收 入 100 元 hello world, plus its subsection
@@ -185,10 +228,22 @@ def test_json_has_exactly_the_documented_shape_and_values(make_source):
     assert data["percent_done"] == pytest.approx(100 * 2 / 3)
     first, second = data["sections"]
     assert set(first) == SECTION_KEYS and set(first["children"][0]) == NODE_KEYS
-    assert {k: first[k] for k in ("id", "title", "file", "line", "level", "status", "own_status", "owner",
-                                  "due", "overdue", "words")} == {
-        "id": "a", "title": "引言", "file": "sections/a.md", "line": 5, "level": 1, "status": "reviewing",
-        "own_status": None, "owner": "张三", "due": "2000-01-01", "overdue": True, "words": 5}
+    assert {
+        k: first[k]
+        for k in ("id", "title", "file", "line", "level", "status", "own_status", "owner", "due", "overdue", "words")
+    } == {
+        "id": "a",
+        "title": "引言",
+        "file": "sections/a.md",
+        "line": 5,
+        "level": 1,
+        "status": "reviewing",
+        "own_status": None,
+        "owner": "张三",
+        "due": "2000-01-01",
+        "overdue": True,
+        "words": 5,
+    }
     background, outlook = first["children"]
     assert (background["title"], background["line"], background["level"]) == ("背景", 7, 2)
     assert (background["overdue"], outlook["overdue"]) == (False, True)

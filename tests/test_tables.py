@@ -67,8 +67,11 @@ def page_of(pages, needle: str) -> int:
     a caption is looked for outside the contents and the lists."""
     squeeze = lambda text: re.sub(r"\s+", "", text)  # noqa: E731
     caption = needle[:1] in "表图" and "目录" not in needle
-    return next(n for n, (_, text) in enumerate(pages, start=1)
-                if squeeze(needle) in squeeze(text) and not (caption and re.search(r"^[图表]目录$", text, re.M)))
+    return next(
+        n
+        for n, (_, text) in enumerate(pages, start=1)
+        if squeeze(needle) in squeeze(text) and not (caption and re.search(r"^[图表]目录$", text, re.M))
+    )
 
 
 def runs(page, text: str) -> list[list[dict]]:
@@ -76,7 +79,7 @@ def runs(page, text: str) -> list[list[dict]]:
     chars = [c for c in page.chars if c["text"].strip()]
     at = [c for c in chars for _ in c["text"]]  # a glyph may stand for several code points (👁️)
     joined = "".join(c["text"] for c in chars)
-    return [list({id(c): c for c in at[m.start():m.end()]}.values()) for m in re.finditer(re.escape(text), joined)]
+    return [list({id(c): c for c in at[m.start() : m.end()]}.values()) for m in re.finditer(re.escape(text), joined)]
 
 
 def test_short_labels_and_numbers_are_never_broken_across_lines(pdf):
@@ -132,8 +135,9 @@ def test_an_unknown_id_is_a_warning_at_its_line(make_source):
     source = make_source({"a.md": "# 甲\n\n正文。\n\n见[](#tbl-nothing)。\n"})
     diags = Diagnostics()
     load_report(source, diags)
-    assert any(str(d).startswith("sections/a.md:5: warning: no figure or table with id 'tbl-nothing'")
-               for d in diags.items), [str(d) for d in diags.items]
+    assert any(
+        str(d).startswith("sections/a.md:5: warning: no figure or table with id 'tbl-nothing'") for d in diags.items
+    ), [str(d) for d in diags.items]
 
 
 def test_an_id_given_twice_is_a_warning(make_source):
@@ -161,12 +165,16 @@ def test_an_unknown_ruling_is_an_error_at_its_line(make_source):
     source = make_source({"a.md": "# 甲\n"}, manifest={"tables": {"style": "boxed"}})
     diags = Diagnostics()
     load_report(source, diags)
-    assert any("report.yaml" in str(d) and "tables.style must be one of three-line, grid, plain" in str(d)
-               for d in diags.errors)
+    assert any(
+        "report.yaml" in str(d) and "tables.style must be one of three-line, grid, plain" in str(d)
+        for d in diags.errors
+    )
 
 
 def test_an_english_report_says_table(make_source):
-    text = html_page(make_source, {"language": "en"}, "See [](#tbl-x).\n\nTable: Members {#tbl-x}\n\n| a |\n| --- |\n| 1 |\n")
+    text = html_page(
+        make_source, {"language": "en"}, "See [](#tbl-x).\n\nTable: Members {#tbl-x}\n\n| a |\n| --- |\n| 1 |\n"
+    )
     assert '<span class="tbl-num">Table 1</span> Members' in text
     assert '<a class="xref" href="#tbl-x">Table 1</a>' in text
 
@@ -231,8 +239,12 @@ def test_the_samples_cross_references_name_the_right_table_and_page(sample):
 
 
 def test_a_reference_to_a_table_the_public_edition_leaves_out_is_a_warning(make_source):
-    source = make_source({"a.md": "# ✅甲\n\n见[](#tbl-plan)。\n", "b.md": "# ✍️乙\n\n表：计划 {#tbl-plan}\n\n| 项 |\n| --- |\n| 一 |\n"})
+    source = make_source(
+        {"a.md": "# ✅甲\n\n见[](#tbl-plan)。\n", "b.md": "# ✍️乙\n\n表：计划 {#tbl-plan}\n\n| 项 |\n| --- |\n| 一 |\n"}
+    )
     result = build(BuildOptions(source=source, out=source / "build", formats=("html",), edition="public"))
-    assert any(str(d).startswith("sections/a.md:3: warning: 'tbl-plan' is in a part the public edition leaves out")
-               for d in result.diagnostics.items), [str(d) for d in result.diagnostics.items]
+    assert any(
+        str(d).startswith("sections/a.md:3: warning: 'tbl-plan' is in a part the public edition leaves out")
+        for d in result.diagnostics.items
+    ), [str(d) for d in result.diagnostics.items]
     assert "表 ?" in (source / "build" / "html" / "a.html").read_text(encoding="utf-8")

@@ -82,8 +82,12 @@ def run(*args, ok: bool = True):
 
 
 def git(source: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args], cwd=source, check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        cwd=source,
+        check=True,
+        capture_output=True,
+    )
 
 
 @pytest.fixture
@@ -138,7 +142,9 @@ def test_status_lang_prints_the_translation_table(bilingual):
 def test_whitespace_or_marker_changes_do_not_make_a_translation_outdated(bilingual):
     intro = bilingual / "sections" / "01-intro.md"
     text = intro.read_text(encoding="utf-8")
-    intro.write_text(text.replace("# ✅引言", "# ✍️引言").replace("稳步发展，", "稳步发展，\n   ") + "\n\n", encoding="utf-8")
+    intro.write_text(
+        text.replace("# ✅引言", "# ✍️引言").replace("稳步发展，", "稳步发展，\n   ") + "\n\n", encoding="utf-8"
+    )
     assert states(bilingual)["01-intro#引言"] == "current"
     intro.write_text(text.replace("稳步发展", "快速发展"), encoding="utf-8")
     assert states(bilingual)["01-intro#引言"] == "outdated"
@@ -198,15 +204,21 @@ def built_all(tmp_path_factory):
     (source / "sections" / "en" / "01-intro.md").write_text(INTRO_EN, encoding="utf-8")
     (source / "sections" / "en" / "02-finance.md").write_text(FINANCE_EN, encoding="utf-8")
     run("build", source, "--out", root / "draft", "--lang", "all", "-q")
-    run("build", source, "--out", root / "public", "--lang", "all", "--edition", "public", "--format", "pdf,html",
-        "-q")
+    run("build", source, "--out", root / "public", "--lang", "all", "--edition", "public", "--format", "pdf,html", "-q")
     return root
 
 
 def test_build_all_writes_both_pdfs_and_both_sites(built_all):
     draft = built_all / "draft"
-    for path in ("report.pdf", "en/report.pdf", "html/index.html", "html/en/index.html",
-                 "html/en/02-finance.html", "html/pagefind/pagefind.js", "html/en/pagefind/pagefind.js"):
+    for path in (
+        "report.pdf",
+        "en/report.pdf",
+        "html/index.html",
+        "html/en/index.html",
+        "html/en/02-finance.html",
+        "html/pagefind/pagefind.js",
+        "html/en/pagefind/pagefind.js",
+    ):
         assert (draft / path).is_file(), path
     assert '<html lang="en">' in (draft / "html/en/02-finance.html").read_text(encoding="utf-8")
     assert '<html lang="zh-CN">' in (draft / "html/02-finance.html").read_text(encoding="utf-8")
@@ -265,7 +277,8 @@ def test_import_pairs_a_language_folder_with_the_chapters_beside_it(tmp_path):
     (project / "02-finance.md").write_text("# 第二章 财务\n\n收入很好。\n", encoding="utf-8")
     (project / "en" / "01-intro.md").write_text(
         "---\nTranslator & Reviewer: Ann Smith\n---\n# Chapter 1 Introduction\n\nThe community grew.\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     result = run("import", project, "--into", tmp_path / "report")
     assert "1 page(s) of en/ paired by name" in result.output
     report = tmp_path / "report"
@@ -275,5 +288,9 @@ def test_import_pairs_a_language_folder_with_the_chapters_beside_it(tmp_path):
     assert len(sections) == 2 and translations == sections[:1]  # the English intro, under the intro's own name
     data = translation_json(report)
     assert [(u["title"], u["freshness"], u["translator"]) for u in data["units"]] == [
-        ("第一章 引言", "outdated", "Ann Smith"), ("第二章 财务", "missing", None)]
-    assert "Chapter 1 Introduction" not in "".join(p.read_text(encoding="utf-8") for p in (report / "sections").glob("*.md"))
+        ("第一章 引言", "outdated", "Ann Smith"),
+        ("第二章 财务", "missing", None),
+    ]
+    assert "Chapter 1 Introduction" not in "".join(
+        p.read_text(encoding="utf-8") for p in (report / "sections").glob("*.md")
+    )

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reportgen.pdf import cjkprint
 from reportgen.build import BuildOptions, build
 from reportgen.cli import main
-from reportgen.render.markdown import make_parser
 from reportgen.model import DEFAULT_MARKERS
+from reportgen.pdf import cjkprint
+from reportgen.render.markdown import make_parser
 from tests import typesetting as measure
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,14 +53,19 @@ def test_chinese_paragraphs_are_justified_to_both_margins(body_lines):
 
 
 def test_full_width_marks_that_meet_are_compressed(every_line):
-    pairs = [(a, b) for _, a, b in measure._neighbours(every_line)
-             if a["text"] in measure.CLOSING and b["text"] in measure.CLOSING | measure.OPENING]
+    pairs = [
+        (a, b)
+        for _, a, b in measure._neighbours(every_line)
+        if a["text"] in measure.CLOSING and b["text"] in measure.CLOSING | measure.OPENING
+    ]
     assert len(pairs) > 20
     assert measure.wide_punctuation(every_line) == []
 
 
 def test_han_and_latin_are_a_quarter_em_apart_whatever_the_author_typed(every_line):
-    pairs = [1 for _, a, b in measure._neighbours(every_line) if measure.is_han(a["text"]) and measure.is_latin(b["text"])]
+    pairs = [
+        1 for _, a, b in measure._neighbours(every_line) if measure.is_han(a["text"]) and measure.is_latin(b["text"])
+    ]
     assert len(pairs) > 100
     # A caption's number stands an ideographic space before its text (表 1　收入明细), by design.
     body = [line for line in every_line if not re.match(r"[图表]\d+\S", line.text)]
@@ -91,8 +96,11 @@ def test_the_text_layer_holds_only_the_source_text(sample_pdf, body_lines):
     source, pdf = sample_pdf
     assert measure.invisible_characters(pdf) == []
     texts = [_without_references(t) for t in _plain_texts(source)]
-    lines = [_without_references(_without_list_marker(_body_text(line)))
-             for line in measure.lines(pdf, keep_spaces=True) if not _generated(line)]
+    lines = [
+        _without_references(_without_list_marker(_body_text(line)))
+        for line in measure.lines(pdf, keep_spaces=True)
+        if not _generated(line)
+    ]
     assert len(lines) > 300
     missing = [text for text in lines if not any(_pattern(text).search(t) for t in texts)]
     assert missing == []
@@ -187,15 +195,20 @@ def test_the_print_markup_spaces_latin_runs_and_keeps_a_paragraph_end(make_sourc
     """What the PDF's stylesheet and typesetter act on: Latin runs beside Han
     characters marked (typed spaces dropped), marks meeting across a tag set half
     width, a paragraph's last two Han characters kept together, bare URLs breakable."""
-    from reportgen.render.body import section_html
-    from reportgen.render.editions import select
     from reportgen.errors import Diagnostics
     from reportgen.load.reader import load_report
+    from reportgen.render.body import section_html
+    from reportgen.render.editions import select
 
-    source = make_source({"01-a.md": (
-        "# 引言\n\n在 SparkCon'26 上，使用 `make` 命令[《指南》](https://e.org)，达到 106 位。\n\n"
-        "请阅读[加入指南](https://e.org)。\n\n联系 media@e.org。\n\n{.cover}\n正文。\n\n"
-        "发布《[大会之我见我闻](https://e.org)》。\n")})
+    source = make_source(
+        {
+            "01-a.md": (
+                "# 引言\n\n在 SparkCon'26 上，使用 `make` 命令[《指南》](https://e.org)，达到 106 位。\n\n"
+                "请阅读[加入指南](https://e.org)。\n\n联系 media@e.org。\n\n{.cover}\n正文。\n\n"
+                "发布《[大会之我见我闻](https://e.org)》。\n"
+            )
+        }
+    )
     diags = Diagnostics()
     report = load_report(source, diags)
     html = section_html(report, select(report, "draft", diags).views[0], "pdf", "draft", {})

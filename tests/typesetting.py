@@ -101,8 +101,12 @@ def paragraphs(all_lines: list[Line]) -> list[list[Line]]:
     for line in all_lines:
         if groups:
             last = groups[-1][-1]
-            same = (line.page == last.page and 0 < line.bottom - last.bottom < BODY_SIZE * 1.75 * 1.2
-                    and abs(line.x0 - last.start) < 4 and not _starts_item(line))
+            same = (
+                line.page == last.page
+                and 0 < line.bottom - last.bottom < BODY_SIZE * 1.75 * 1.2
+                and abs(line.x0 - last.start) < 4
+                and not _starts_item(line)
+            )
             continued = line.page == last.page + 1 and last.x1 > RIGHT - 2 and abs(line.x0 - last.start) < 4
             if same or continued:
                 groups[-1].append(line)
@@ -157,10 +161,14 @@ def _too_long_for(line: Line, room: float) -> bool:
 def wide_punctuation(all_lines: list[Line]) -> list[str]:
     """Pairs of adjacent full-width marks whose first takes more than 0.6 em."""
     marks = CLOSING | OPENING
-    return [f"{line}: {a['text']}{b['text']} takes {(b['x0'] - a['x0']) / a['size']:.2f} em"
-            for line, a, b in _neighbours(all_lines)
-            if a["text"] in marks and b["text"] in marks and a["size"] == b["size"]
-            and b["x0"] - a["x0"] > 0.6 * a["size"] + 0.01]
+    return [
+        f"{line}: {a['text']}{b['text']} takes {(b['x0'] - a['x0']) / a['size']:.2f} em"
+        for line, a, b in _neighbours(all_lines)
+        if a["text"] in marks
+        and b["text"] in marks
+        and a["size"] == b["size"]
+        and b["x0"] - a["x0"] > 0.6 * a["size"] + 0.01
+    ]
 
 
 def cjk_latin_gaps(all_lines: list[Line]) -> list[str]:
@@ -201,8 +209,12 @@ def stranded_last_lines(all_lines: list[Line]) -> list[str]:
 def invisible_characters(path) -> list[str]:
     """Characters in the text layer that no author types: spacing and joiners."""
     bad = {chr(c) for c in range(0x2000, 0x200F)} | {"\u2060", "\ufeff"}
-    return [f"page {number}: U+{ord(c['text']):04X}"
-            for number, chars in enumerate(page_chars(path), start=1) for c in chars if c["text"] in bad]
+    return [
+        f"page {number}: U+{ord(c['text']):04X}"
+        for number, chars in enumerate(page_chars(path), start=1)
+        for c in chars
+        if c["text"] in bad
+    ]
 
 
 def report(path) -> dict[str, list[str]]:

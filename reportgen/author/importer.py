@@ -55,16 +55,14 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
-from reportgen.load import confine, yamlio
-
 from reportgen import output
-
 from reportgen.author import scaffold
-from reportgen.load.config import MANIFEST
 from reportgen.errors import Diagnostics, ReportError
-from reportgen.render.markdown import IMAGE_SUFFIXES, word_count
-from reportgen.model import DEFAULT_MARKERS, STATUS_WORDS, Status
+from reportgen.load import confine, yamlio
+from reportgen.load.config import MANIFEST
 from reportgen.load.reader import decode, split_front_matter
+from reportgen.model import DEFAULT_MARKERS, STATUS_WORDS, Status
+from reportgen.render.markdown import IMAGE_SUFFIXES, word_count
 
 #: Block structure only; the same block rules as the build's parser.
 _PARSER = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"]).use(footnote_plugin)
@@ -114,8 +112,9 @@ class ImportResult:
     """Section file → its heading and origin, for the summary."""
 
 
-def import_files(files: list[Path], into: Path, force: bool = False, title: str | None = None,
-                 year: int | None = None) -> ImportResult:
+def import_files(
+    files: list[Path], into: Path, force: bool = False, title: str | None = None, year: int | None = None
+) -> ImportResult:
     """Read every input, then write the sections and ``report.yaml``; nothing is
     written when an input has an error."""
     diags = Diagnostics()
@@ -244,7 +243,7 @@ def read_document(path: Path, text: str, reading: Reading, diags: Diagnostics) -
     definitions = _by_label(definitions)
     for heading, following in zip(starts, starts[1:] + [None]):
         end = following.start if following else len(lines)
-        chunk = "\n".join(line for i, line in enumerate(lines[heading.start:end], heading.start) if i not in dropped)
+        chunk = "\n".join(line for i, line in enumerate(lines[heading.start : end], heading.start) if i not in dropped)
         status, _ = scaffold.split_marker(heading.raw)
         section = Planned(scaffold.plain_title(heading.raw), "", f"{rel}:{heading.start + 1}", status)
         section.text = _local_images(_with_definitions(chunk, definitions), heading.start + 1, path, section, diags)
@@ -267,8 +266,9 @@ def _document_title(headings: list[_Heading], tokens: list[Token]) -> _Heading |
     first = headings[0]
     if first.level != 1 or len(headings) < 2 or scaffold.split_marker(first.raw)[0] is not None:
         return None
-    between = [t for t in tokens if t.level == 0 and t.nesting >= 0 and t.map
-               and first.end <= t.map[0] < headings[1].start]
+    between = [
+        t for t in tokens if t.level == 0 and t.nesting >= 0 and t.map and first.end <= t.map[0] < headings[1].start
+    ]
     if any(t.type != "blockquote_open" for t in between):
         return None
     # '# A' then '## B' is a section with a subsection when other level-1 headings follow.
@@ -292,7 +292,7 @@ def _shift_headings(lines: list[str], headings: list[_Heading], delta: int) -> N
         elif level <= 2:
             lines[h.end - 1] = ("=" if level == 1 else "-") * max(3, len(lines[h.end - 1].strip()))
         else:
-            lines[h.start:h.end] = ["#" * level + " " + h.raw.replace("\n", " ")] + [""] * (h.end - h.start - 1)
+            lines[h.start : h.end] = ["#" * level + " " + h.raw.replace("\n", " ")] + [""] * (h.end - h.start - 1)
 
 
 # --- links and URLs ---
@@ -401,19 +401,25 @@ def _drop_status_lists(tokens, lines, start, end, sections, rel, reading) -> set
     for token in tokens:
         if token.type != "blockquote_open" or token.level != 0 or not (start <= token.map[0] < end):
             continue
-        kind, disagree = _status_list(lines[token.map[0]:token.map[1]], titles)
+        kind, disagree = _status_list(lines[token.map[0] : token.map[1]], titles)
         if kind is None:
             continue
         dropped.update(range(*token.map))
         where = f"{rel}:{token.map[0] + 1}"
         if kind == "legend":
-            reading.notes.append(f"{where}: dropped the legend of status markers: the build now generates it "
-                                 "(progress page of the PDF, the dashboard)")
+            reading.notes.append(
+                f"{where}: dropped the legend of status markers: the build now generates it "
+                "(progress page of the PDF, the dashboard)"
+            )
         else:
-            detail = (f"; it disagreed with the headings' markers for {disagree} section(s), the headings win"
-                      if disagree else "")
-            reading.notes.append(f"{where}: dropped the hand-kept progress list: the build now generates it "
-                                 f"from the markers{detail}")
+            detail = (
+                f"; it disagreed with the headings' markers for {disagree} section(s), the headings win"
+                if disagree
+                else ""
+            )
+            reading.notes.append(
+                f"{where}: dropped the hand-kept progress list: the build now generates it from the markers{detail}"
+            )
     return dropped
 
 
@@ -423,7 +429,7 @@ def _status_list(quoted: list[str], titles: dict[str, Status | None]) -> tuple[s
     for line in quoted:
         text = re.sub(r"^\s*>\s?", "", line).strip()
         bullet = re.match(r"^([-*+]|\d+[.)])\s+", text)
-        text = re.sub(r"(\*\*|__)", "", text[bullet.end():] if bullet else text).strip()
+        text = re.sub(r"(\*\*|__)", "", text[bullet.end() :] if bullet else text).strip()
         if text:
             items.append((bool(bullet), text))
     if items and not items[0][0] and items[0][1].endswith((":", "：")):
@@ -503,7 +509,7 @@ def _post_front_matter(text: str, rel: str, diags: Diagnostics) -> tuple[dict | 
         if end < 0:
             diags.error(rel, 1, "TOML front matter is not closed: add a line with +++ after it")
             return None, text, 1
-        front, body, body_line = text[4:end + 1], text[end + 5:], text[:end + 5].count("\n") + 1
+        front, body, body_line = text[4 : end + 1], text[end + 5 :], text[: end + 5].count("\n") + 1
         try:
             return tomllib.loads(front), body, body_line
         except tomllib.TOMLDecodeError as exc:
@@ -577,16 +583,20 @@ def _plain(value):
 _MORE = re.compile(r"<!--\s*more\s*-->")
 
 
-def _post_body(body: str, body_line: int, title: str, path: Path, planned: Planned, diags: Diagnostics,
-               root: Path | None = None) -> str:
+def _post_body(
+    body: str, body_line: int, title: str, path: Path, planned: Planned, diags: Diagnostics, root: Path | None = None
+) -> str:
     """The body with ``<!--more-->`` gone, a repeated title (a first heading of any level) dropped,
     headings below the title."""
     tokens = _PARSER.parse(body, {})
     code = _code_lines(tokens)
     lines = [line if i in code else _MORE.sub("", line) for i, line in enumerate(_clean(body.split("\n"), tokens))]
     headings = _top_headings(tokens)
-    if headings and scaffold.plain_title(headings[0].raw) == title \
-            and not any(line.strip() for line in lines[:headings[0].start]):
+    if (
+        headings
+        and scaffold.plain_title(headings[0].raw) == title
+        and not any(line.strip() for line in lines[: headings[0].start])
+    ):
         for i in range(headings[0].start, headings[0].end):
             lines[i] = ""
         headings = headings[1:]
@@ -596,11 +606,14 @@ def _post_body(body: str, body_line: int, title: str, path: Path, planned: Plann
     return _local_images(text, body_line, path, planned, diags, root)
 
 
-def _post_text(title: str, status: Status, description: str | None, extra: dict, body: str,
-               keys: dict | None = None) -> str:
+def _post_text(
+    title: str, status: Status, description: str | None, extra: dict, body: str, keys: dict | None = None
+) -> str:
     """A section file: front matter (reportgen's own ``keys``, the rest under ``extra:``), title, lead, body."""
     front = {**(keys or {}), **({"extra": extra} if extra else {})}
-    front = "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000) + "---\n\n" if front else ""
+    front = (
+        "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000) + "---\n\n" if front else ""
+    )
     lead = "".join(f"> {line}\n" for line in description.splitlines()) + "\n" if description else ""
     return f"{front}# {MARK[status]}{title}\n\n{lead}{body.strip()}\n"
 
@@ -608,8 +621,9 @@ def _post_text(title: str, status: Status, description: str | None, extra: dict,
 # --- local images ---
 
 
-def _local_images(text: str, body_line: int, path: Path, planned: Planned, diags: Diagnostics,
-                  root: Path | None = None) -> str:
+def _local_images(
+    text: str, body_line: int, path: Path, planned: Planned, diags: Diagnostics, root: Path | None = None
+) -> str:
     """Copy local images into ``assets/images/`` and point the references there.
 
     Images are looked for beside the file and in the site-root folders, never
@@ -626,8 +640,12 @@ def _local_images(text: str, body_line: int, path: Path, planned: Planned, diags
         asset = _asset_name(Path(unquote(src)).name, origin, planned)
         planned.images[asset] = origin
         if origin is None:
-            diags.warning(str(path), line, f"image not found: {src} (looked beside the file and in the site-root "
-                          f"folders inside {root}); put it at {asset} in the report — the build warns until it is there")
+            diags.warning(
+                str(path),
+                line,
+                f"image not found: {src} (looked beside the file and in the site-root "
+                f"folders inside {root}); put it at {asset} in the report — the build warns until it is there",
+            )
         text = _replace_target(text, src, "../" + link_path(asset))
     return text
 
@@ -638,8 +656,12 @@ _HTML_IMG = re.compile(r"""<img\b[^>]*?\ssrc\s*=\s*(["'])(.*?)\1""", re.IGNORECA
 def _image_sources(text: str) -> list[tuple[int, str]]:
     """(0-based line, src) of each image: Markdown images and HTML ``<img>`` tags, outside code."""
     tokens = _PARSER.parse(text, {})
-    found = [(token.map[0] if token.map else 0, child.attrGet("src"))
-             for token in tokens for child in token.children or [] if child.type == "image"]
+    found = [
+        (token.map[0] if token.map else 0, child.attrGet("src"))
+        for token in tokens
+        for child in token.children or []
+        if child.type == "image"
+    ]
     code = _code_lines(tokens)
     for match in _HTML_IMG.finditer(text):
         line = text.count("\n", 0, match.start())
@@ -649,8 +671,18 @@ def _image_sources(text: str) -> list[tuple[int, str]]:
 
 
 #: Files that mark the top of a site: a single imported file's images may come from anywhere below it.
-SITE_MARKERS = (".git", "book.toml", "mkdocs.yml", "SUMMARY.md", "config.toml", "hugo.toml", "_config.yml",
-                "package.json", "static", "public")
+SITE_MARKERS = (
+    ".git",
+    "book.toml",
+    "mkdocs.yml",
+    "SUMMARY.md",
+    "config.toml",
+    "hugo.toml",
+    "_config.yml",
+    "package.json",
+    "static",
+    "public",
+)
 
 
 def site_root(path: Path) -> Path:
@@ -672,7 +704,7 @@ def find_image(page: Path, src: str, root: Path) -> Path | None:
     if not relative.lower().endswith(IMAGE_SUFFIXES):
         return None
     folders = [page.parent, *page.parent.parents]
-    folders = folders[:folders.index(root) + 1] if root in folders else [page.parent]
+    folders = folders[: folders.index(root) + 1] if root in folders else [page.parent]
     candidates = [] if src.startswith("/") else [page.parent / src]
     candidates += [root / public / relative for public in PUBLIC_FOLDERS]
     candidates += [c for folder in folders for c in (folder / "static" / relative, folder / relative)]
@@ -706,10 +738,18 @@ def _asset_name(name: str, origin: Path | None, planned: Planned) -> str:
 
 def _replace_target(text: str, src: str, new: str) -> str:
     for raw in dict.fromkeys((src, unquote(src))):
-        text = re.sub(r"(\]\(\s*<?|\]:\s*<?)" + re.escape(raw) + r"(?=[\s)>#]|$)",
-                      lambda m: m.group(1) + new, text, flags=re.MULTILINE)
-        text = re.sub(r"(<img\b[^>]*?\ssrc\s*=\s*[\"'])" + re.escape(raw) + r"(?=[\"'])",
-                      lambda m: m.group(1) + new, text, flags=re.IGNORECASE)
+        text = re.sub(
+            r"(\]\(\s*<?|\]:\s*<?)" + re.escape(raw) + r"(?=[\s)>#]|$)",
+            lambda m: m.group(1) + new,
+            text,
+            flags=re.MULTILINE,
+        )
+        text = re.sub(
+            r"(<img\b[^>]*?\ssrc\s*=\s*[\"'])" + re.escape(raw) + r"(?=[\"'])",
+            lambda m: m.group(1) + new,
+            text,
+            flags=re.IGNORECASE,
+        )
     return text
 
 
@@ -738,8 +778,12 @@ def relink(sections: list[Planned], paths: list[str]) -> None:
 
 def _link_targets(text: str) -> list[str]:
     tokens = _PARSER.parse(text, {})
-    return [child.attrGet("href") for token in tokens for child in token.children or []
-            if child.type == "link_open" and child.attrGet("href")]
+    return [
+        child.attrGet("href")
+        for token in tokens
+        for child in token.children or []
+        if child.type == "link_open" and child.attrGet("href")
+    ]
 
 
 # --- naming the files and report.yaml ---------------------------------------------------------------
@@ -778,8 +822,11 @@ def _listed(into: Path) -> list[str]:
     except (OSError, yamlio.YamlProblem):
         return []
     listed = data.get("sections") if isinstance(data, dict) else None
-    items = [p for item in listed for p in (item.get("sections") or [] if isinstance(item, dict) else [item])
-             ] if isinstance(listed, list) else []
+    items = (
+        [p for item in listed for p in (item.get("sections") or [] if isinstance(item, dict) else [item])]
+        if isinstance(listed, list)
+        else []
+    )
     return [p for p in items if isinstance(p, str)]
 
 
@@ -818,8 +865,16 @@ def _write_manifest(into: Path, result: ImportResult, reading: Reading, title: s
     if not reading.title:
         result.notes.append(f"report title set to '{title}': no title line in the input; change it in report.yaml")
     languages = [language, *sorted({tag for s in reading.sections for tag in s.translations})]
-    output.write_text(path, scaffold.manifest_text(title, year, language, _grouped(reading.sections, result.paths),
-                                                   languages=languages if len(languages) > 1 else None))
+    output.write_text(
+        path,
+        scaffold.manifest_text(
+            title,
+            year,
+            language,
+            _grouped(reading.sections, result.paths),
+            languages=languages if len(languages) > 1 else None,
+        ),
+    )
     result.written.append(path)
 
 
@@ -861,12 +916,20 @@ def _mostly_cjk(text: str) -> bool:
 
 @click.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--into", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="The report source folder to create or extend.")
+@click.option(
+    "--into",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The report source folder to create or extend.",
+)
 @click.option("--force", is_flag=True, help="Overwrite files that exist already.")
 @click.option("--title", help="Report title for a new report.yaml [default: the document's title line].")
-@click.option("--year", type=int, callback=scaffold.check_year,
-              help="Report year for a new report.yaml [default: from the title or the post dates].")
+@click.option(
+    "--year",
+    type=int,
+    callback=scaffold.check_year,
+    help="Report year for a new report.yaml [default: from the title or the post dates].",
+)
 def import_command(files: tuple[Path, ...], into: Path, force: bool, title: str | None, year: int | None) -> None:
     """Import a Markdown document (one section per top-level heading), Hugo/Jekyll posts,
     or a whole project folder (GitBook, mdBook, MkDocs, Hugo, VitePress) into a report.

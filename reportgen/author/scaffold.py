@@ -23,11 +23,10 @@ from types import MappingProxyType
 import click
 import yaml
 
-from reportgen.load import confine, yamlio
-
 from reportgen import output
-from reportgen.load.config import MANIFEST
 from reportgen.errors import Diagnostics, ReportError
+from reportgen.load import confine, yamlio
+from reportgen.load.config import MANIFEST
 from reportgen.model import DEFAULT_MARKERS, Report, Section, Status
 
 #: The marker a new or restarted unit gets (the manifest may name another).
@@ -133,23 +132,36 @@ editions:
 """
 
 
-def manifest_text(title: str, year: int, language: str, sections: list,
-                  organisation: str | None = None, logo: str | None = None, languages: list[str] | None = None) -> str:
+def manifest_text(
+    title: str,
+    year: int,
+    language: str,
+    sections: list,
+    organisation: str | None = None,
+    logo: str | None = None,
+    languages: list[str] | None = None,
+) -> str:
     """A commented ``report.yaml`` for a new source; ``sections`` holds paths and
     ``(part title, paths)`` pairs; ``languages``, the source language first, when translations came along."""
     text = MANIFEST_TEMPLATE.format(
         title=_yaml_scalar(title),
         year=year,
         language=_yaml_scalar(language),
-        organisation=(f"# Who publishes the report; shown on the cover and in the footer.\n"
-                      f"organisation: {_yaml_scalar(organisation)}\n" if organisation else ""),
+        organisation=(
+            f"# Who publishes the report; shown on the cover and in the footer.\n"
+            f"organisation: {_yaml_scalar(organisation)}\n"
+            if organisation
+            else ""
+        ),
         logo=f"# Logo for the cover and the HTML header.\nlogo: {_yaml_scalar(logo)}\n" if logo else "",
         sections="".join(_section_item(p) for p in sections),
     )
     if languages:
-        text += ("\n# The report's languages, the source language first; the translation of\n"
-                 "# sections/NAME.md into LANG is sections/LANG/NAME.md.\n"
-                 f"languages: [{', '.join(_yaml_scalar(tag) for tag in languages)}]\n")
+        text += (
+            "\n# The report's languages, the source language first; the translation of\n"
+            "# sections/NAME.md into LANG is sections/LANG/NAME.md.\n"
+            f"languages: [{', '.join(_yaml_scalar(tag) for tag in languages)}]\n"
+        )
     return text
 
 
@@ -188,8 +200,9 @@ def insert_sections(text: str, paths: list[str], after: str | None = None) -> st
     if key is None:
         if re.search(r"^sections\s*:", text, re.MULTILINE):
             line = text[: re.search(r"^sections\s*:", text, re.MULTILINE).start()].count("\n") + 1
-            raise ManifestEditError("write 'sections:' as a list with one '- path' per line to add sections to it",
-                                    line)
+            raise ManifestEditError(
+                "write 'sections:' as a list with one '- path' per line to add sections to it", line
+            )
         block = "\nsections:\n" + "".join(f"  - {_yaml_scalar(p)}\n" for p in paths)
         return text.rstrip("\n") + "\n" + block
     items = _list_items(lines, key)
@@ -202,7 +215,7 @@ def insert_sections(text: str, paths: list[str], after: str | None = None) -> st
             raise ManifestEditError(f"'{after}' is not in the sections list", key + 1)
         where, indent, quote = match[0], match[1], _quote_style(match[2])
     new = [f"{indent}- {quote}{p}{quote}" if quote else f"{indent}- {_yaml_scalar(p)}" for p in paths]
-    lines[where + 1:where + 1] = new
+    lines[where + 1 : where + 1] = new
     result = "\n".join(lines)
     _check_listed(result, paths)
     return result
@@ -270,8 +283,14 @@ class NewSection:
     """The listed path it follows, or None when it was added at the end."""
 
 
-def new_section(source: Path, title: str, owner: str | None = None, due: str | None = None,
-                after: str | None = None, name: str | None = None) -> NewSection:
+def new_section(
+    source: Path,
+    title: str,
+    owner: str | None = None,
+    due: str | None = None,
+    after: str | None = None,
+    name: str | None = None,
+) -> NewSection:
     """Write a new section file and list it in ``report.yaml``; `ReportError` on a mistake."""
     report = _load(source)
     title = split_marker(title)[1].strip()
@@ -336,7 +355,7 @@ def _new_path(listed: list[str], name: str, after: str | None) -> str:
     if match is None:
         return at_end
     base, letter = int(match.group(1)), match.group(2)
-    following = listed[listed.index(after) + 1:]
+    following = listed[listed.index(after) + 1 :]
     upper = Path(following[0]).name if following else None
     taken = {_NUMBERED.match(Path(p).name).group(0) for p in listed if _NUMBERED.match(Path(p).name)}
     prefixes = [] if letter else [f"{base + 1:0{width}d}-"]
@@ -387,13 +406,20 @@ def _one_line(ctx, param, value: str | None) -> str | None:
 @click.argument("title", callback=_one_line)
 @click.option("--owner", callback=_one_line, help="Who writes it (front matter 'owner').")
 @click.option("--due", callback=_due, help="Due date, YYYY-MM-DD.")
-@click.option("--after", "after", metavar="ID",
-              help="Insert after this section (its id or file name) [default: at the end].")
+@click.option(
+    "--after", "after", metavar="ID", help="Insert after this section (its id or file name) [default: at the end]."
+)
 @click.option("--name", help="File name after the number (ASCII) [default: from the title, or 'section'].")
-@click.option("--source", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
-              help="The report source folder.")
-def new_command(title: str, owner: str | None, due: str | None, after: str | None, name: str | None,
-                source: Path) -> None:
+@click.option(
+    "--source",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The report source folder.",
+)
+def new_command(
+    title: str, owner: str | None, due: str | None, after: str | None, name: str | None, source: Path
+) -> None:
     """Add a section called TITLE: a new file marked ✍️ editing, listed in report.yaml."""
     if name is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name):
         raise click.BadParameter("use letters, digits, '-' and '_'", param_hint="--name")
@@ -415,8 +441,9 @@ LOGO_SVG = """\
 </svg>
 """
 
-STARTER_SECTIONS = MappingProxyType({
-    "sections/01-introduction.md": """\
+STARTER_SECTIONS = MappingProxyType(
+    {
+        "sections/01-introduction.md": """\
 ---
 owner: 主编
 ---
@@ -427,7 +454,7 @@ owner: 主编
 
 标题开头的标记说明这一部分写到了哪一步：✍️ 编辑中，👁️ 审核中，✅ 已完成。进度表和仪表盘都由这些标记生成，不需要手工维护。下一章[年度活动](02-activities.md)展示了如何给小节分别标记状态。
 """,
-    "sections/02-activities.md": """\
+        "sections/02-activities.md": """\
 ---
 owner: 活动组
 reviewers:
@@ -450,7 +477,7 @@ owners:
 
 待补充：秋季年会的议程与数据。
 """,
-    "sections/03-finance.md": """\
+        "sections/03-finance.md": """\
 ---
 owner: 财务组
 due: {year}-12-15
@@ -465,13 +492,17 @@ due: {year}-12-15
 
 数字以财务组核对后的账目为准。
 """,
-})
+    }
+)
 
 
 def starter_files(year: int) -> dict[str, str]:
     """Every file of the starter source: a manifest, three sections, a logo."""
-    files = {MANIFEST: manifest_text(f"{year} 年度报告", year, "zh-CN", list(STARTER_SECTIONS),
-                                     organisation="我们的社区", logo="assets/logo.svg")}
+    files = {
+        MANIFEST: manifest_text(
+            f"{year} 年度报告", year, "zh-CN", list(STARTER_SECTIONS), organisation="我们的社区", logo="assets/logo.svg"
+        )
+    }
     files.update({path: text.replace("{year}", str(year)) for path, text in STARTER_SECTIONS.items()})
     files["assets/logo.svg"] = LOGO_SVG
     return files
@@ -553,8 +584,11 @@ def _check_complete(report: Report) -> None:
     read = {s.path for s in report.sections}
     missing = [p for p in report.manifest.sections if p not in read]
     if missing:
-        raise ReportError("\n".join(f"{p}: error: could not be read; fix it (reportgen check) before starting next year"
-                                    for p in missing))
+        raise ReportError(
+            "\n".join(
+                f"{p}: error: could not be read; fix it (reportgen check) before starting next year" for p in missing
+            )
+        )
 
 
 def _copy_tree(previous: Path, dest: Path, folders: tuple[str, ...]) -> list[Path]:
@@ -608,16 +642,19 @@ def _next_year_front(front: str, years: tuple[int, int]) -> str:
     moved on and extra dropped; edited line by line so comments and layout stay."""
     lines = front.split("\n")
     keys = sorted(yamlio.key_lines(front).items(), key=lambda kv: kv[1])
-    spans = {key: (line - 1, (keys[i + 1][1] - 1) if i + 1 < len(keys) else len(lines) - 1)
-             for i, (key, line) in enumerate(keys)}
+    spans = {
+        key: (line - 1, (keys[i + 1][1] - 1) if i + 1 < len(keys) else len(lines) - 1)
+        for i, (key, line) in enumerate(keys)
+    }
     drop: set[int] = set()
     for key, (start, end) in spans.items():
         if key == "status":
             lines[start] = "status: editing"
             drop.update(range(start + 1, end))
         elif key == "due":
-            lines[start] = re.sub(r"\d{4}-\d{2}-\d{2}", lambda m: _later(m.group(), years[1] - years[0]),
-                                  lines[start], count=1)
+            lines[start] = re.sub(
+                r"\d{4}-\d{2}-\d{2}", lambda m: _later(m.group(), years[1] - years[0]), lines[start], count=1
+            )
         elif key == "title":
             lines[start] = _new_year(lines[start], years)
         elif key == "extra":
@@ -659,10 +696,15 @@ def check_year(ctx, param, value: int | None) -> int | None:
 
 @click.command("init")
 @click.argument("dest", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--from", "previous", type=click.Path(file_okay=False, path_type=Path),
-              help="Start next year's report from this year's source folder.")
-@click.option("--year", type=int, callback=check_year,
-              help="The new report's year [default: this year, or PREVIOUS's + 1].")
+@click.option(
+    "--from",
+    "previous",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Start next year's report from this year's source folder.",
+)
+@click.option(
+    "--year", type=int, callback=check_year, help="The new report's year [default: this year, or PREVIOUS's + 1]."
+)
 @click.option("--force", is_flag=True, help="Write into DIR even if it is not empty.")
 def init_command(dest: Path, previous: Path | None, year: int | None, force: bool) -> None:
     """Start a report source in DIR: a small working example, or next year's from --from.

@@ -15,13 +15,18 @@ import click
 import yaml
 
 from reportgen import output
-
-from reportgen.load import translations
 from reportgen.errors import Diagnostics, ReportError
+from reportgen.load import translations
 from reportgen.model import Report, Section, Status
 
-SOURCE_OPTION = click.option("--source", "source", default=".", show_default=True,
-                             type=click.Path(file_okay=False, path_type=Path), help="The report source folder.")
+SOURCE_OPTION = click.option(
+    "--source",
+    "source",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The report source folder.",
+)
 LANG_OPTION = click.option("--lang", required=True, metavar="TAG", help="The translation's language, e.g. en.")
 
 
@@ -40,8 +45,10 @@ def new_command(section_id: str, lang: str, translator: str | None, source: Path
     report, section = _section(source, section_id, lang)
     target = source / translations.translation_path(report, section, lang)
     if target.exists():
-        raise ReportError(f"{target.relative_to(source)}: error: the translation exists already; "
-                          "edit it, or `reportgen translate sync` it")
+        raise ReportError(
+            f"{target.relative_to(source)}: error: the translation exists already; "
+            "edit it, or `reportgen translate sync` it"
+        )
     output.write_text(target, skeleton(report, section, translator))
     click.echo(f"wrote {target.relative_to(source).as_posix()}", err=True)
 
@@ -56,8 +63,9 @@ def sync_command(section_id: str, lang: str, source: Path) -> None:
     rel = translations.translation_path(report, section, lang)
     target = source / rel
     if not target.is_file():
-        raise ReportError(f"{rel}: error: no translation yet; start one with "
-                          f"`reportgen translate new {section_id} --lang {lang}`")
+        raise ReportError(
+            f"{rel}: error: no translation yet; start one with `reportgen translate new {section_id} --lang {lang}`"
+        )
     text = target.read_text(encoding="utf-8-sig")
     output.write_text(target, with_record(text, record(report, section)))
     units = len(section.units())
@@ -88,13 +96,24 @@ def diff_command(section_id: str, lang: str, source: Path) -> None:
         before = old.get(row.anchor, "") if old is not None else None
         click.echo(f"{section.path}:{unit.line}: {row.state}: {unit.title}")
         if before is None:
-            click.echo("  (no earlier text to compare: the translation was synced outside a git repository "
-                       "or never synced; the unit as it is now follows)")
+            click.echo(
+                "  (no earlier text to compare: the translation was synced outside a git repository "
+                "or never synced; the unit as it is now follows)"
+            )
             click.echo("".join(f"  {line}\n" for line in unit.text.splitlines()), nl=False)
             continue
-        click.echo("".join(difflib.unified_diff(
-            before.splitlines(True), unit.text.splitlines(True),
-            f"{section.path}@{commit[:12]}", f"{section.path}", n=2)), nl=False)
+        click.echo(
+            "".join(
+                difflib.unified_diff(
+                    before.splitlines(True),
+                    unit.text.splitlines(True),
+                    f"{section.path}@{commit[:12]}",
+                    f"{section.path}",
+                    n=2,
+                )
+            ),
+            nl=False,
+        )
 
 
 # --- the files --------------------------------------------------------------------------------
@@ -127,7 +146,7 @@ def with_record(text: str, rec: dict) -> str:
     end = re.search(r"^(---|\.\.\.)[ \t]*$", text[4:], re.MULTILINE) if text.startswith("---\n") else None
     if end is None:
         return "---\n" + block + "---\n" + text if block else text
-    front, rest = text[4:4 + end.start()], text[4 + end.start():]
+    front, rest = text[4 : 4 + end.start()], text[4 + end.start() :]
     kept, skipping = [], False
     for line in front.splitlines(keepends=True):
         if re.match(r"source\s*:", line):
@@ -152,8 +171,8 @@ def _dump(data: dict) -> str:
 def _old_units(report: Report, section: Section, commit: str) -> dict[str, str] | None:
     """anchor → text of each unit of ``section`` at ``commit``; None when git cannot say."""
     from reportgen import history
-    from reportgen.render.markdown import make_parser
     from reportgen.load.reader import read_section
+    from reportgen.render.markdown import make_parser
 
     old = history.file_at(report.source, commit, section.path)
     if old is None:
@@ -162,8 +181,9 @@ def _old_units(report: Report, section: Section, commit: str) -> dict[str, str] 
         path = Path(folder) / section.path
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(old)
-        parsed = read_section(Path(folder), section.path, report.manifest, make_parser(report.manifest.markers),
-                              Diagnostics())
+        parsed = read_section(
+            Path(folder), section.path, report.manifest, make_parser(report.manifest.markers), Diagnostics()
+        )
     if parsed is None:
         return None
     return {u.anchor: u.text for u in translations.source_units(parsed)}
@@ -180,8 +200,10 @@ def _section(source: Path, section_id: str, lang: str) -> tuple[Report, Section]
         raise ReportError(f"translate: {len(diags.errors)} error(s) in {source}; fix them and run again")
     others = [language.tag for language in report.manifest.translations]
     if lang not in others:
-        raise ReportError(f"report.yaml: error: --lang {lang}: not one of the report's translations "
-                          f"(languages: {', '.join(l.tag for l in report.manifest.languages) or 'none declared'})")
+        raise ReportError(
+            f"report.yaml: error: --lang {lang}: not one of the report's translations "
+            f"(languages: {', '.join(l.tag for l in report.manifest.languages) or 'none declared'})"
+        )
     section = report.section_by_id(section_id)
     if section is None:
         known = ", ".join(s.id for s in report.sections)

@@ -10,44 +10,46 @@ import re
 from pathlib import Path
 from types import MappingProxyType
 
-from reportgen.load import confine, paths, yamlio
 from reportgen.errors import Diagnostics
+from reportgen.load import confine, paths, yamlio
 from reportgen.model import DEFAULT_MARKERS, BackCover, Colophon, Language, Manifest, Part, PrintOptions, Status
 
 MANIFEST = "report.yaml"
 
 #: Every top-level key, with what it means (shown when a key is unknown).
-KEYS = MappingProxyType({
-    "title": "the report's title (required)",
-    "subtitle": "a line under the title on the cover",
-    "organisation": "who publishes the report",
-    "author": "the PDF's author field (defaults to the organisation)",
-    "year": "the year the report covers (required)",
-    "language": "BCP 47 language tag, e.g. zh-CN",
-    "logo": "cover logo, a file inside the report",
-    "sections": "the ordered list of section files (required); '- part: TITLE' with its own 'sections:' groups them",
-    "toc_depth": "heading levels the contents list shows (1-6, default 2)",
-    "bookmark_depth": "heading levels the PDF's bookmarks show (1-6, default 3)",
-    "markers": "status markers: editing/reviewing/done → list of emoji",
-    "editions": "edition options: public: {unfinished: omit|placeholder}",
-    "limits": "limits: {max_file_size: '5MB', max_chart_rows: 10000, max_chart_data: '2MB'}",
-    "remote": "remote resources: {fetch: false, budget: seconds}",
-    "languages": "the report's languages, source first: [zh-CN, en] or {en: {title: …}}",
-    "translations": "translations: {path: '{dir}/{lang}/{name}'}",
-    "public": "the folder images written from the site root (/image/x.png) are in; "
-              "default: public, static or docs/public, whichever exists",
-    "tables": "how tables are ruled: {style: three-line|grid|plain}",
-    "lists": "lists after the PDF's contents: [figures, tables] (图目录, 表目录)",
-    "cover_image": "a picture for the cover, a file inside the report",
-    "back_cover": "the back cover: {website:, contact: [lines], qr: image file}",
-    "colophon": "the colophon (版权页): {editor:, edition:, license:, contact:, credits: [lines]}",
-    "numbering": "chapter numbers: chapter-cn (第一章) | cn-list (一、) | decimal (1.) | none",
-    "print": "a PDF for the printer: {bleed: 3mm, marks: crop, recto: true, mirror: true, variant: pdf/x-4, "
-             "output_profile: file.icc}",
-    "pdf": "an archival or accessible PDF: {variant: pdf/a-3b | pdf/ua-1 …}",
-    "punctuation": "full-width punctuation in the PDF: compress (half width where marks meet) or full",
-    "latin_spacing": "space between Han characters and Latin letters or digits, e.g. 0.25em (0 for none)",
-})
+KEYS = MappingProxyType(
+    {
+        "title": "the report's title (required)",
+        "subtitle": "a line under the title on the cover",
+        "organisation": "who publishes the report",
+        "author": "the PDF's author field (defaults to the organisation)",
+        "year": "the year the report covers (required)",
+        "language": "BCP 47 language tag, e.g. zh-CN",
+        "logo": "cover logo, a file inside the report",
+        "sections": "the ordered list of section files (required); '- part: TITLE' with its own 'sections:' groups them",
+        "toc_depth": "heading levels the contents list shows (1-6, default 2)",
+        "bookmark_depth": "heading levels the PDF's bookmarks show (1-6, default 3)",
+        "markers": "status markers: editing/reviewing/done → list of emoji",
+        "editions": "edition options: public: {unfinished: omit|placeholder}",
+        "limits": "limits: {max_file_size: '5MB', max_chart_rows: 10000, max_chart_data: '2MB'}",
+        "remote": "remote resources: {fetch: false, budget: seconds}",
+        "languages": "the report's languages, source first: [zh-CN, en] or {en: {title: …}}",
+        "translations": "translations: {path: '{dir}/{lang}/{name}'}",
+        "public": "the folder images written from the site root (/image/x.png) are in; "
+        "default: public, static or docs/public, whichever exists",
+        "tables": "how tables are ruled: {style: three-line|grid|plain}",
+        "lists": "lists after the PDF's contents: [figures, tables] (图目录, 表目录)",
+        "cover_image": "a picture for the cover, a file inside the report",
+        "back_cover": "the back cover: {website:, contact: [lines], qr: image file}",
+        "colophon": "the colophon (版权页): {editor:, edition:, license:, contact:, credits: [lines]}",
+        "numbering": "chapter numbers: chapter-cn (第一章) | cn-list (一、) | decimal (1.) | none",
+        "print": "a PDF for the printer: {bleed: 3mm, marks: crop, recto: true, mirror: true, variant: pdf/x-4, "
+        "output_profile: file.icc}",
+        "pdf": "an archival or accessible PDF: {variant: pdf/a-3b | pdf/ua-1 …}",
+        "punctuation": "full-width punctuation in the PDF: compress (half width where marks meet) or full",
+        "latin_spacing": "space between Han characters and Latin letters or digits, e.g. 0.25em (0 for none)",
+    }
+)
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 LANGUAGE_KEYS = ("title", "subtitle", "organisation", "author")
 #: Where site generators keep files served from the site root (VitePress, Hugo, VuePress).
@@ -56,17 +58,30 @@ LISTS = ("figures", "tables")
 UNFINISHED = ("omit", "placeholder")
 NUMBERING = ("chapter-cn", "cn-list", "decimal", "none")
 PRINT_VARIANTS = ("pdf/x-1a", "pdf/x-3", "pdf/x-4", "pdf/x-5g")
-PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4u", "pdf/a-1a", "pdf/a-2a",
-                "pdf/a-3a", "pdf/ua-1", "pdf/ua-2")
+PDF_VARIANTS = (
+    "pdf/a-1b",
+    "pdf/a-2b",
+    "pdf/a-3b",
+    "pdf/a-2u",
+    "pdf/a-3u",
+    "pdf/a-4u",
+    "pdf/a-1a",
+    "pdf/a-2a",
+    "pdf/a-3a",
+    "pdf/ua-1",
+    "pdf/ua-2",
+)
 MARKS = ("crop", "cross", "crop cross", "cross crop")
 PUNCTUATION = ("compress", "full")
 
 #: Each key of ``limits:``: (default, largest allowed, what it is).
-LIMITS = MappingProxyType({
-    "max_file_size": (5 * 1024**2, 1024**3, "bytes a section file may have"),
-    "max_chart_rows": (10_000, 1_000_000, "rows one chart's data may have"),
-    "max_chart_data": (2 * 1024**2, 1024**3, "bytes a chart's data file may have"),
-})
+LIMITS = MappingProxyType(
+    {
+        "max_file_size": (5 * 1024**2, 1024**3, "bytes a section file may have"),
+        "max_chart_rows": (10_000, 1_000_000, "rows one chart's data may have"),
+        "max_chart_data": (2 * 1024**2, 1024**3, "bytes a chart's data file may have"),
+    }
+)
 BUDGET = (20, 3600)
 """remote.budget: the default and the largest allowed, in seconds."""
 
@@ -229,8 +244,10 @@ class _Reader:
 
     def colophon(self) -> Colophon:
         value = self.mapping("colophon", ("editor", "edition", "license", "contact", "credits"))
-        text = {name: self.words("colophon", value.get(name), f"colophon.{name}")
-                for name in ("editor", "edition", "license", "contact")}
+        text = {
+            name: self.words("colophon", value.get(name), f"colophon.{name}")
+            for name in ("editor", "edition", "license", "contact")
+        }
         return Colophon(**text, credits=self.words("colophon", value.get("credits"), "colophon.credits", many=True))
 
     def print_options(self) -> PrintOptions | None:
@@ -255,10 +272,18 @@ class _Reader:
             variant = self.choice("print", PRINT_VARIANTS, None, value=str(variant).lower(), what="print.variant")
         profile = self.file("print", value.get("output_profile"), "print.output_profile")
         if variant and not profile:
-            self.problem("print", f"print.variant {variant} needs the printer's ICC profile for its output intent: "
-                                  "print.output_profile: assets/your-printer.icc (ask the print shop)")
-        return PrintOptions(bleed=str(bleed) if bleed is not None else None, marks=marks, variant=variant,
-                            output_profile=profile, **flags)
+            self.problem(
+                "print",
+                f"print.variant {variant} needs the printer's ICC profile for its output intent: "
+                "print.output_profile: assets/your-printer.icc (ask the print shop)",
+            )
+        return PrintOptions(
+            bleed=str(bleed) if bleed is not None else None,
+            marks=marks,
+            variant=variant,
+            output_profile=profile,
+            **flags,
+        )
 
     def pdf_variant(self) -> str | None:
         value = self.mapping("pdf", ("variant",))
@@ -284,8 +309,11 @@ class _Reader:
                 elif path.replace("\\", "/") in listed:
                     self.error("sections", f"section listed twice: {path}")
                 elif (wrong := paths.problem(path)) is not None:
-                    self.diags.error(MANIFEST, self.items.get(path) or self.lines.get("sections"),
-                                     f"section path {wrong}: {paths.shown(path)}")
+                    self.diags.error(
+                        MANIFEST,
+                        self.items.get(path) or self.lines.get("sections"),
+                        f"section path {wrong}: {paths.shown(path)}",
+                    )
                     self.ok = False
                 else:
                     listed.append(path.replace("\\", "/"))
@@ -294,20 +322,27 @@ class _Reader:
     def _part_paths(self, item: dict) -> list:
         """The section paths of a ``- part: TITLE`` item, or nothing (with an error) when it is malformed."""
         title, listed = item.get("part"), item.get("sections")
-        if set(item) != {"part", "sections"} or not isinstance(title, str) or not title.strip() \
-                or not isinstance(listed, list) or not listed:
-            self.error("sections", "a part is written '- part: TITLE' with its own 'sections:' list of files, "
-                       f"got {item!r}")
+        if (
+            set(item) != {"part", "sections"}
+            or not isinstance(title, str)
+            or not title.strip()
+            or not isinstance(listed, list)
+            or not listed
+        ):
+            self.error(
+                "sections", f"a part is written '- part: TITLE' with its own 'sections:' list of files, got {item!r}"
+            )
             return []
         return listed
 
     def parts(self) -> tuple[Part, ...]:
         value = self.data.get("sections")
         items = value if isinstance(value, list) else []
-        return tuple(Part(item["part"].strip(), tuple(p.replace("\\", "/") for p in item["sections"]
-                                                      if isinstance(p, str)))
-                     for item in items if isinstance(item, dict) and isinstance(item.get("part"), str)
-                     and isinstance(item.get("sections"), list))
+        return tuple(
+            Part(item["part"].strip(), tuple(p.replace("\\", "/") for p in item["sections"] if isinstance(p, str)))
+            for item in items
+            if isinstance(item, dict) and isinstance(item.get("part"), str) and isinstance(item.get("sections"), list)
+        )
 
     def depth(self, key: str, default: int) -> int:
         value = self.data.get(key, default)
@@ -358,8 +393,10 @@ class _Reader:
             number = value if key == "max_chart_rows" else parse_size(value)
             if not _whole(number) or not 0 < number <= largest:
                 example = "10000" if key == "max_chart_rows" else "5MB or 500KB"
-                self.error(f"limits.{key}", f"limits.{key} ({what}) must be a number from 1 to {largest:,} "
-                           f"such as {example}, got {value!r}")
+                self.error(
+                    f"limits.{key}",
+                    f"limits.{key} ({what}) must be a number from 1 to {largest:,} such as {example}, got {value!r}",
+                )
                 continue
             values[key] = number
         return values
@@ -391,8 +428,10 @@ class _Reader:
             fetch = False
         if not isinstance(budget, (int, float)) or isinstance(budget, bool) or not 0 < budget <= BUDGET[1]:
             # `not 0 < budget` also refuses .nan; the upper bound refuses .inf and a build that never ends.
-            self.error("remote.budget" if "budget" in remote else "remote",
-                       f"remote.budget must be a number of seconds from 0 to {BUDGET[1]}, got {budget!r}")
+            self.error(
+                "remote.budget" if "budget" in remote else "remote",
+                f"remote.budget must be a number of seconds from 0 to {BUDGET[1]}, got {budget!r}",
+            )
             budget = BUDGET[0]
         return {"remote_fetch": fetch, "remote_budget": float(budget)}
 
@@ -402,8 +441,12 @@ class _Reader:
         tables = self.data.get("tables") or {}
         style = tables.get("style", TABLE_STYLES[0]) if isinstance(tables, dict) else None
         if style not in TABLE_STYLES:
-            self.problem("tables", f"tables.style must be one of {', '.join(TABLE_STYLES)}, got {style!r}"
-                         if isinstance(tables, dict) else "'tables' must be a mapping: {style: three-line}")
+            self.problem(
+                "tables",
+                f"tables.style must be one of {', '.join(TABLE_STYLES)}, got {style!r}"
+                if isinstance(tables, dict)
+                else "'tables' must be a mapping: {style: three-line}",
+            )
             return TABLE_STYLES[0]
         return style
 
@@ -434,12 +477,16 @@ class _Reader:
                 elif language is not None:
                     self.error("languages", f"language listed twice: {tag}")
             else:
-                self.error("languages", f"a language is a tag or a tag with its titles ({{en: {{title: …}}}}), "
-                           f"got {item!r}")
+                self.error(
+                    "languages", f"a language is a tag or a tag with its titles ({{en: {{title: …}}}}), got {item!r}"
+                )
         declared = self.data.get("language")
         if languages and declared is not None and declared != languages[0].tag:
-            self.error("languages", f"the first of 'languages' is the source language; it is {languages[0].tag!r} "
-                       f"but 'language' says {declared!r}")
+            self.error(
+                "languages",
+                f"the first of 'languages' is the source language; it is {languages[0].tag!r} "
+                f"but 'language' says {declared!r}",
+            )
         result = {"languages": tuple(languages), "language": languages[0].tag} if languages else {}
         return result | self._translation_path()
 
@@ -460,11 +507,13 @@ class _Reader:
         path = value.get("path") if isinstance(value, dict) else None
         fields = _pattern_fields(path) if isinstance(path, str) else None
         if fields is None or "lang" not in fields or not ({"name", "stem"} & fields) or ".." in path.split("/"):
-            self.error("translations", "translations.path is a pattern with {lang} and {name}, "
-                       "e.g. '{dir}/{lang}/{name}' or '{dir}/{stem}.{lang}.md', inside the report")
+            self.error(
+                "translations",
+                "translations.path is a pattern with {lang} and {name}, "
+                "e.g. '{dir}/{lang}/{name}' or '{dir}/{stem}.{lang}.md', inside the report",
+            )
             return {}
         return {"translation_path": path}
-
 
     def typography(self) -> dict:
         language = self.data.get("language")
@@ -503,7 +552,6 @@ def _one_pair(item) -> tuple:
 
 def _inside(source: Path, rel: str) -> bool:
     return (source / rel).resolve().is_relative_to(source.resolve())
-
 
 
 def _whole(value) -> bool:

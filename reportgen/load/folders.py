@@ -35,18 +35,32 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from reportgen.author import scaffold
+from reportgen.author.importer import (
+    _PARSER,
+    Planned,
+    Post,
+    Reading,
+    _plain,
+    _post_body,
+    _post_front_matter,
+    _post_text,
+    _text,
+    _top_headings,
+    _years,
+    plain_file,
+    read_post,
+)
 from reportgen.errors import Diagnostics
-from reportgen.author.importer import (_PARSER, Planned, Post, Reading, _plain, _post_body, _post_front_matter,
-                                _post_text, _text, _top_headings, _years, plain_file, read_post)
-from reportgen.model import Status
 from reportgen.load.reader import FOLDER_PAGES, decode
+from reportgen.model import Status
 
 #: Folders that hold no pages: build outputs, dependencies, tooling.
 SKIPPED = frozenset({"node_modules", "_book", "book", "site", "public", "static", "vendor", "_site", "assets"})
 
 #: Folder names that hold a translation of the pages beside them (``en/`` in a Chinese report).
-LANGUAGE_FOLDER = re.compile(r"^(en|ja|ko|fr|de|es|ru|pt|it|vi|th|id|ar|zh-(tw|hk|hant|hans))(-[a-z0-9]+)?$",
-                             re.IGNORECASE)
+LANGUAGE_FOLDER = re.compile(
+    r"^(en|ja|ko|fr|de|es|ru|pt|it|vi|th|id|ar|zh-(tw|hk|hant|hans))(-[a-z0-9]+)?$", re.IGNORECASE
+)
 
 #: First headings of a SUMMARY.md that only say what the file is.
 GENERIC_TITLES = frozenset({"summary", "table of contents", "contents", "目录", "目錄"})
@@ -111,8 +125,10 @@ def _layout(folder: Path, diags: Diagnostics) -> Layout:
             return Layout(f"Hugo/Jekyll posts in {posts}/, ordered by weight, then date", pages, posts=True)
     base = folder / "docs" if (folder / "docs" / ".vitepress").is_dir() else folder
     where = "docs/ (VitePress)" if base != folder else "the folder"
-    return Layout(f"no SUMMARY.md, mkdocs.yml or book.toml: every Markdown file of {where}, folder by folder, "
-                  "README/index first", _markdown_files(base, folder))
+    return Layout(
+        f"no SUMMARY.md, mkdocs.yml or book.toml: every Markdown file of {where}, folder by folder, README/index first",
+        _markdown_files(base, folder),
+    )
 
 
 def _mdbook(folder: Path, diags: Diagnostics) -> Layout:
@@ -199,8 +215,9 @@ def _mkdocs(folder: Path, diags: Diagnostics) -> Layout:
     title = _text(config.get("site_name"))
     nav = config.get("nav")
     if not isinstance(nav, list):
-        return Layout("MkDocs without nav: every Markdown file of docs/, folder by folder",
-                      _markdown_files(docs, folder), title)
+        return Layout(
+            "MkDocs without nav: every Markdown file of docs/, folder by folder", _markdown_files(docs, folder), title
+        )
     entries: list[Entry] = []
     for item in nav:
         _nav_item(item, docs, folder, None, entries, top=True)
@@ -208,7 +225,7 @@ def _mkdocs(folder: Path, diags: Diagnostics) -> Layout:
 
 
 def _nav_item(item, docs: Path, folder: Path, part: str | None, entries: list[Entry], top: bool = False) -> None:
-    name, value = (next(iter(item.items())) if isinstance(item, dict) and len(item) == 1 else (None, item))
+    name, value = next(iter(item.items())) if isinstance(item, dict) and len(item) == 1 else (None, item)
     if isinstance(value, list):
         for child in value:
             _nav_item(child, docs, folder, str(name) if top and name else part, entries)
@@ -253,8 +270,9 @@ def _pair_translations(folder: Path, reading: Reading, diags: Diagnostics) -> No
     pages = [s for s in reading.sections if s.file is not None]
     paired: collections.Counter = collections.Counter()
     for base in (folder, folder / "docs"):
-        for language_dir in sorted(p for p in base.iterdir() if p.is_dir() and LANGUAGE_FOLDER.match(p.name)) \
-                if base.is_dir() else ():
+        for language_dir in (
+            sorted(p for p in base.iterdir() if p.is_dir() and LANGUAGE_FOLDER.match(p.name)) if base.is_dir() else ()
+        ):
             tag = language_dir.name.lower()
             for planned in pages:
                 if not planned.file.is_relative_to(base) or planned.file.is_relative_to(language_dir):
@@ -266,15 +284,18 @@ def _pair_translations(folder: Path, reading: Reading, diags: Diagnostics) -> No
                         planned.translations[tag] = page
                         paired[tag] += 1
     for tag, count in paired.items():
-        reading.notes.append(f"{count} page(s) of {tag}/ paired by name as the {tag} translation; they count as "
-                             f"outdated until `reportgen translate sync ID --lang {tag}` records them as current")
+        reading.notes.append(
+            f"{count} page(s) of {tag}/ paired by name as the {tag} translation; they count as "
+            f"outdated until `reportgen translate sync ID --lang {tag}` records them as current"
+        )
 
 
 # --- one page ------------------------------------------------------------------------------
 
 
-def read_page(entry: Entry, folder: Path, diags: Diagnostics, tags: collections.Counter,
-              translation: bool = False) -> Planned | None:
+def read_page(
+    entry: Entry, folder: Path, diags: Diagnostics, tags: collections.Counter, translation: bool = False
+) -> Planned | None:
     """One page as one section, its headings below its title, its images copied.  A
     ``translation``'s ``Translator & Reviewer:`` (or the like) becomes its ``translator:``."""
     path = entry.path
@@ -297,7 +318,9 @@ def read_page(entry: Entry, folder: Path, diags: Diagnostics, tags: collections.
     planned = Planned(title, "", f"{rel}:1", status or Status.DONE, file=path, part=entry.part)
     body = _post_body(body, body_line, title, path, planned, diags, folder)
     extra = {str(k): _plain(v) for k, v in data.items() if k not in ("title", "description")}
-    who = next((k for k in extra if "translat" in k.lower() and isinstance(extra[k], str)), None) if translation else None
+    who = (
+        next((k for k in extra if "translat" in k.lower() and isinstance(extra[k], str)), None) if translation else None
+    )
     own = {"translator": extra.pop(who)} if who else {}
     planned.text = _post_text(title, planned.status, _text(data.get("description")), extra, body, own)
     return planned
@@ -313,8 +336,11 @@ def _page_title(entry: Entry, data: dict, body: str, rel: str, diags: Diagnostic
     if title is None:
         path = entry.path
         title = path.parent.name if path.stem.lower() in FOLDER_PAGES and path.parent.name else path.stem
-        diags.warning(rel, 1, f"page has no '#' heading, no title: and no name in the navigation; "
-                      f"its file name gives the title: {title}")
+        diags.warning(
+            rel,
+            1,
+            f"page has no '#' heading, no title: and no name in the navigation; its file name gives the title: {title}",
+        )
     return title, None
 
 

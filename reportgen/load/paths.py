@@ -16,8 +16,9 @@ import re
 MAX_NAME = 255
 """Bytes one name part may have (ext4, APFS, NTFS and others stop here)."""
 
-RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
-                      *(f"lpt{i}" for i in range(1, 10))})
+RESERVED = frozenset(
+    {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+)
 """Names Windows reserves for devices, with any extension."""
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

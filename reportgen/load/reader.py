@@ -16,13 +16,25 @@ from pathlib import Path, PurePosixPath
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from reportgen.load import confine, paths, yamlio
-from reportgen.render.cjk import stray_spaces
-from reportgen.load.config import load_manifest
 from reportgen.errors import Diagnostics
-from reportgen.render.markdown import (LABEL_ID, MAX_NESTING, TRANSPARENT, ChartRef, HeadingRef, LinkRef, TableRef,
-                                make_parser, ref, set_ref, slugify, word_count)
+from reportgen.load import confine, paths, yamlio
+from reportgen.load.config import load_manifest
 from reportgen.model import STATUS_WORDS, FrontMatter, Heading, Manifest, Report, Section, Status, frozen_mapping
+from reportgen.render.cjk import stray_spaces
+from reportgen.render.markdown import (
+    LABEL_ID,
+    MAX_NESTING,
+    TRANSPARENT,
+    ChartRef,
+    HeadingRef,
+    LinkRef,
+    TableRef,
+    make_parser,
+    ref,
+    set_ref,
+    slugify,
+    word_count,
+)
 from reportgen.render.rawhtml import RawRef
 
 FRONT_MATTER_KEYS = ("title", "status", "owner", "reviewers", "due", "id", "owners", "extra", "translator", "source")
@@ -61,12 +73,15 @@ def _section_paths(source: Path, manifest: Manifest, diags: Diagnostics) -> list
             diags.error("report.yaml", line, f"section file cannot be read ({confine.why_not(root, full)}): {rel}")
         else:
             paths.append(rel)
-    listed = set(manifest.sections) | {translation_rel(manifest, rel, lang.tag)
-                                       for rel in manifest.sections for lang in manifest.translations}
+    listed = set(manifest.sections) | {
+        translation_rel(manifest, rel, lang.tag) for rel in manifest.sections for lang in manifest.translations
+    }
     for path in sorted((source / "sections").rglob("*.md")) if (source / "sections").is_dir() else []:
         rel = path.relative_to(source).as_posix()
         if rel not in listed:
-            diags.error(rel, None, "section file is not listed in report.yaml 'sections'; add it there or remove the file")
+            diags.error(
+                rel, None, "section file is not listed in report.yaml 'sections'; add it there or remove the file"
+            )
     return paths
 
 
@@ -83,8 +98,12 @@ def read_section(source: Path, rel: str, manifest: Manifest, md: MarkdownIt, dia
     path = source / rel
     size = path.stat().st_size
     if size > manifest.max_file_size:
-        diags.error(rel, None, f"file is {size:,} bytes, over the limit of {manifest.max_file_size:,} "
-                    "(limits.max_file_size in report.yaml); refused before parsing")
+        diags.error(
+            rel,
+            None,
+            f"file is {size:,} bytes, over the limit of {manifest.max_file_size:,} "
+            "(limits.max_file_size in report.yaml); refused before parsing",
+        )
         return None
     raw = path.read_bytes()
     text = decode(raw, rel, diags)
@@ -98,8 +117,12 @@ def read_section(source: Path, rel: str, manifest: Manifest, md: MarkdownIt, dia
         getattr(diags, severity)(rel, _file_line(body_line, line), message)
     if not manifest.remote_fetch:
         for line, url, _token in env.get("remote_images", []):
-            diags.warning(rel, _file_line(body_line, line), f"remote image not fetched: {url} "
-                          "(a placeholder is shown; remote: {fetch: true} in report.yaml fetches it)")
+            diags.warning(
+                rel,
+                _file_line(body_line, line),
+                f"remote image not fetched: {url} "
+                "(a placeholder is shown; remote: {fetch: true} in report.yaml fetches it)",
+            )
     _read_charts(tokens, source, rel, body_line, diags, manifest)
     _check_nesting(tokens, rel, body_line, diags)
     _flatten_deep_inline(tokens, rel, body_line, diags)
@@ -107,8 +130,15 @@ def read_section(source: Path, rel: str, manifest: Manifest, md: MarkdownIt, dia
     sid = front.id or section_id(rel)
     root = build_tree(tokens, front, rel, body_line, _file_title(rel), diags)
     section = Section(
-        id=sid, path=rel, front=front, body=body, body_line=body_line, tokens=tokens,
-        env=env, root=root, digest=hashlib.sha256(raw).hexdigest(),
+        id=sid,
+        path=rel,
+        front=front,
+        body=body,
+        body_line=body_line,
+        tokens=tokens,
+        env=env,
+        root=root,
+        digest=hashlib.sha256(raw).hexdigest(),
     )
     _check_units(section, manifest, diags)
     return section
@@ -141,8 +171,9 @@ def _file_title(rel: str) -> str:
     return path.stem
 
 
-def _read_charts(tokens: list[Token], source: Path, rel: str, body_line: int, diags: Diagnostics,
-                 manifest: Manifest) -> None:
+def _read_charts(
+    tokens: list[Token], source: Path, rel: str, body_line: int, diags: Diagnostics, manifest: Manifest
+) -> None:
     """Read every ```chart block's spec now, so `check` finds its mistakes without drawing."""
     from reportgen.render.charts import ChartError, DataLimits, parse_chart
 
@@ -160,8 +191,11 @@ def _check_nesting(tokens: list[Token], rel: str, body_line: int, diags: Diagnos
     """Markdown nested deeper than the parser follows is dropped: say where, once."""
     deep = next((t for t in tokens if t.level >= MAX_NESTING - 2 and t.map), None)
     if deep is not None:
-        diags.warning(rel, _file_line(body_line, deep.map[0] + 1),
-                      f"lists or quotes nested more than {MAX_NESTING - 2} deep; the text below this depth is not shown")
+        diags.warning(
+            rel,
+            _file_line(body_line, deep.map[0] + 1),
+            f"lists or quotes nested more than {MAX_NESTING - 2} deep; the text below this depth is not shown",
+        )
 
 
 def _check_spaces(tokens: list[Token], rel: str, body_line: int, diags: Diagnostics) -> None:
@@ -177,10 +211,13 @@ def _check_spaces(tokens: list[Token], rel: str, body_line: int, diags: Diagnost
                 continue
             if child.type == "text":
                 for start, end in stray_spaces(child.content, before):
-                    where = child.content[max(0, start - 4):end + 4]
-                    diags.warning(rel, _file_line(body_line, line),
-                                  f"stray space in Chinese text: '{where}' (the PDF and HTML leave it out; "
-                                  "delete it in the source)")
+                    where = child.content[max(0, start - 4) : end + 4]
+                    diags.warning(
+                        rel,
+                        _file_line(body_line, line),
+                        f"stray space in Chinese text: '{where}' (the PDF and HTML leave it out; "
+                        "delete it in the source)",
+                    )
             if child.type in ("text", "code_inline"):
                 before = child.content[-1:]
             elif child.type not in TRANSPARENT:
@@ -208,8 +245,11 @@ def _flatten_deep_inline(tokens: list[Token], rel: str, body_line: int, diags: D
             kept.append(child)
         if dropped:
             token.children = kept
-            diags.warning(rel, _file_line(body_line, token.map[0] + 1) if token.map else None,
-                          f"emphasis or links nested more than {MAX_INLINE} deep; the deeper ones are shown as plain text")
+            diags.warning(
+                rel,
+                _file_line(body_line, token.map[0] + 1) if token.map else None,
+                f"emphasis or links nested more than {MAX_INLINE} deep; the deeper ones are shown as plain text",
+            )
 
 
 def decode(raw: bytes, rel: str, diags: Diagnostics) -> str | None:
@@ -234,10 +274,10 @@ def split_front_matter(text: str, rel: str, diags: Diagnostics) -> tuple[str | N
     for i, line in enumerate(lines[1:], start=1):
         stripped = line.rstrip()
         if stripped in ("---", "..."):
-            return "\n".join(lines[1:i]) + "\n", "\n".join(lines[i + 1:]), i + 2
+            return "\n".join(lines[1:i]) + "\n", "\n".join(lines[i + 1 :]), i + 2
         if re.fullmatch(r"-{4,}", stripped):
             diags.warning(rel, i + 1, "front matter closed by a longer row of dashes; use exactly ---")
-            return "\n".join(lines[1:i]) + "\n", "\n".join(lines[i + 1:]), i + 2
+            return "\n".join(lines[1:i]) + "\n", "\n".join(lines[i + 1 :]), i + 2
     diags.error(rel, 1, "front matter is not closed: add a line with --- after it")
     return None, text, 1
 
@@ -269,9 +309,12 @@ class _FrontMatterReader:
         for key in self.data:
             if key not in FRONT_MATTER_KEYS:
                 # Front matter of other tools (tags:, Author:, layout: …) is kept, not refused.
-                self.diags.warning(self.rel, self.lines.get(str(key)),
-                                   f"front matter key '{key}' is not one of reportgen's "
-                                   f"({', '.join(FRONT_MATTER_KEYS)}); kept under 'extra'")
+                self.diags.warning(
+                    self.rel,
+                    self.lines.get(str(key)),
+                    f"front matter key '{key}' is not one of reportgen's "
+                    f"({', '.join(FRONT_MATTER_KEYS)}); kept under 'extra'",
+                )
         return FrontMatter(
             title=self.string("title"),
             status=self.status(),
@@ -291,8 +334,9 @@ class _FrontMatterReader:
             return None
         if isinstance(value, bool):
             word = "yes/no/on/off/true/false"
-            self.error(key, f"'{key}' must be text, but YAML read it as {str(value).lower()} ({word}); "
-                       f"quote it: {key}: \"…\"")
+            self.error(
+                key, f"'{key}' must be text, but YAML read it as {str(value).lower()} ({word}); quote it: {key}: \"…\""
+            )
             return None
         if isinstance(value, (int, float)):
             return self.raw.get(key, str(value))  # as typed: 'title: 3.10' is not 3.1
@@ -357,10 +401,16 @@ class _FrontMatterReader:
             return {}
         units = value.get("units", {}) if isinstance(value, dict) else None
         commit = value.get("commit") if isinstance(value, dict) else None
-        if (not isinstance(units, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in units.items())
-                or not isinstance(commit, (str, type(None)))):
-            self.error("source", "'source' is written by `reportgen translate sync`: "
-                       "{commit: …, units: {anchor: hash}}; run that command instead of editing it")
+        if (
+            not isinstance(units, dict)
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in units.items())
+            or not isinstance(commit, (str, type(None)))
+        ):
+            self.error(
+                "source",
+                "'source' is written by `reportgen translate sync`: "
+                "{commit: …, units: {anchor: hash}}; run that command instead of editing it",
+            )
             return {}
         return {"units": frozen_mapping(units), "commit": commit}
 
@@ -383,8 +433,9 @@ def _file_line(base: int, line: int | None) -> int | None:
 # --- the heading tree -----------------------------------------------------------
 
 
-def build_tree(tokens: list[Token], front: FrontMatter, rel: str, body_line: int,
-               stem: str, diags: Diagnostics) -> Heading:
+def build_tree(
+    tokens: list[Token], front: FrontMatter, rel: str, body_line: int, stem: str, diags: Diagnostics
+) -> Heading:
     """The file's top heading with every heading below it, units and words filled in.
 
     Each `Heading` is made once, its children first: everything it holds (token range,
@@ -411,9 +462,18 @@ def build_tree(tokens: list[Token], front: FrontMatter, rel: str, body_line: int
         # Each child's range runs to its next sibling (or its parent's end).
         ends = [found[k].index for k in children[i][1:]] + [end]
         below = tuple(make(k, e, owner) for k, e in zip(children[i], ends))
-        return Heading(level=f.level, title=f.title, anchor=f.anchor, line=f.line, own_status=f.own_status,
-                       owner=owner, due=front.due, words=own[i] + sum(c.words for c in below),
-                       token_range=(f.index, end), children=below)
+        return Heading(
+            level=f.level,
+            title=f.title,
+            anchor=f.anchor,
+            line=f.line,
+            own_status=f.own_status,
+            owner=owner,
+            due=front.due,
+            words=own[i] + sum(c.words for c in below),
+            token_range=(f.index, end),
+            children=below,
+        )
 
     root = make(0, body_end, None)
     for heading in root.walk():
@@ -429,16 +489,22 @@ def _ensure_top_heading(tokens, front, stem, rel, body_line, diags) -> None:
     if not starts_with_h1 and front.title is None and first is not None:
         # A page of a site often opens with text or a '##': its first heading is its title.
         heading = tokens[first]
-        diags.warning(rel, _file_line(body_line, heading.map[0] + 1) if heading.map else None,
-                      f"no '#' heading opens the file; its first heading (level {heading.tag[1]}) is the title")
-        tokens[0:0] = tokens[first:first + 3]
-        del tokens[first + 3:first + 6]
+        diags.warning(
+            rel,
+            _file_line(body_line, heading.map[0] + 1) if heading.map else None,
+            f"no '#' heading opens the file; its first heading (level {heading.tag[1]}) is the title",
+        )
+        tokens[0:0] = tokens[first : first + 3]
+        del tokens[first + 3 : first + 6]
         tokens[0].tag = tokens[2].tag = "h1"
     elif not starts_with_h1:
         title = front.title or stem
         if front.title is None:
-            diags.warning(rel, body_line, f"no heading in the file and no 'title:' in its front matter; "
-                          f"its title is the file name: {title}")
+            diags.warning(
+                rel,
+                body_line,
+                f"no heading in the file and no 'title:' in its front matter; its title is the file name: {title}",
+            )
         opening = Token("heading_open", "h1", 1, block=True)
         opening.attrSet("id", slugify(title))
         inline = Token("inline", "", 0, content=title, children=[Token("text", "", 0, content=title)])
@@ -446,8 +512,11 @@ def _ensure_top_heading(tokens, front, stem, rel, body_line, diags) -> None:
     for token in tokens[3:]:
         if token.type in ("heading_open", "heading_close") and token.tag == "h1":
             if token.type == "heading_open":
-                diags.warning(rel, _file_line(body_line, token.map[0] + 1) if token.map else None,
-                              "a section file has one '#' heading; this one is set as '##'")
+                diags.warning(
+                    rel,
+                    _file_line(body_line, token.map[0] + 1) if token.map else None,
+                    "a section file has one '#' heading; this one is set as '##'",
+                )
             token.tag = "h2"
 
 
@@ -471,14 +540,16 @@ def _headings(tokens: list[Token], body_line: int) -> list[_Found]:
             continue
         inline = tokens[i + 1]
         title = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline")).strip()
-        found.append(_Found(
-            index=i,
-            level=int(token.tag[1]),
-            title=title,
-            anchor=token.attrGet("id") or slugify(title),
-            line=_file_line(body_line, token.map[0] + 1) if token.map else body_line,
-            own_status=mark.status if (mark := ref(token, HeadingRef)) else None,
-        ))
+        found.append(
+            _Found(
+                index=i,
+                level=int(token.tag[1]),
+                title=title,
+                anchor=token.attrGet("id") or slugify(title),
+                line=_file_line(body_line, token.map[0] + 1) if token.map else body_line,
+                own_status=mark.status if (mark := ref(token, HeadingRef)) else None,
+            )
+        )
     return found
 
 
@@ -492,7 +563,9 @@ def _count_words(tokens: list[Token], starts: list[int], body_end: int) -> list[
         elif i < body_end and current + 1 < len(starts) and i >= starts[current + 1]:
             current += 1
         if token.type == "inline" and not (i and tokens[i - 1].type == "heading_open"):
-            own[current] += sum(word_count(c.content) for c in token.children or [] if c.type in ("text", "code_inline"))
+            own[current] += sum(
+                word_count(c.content) for c in token.children or [] if c.type in ("text", "code_inline")
+            )
         elif token.type == "fence" and not token.info.strip().startswith("chart"):
             own[current] += word_count(token.content)
         elif token.type == "html_block":
@@ -507,9 +580,11 @@ def _check_units(section: Section, manifest: Manifest, diags: Diagnostics) -> No
     for token in section.tokens:
         mark = ref(token, HeadingRef) if token.type == "heading_open" else None
         if mark is not None and mark.unknown_marker is not None:
-            diags.warning(section.path, mark.heading.line,
-                          f"unknown status marker {mark.unknown_marker!r} at the start of the heading "
-                          f"(markers: {allowed})")
+            diags.warning(
+                section.path,
+                mark.heading.line,
+                f"unknown status marker {mark.unknown_marker!r} at the start of the heading (markers: {allowed})",
+            )
     for title in section.front.owners:
         if title not in titles:
             diags.warning(section.path, 1, f"owners: no heading titled {title!r} in this file")
@@ -528,14 +603,22 @@ def _check_ids(sections: list[Section], diags: Diagnostics) -> None:
     seen: dict[str, Section] = {}
     for section in sections:
         if section.front.id is None and (wrong := _id_problem(section.id)) is not None:
-            diags.error(section.path, 1, f"the file name cannot name the section's page ({wrong}); "
-                        "rename the file or set a shorter 'id:' in its front matter")
+            diags.error(
+                section.path,
+                1,
+                f"the file name cannot name the section's page ({wrong}); "
+                "rename the file or set a shorter 'id:' in its front matter",
+            )
         if section.id in RESERVED_IDS:
             diags.error(section.path, 1, f"section id '{section.id}' is reserved; set another id in the front matter")
         other = seen.get(section.id)
         if other is not None:
-            diags.error(section.path, 1, f"section id '{section.id}' is also the id of {other.path}; "
-                        "give one of them another 'id:' in its front matter")
+            diags.error(
+                section.path,
+                1,
+                f"section id '{section.id}' is also the id of {other.path}; "
+                "give one of them another 'id:' in its front matter",
+            )
         seen.setdefault(section.id, section)
 
 
@@ -554,14 +637,20 @@ def check_links(report: Report, diags: Diagnostics) -> None:
             if link.target is None and LABEL_ID.match(anchor):
                 if anchor not in labels:
                     known = ", ".join(sorted(labels)[:8]) or "none yet"
-                    diags.warning(section.path, line, f"no figure or table with id '{anchor}' (ids: {known});"
-                                  " give one with 'id: fig-…' in a chart block or {#tbl-…} after a table caption")
+                    diags.warning(
+                        section.path,
+                        line,
+                        f"no figure or table with id '{anchor}' (ids: {known});"
+                        " give one with 'id: fig-…' in a chart block or {#tbl-…} after a table caption",
+                    )
             elif target not in anchors:
                 set_ref(token, replace(link, broken=True))
                 diags.warning(section.path, line, f"link to a file that is not a section of this report: {target}")
             elif anchor and anchor not in anchors[target] and not anchor.startswith("fn"):
                 known = ", ".join(sorted(anchors[target])[:8])
-                diags.warning(section.path, line, f"no heading with anchor '#{anchor}' in {target} (anchors there: {known}…)")
+                diags.warning(
+                    section.path, line, f"no heading with anchor '#{anchor}' in {target} (anchors there: {known}…)"
+                )
                 set_ref(token, replace(link, anchor=""))
 
 
@@ -579,7 +668,9 @@ def label_ids(report: Report, diags: Diagnostics) -> dict[str, str]:
                 continue
             if anchor in labels:
                 line = _file_line(section.body_line, token.map[0] + 1 if token.map else None)
-                diags.warning(section.path, line, f"id '{anchor}' is already used in {labels[anchor]}; references go to the first")
+                diags.warning(
+                    section.path, line, f"id '{anchor}' is already used in {labels[anchor]}; references go to the first"
+                )
                 continue
             labels[anchor] = section.path
     return labels

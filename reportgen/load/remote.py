@@ -43,8 +43,8 @@ from markdown_it.token import Token
 
 from reportgen import output
 from reportgen.errors import Diagnostics
-from reportgen.render.markdown import ImageRef, set_ref
 from reportgen.model import Report, Section
+from reportgen.render.markdown import ImageRef, set_ref
 
 CACHE = ".remote-cache"
 """Folder, inside the source, of fetched images; build outputs refer to it."""
@@ -58,12 +58,14 @@ MAX_BYTES = 10 * 1024 * 1024
 TYPES = MappingProxyType({"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"})
 """Content types accepted, with the file extension each is cached under."""
 
-_MAGIC = MappingProxyType({
-    "png": (b"\x89PNG\r\n\x1a\n",),
-    "jpg": (b"\xff\xd8\xff",),
-    "gif": (b"GIF87a", b"GIF89a"),
-    "webp": (b"RIFF",),  # and "WEBP" at offset 8, checked below
-})
+_MAGIC = MappingProxyType(
+    {
+        "png": (b"\x89PNG\r\n\x1a\n",),
+        "jpg": (b"\xff\xd8\xff",),
+        "gif": (b"GIF87a", b"GIF89a"),
+        "webp": (b"RIFF",),  # and "WEBP" at offset 8, checked below
+    }
+)
 _CHUNK = 64 * 1024
 _MAX_REDIRECTS = 5
 
@@ -156,8 +158,9 @@ def _apply(image: RemoteImage, outcome, diags: Diagnostics) -> str | None:
         set_ref(image.token, ImageRef("fetched", outcome))
         return outcome
     if isinstance(outcome, FetchProblem):
-        diags.warning(image.path, image.line, f"remote image not fetched: {image.url} ({outcome}); "
-                      "the page shows a placeholder")
+        diags.warning(
+            image.path, image.line, f"remote image not fetched: {image.url} ({outcome}); the page shows a placeholder"
+        )
     # None: not in the cache and not downloaded in this run (check); the build will try.
     return None
 
@@ -217,10 +220,13 @@ def _store(cache: Path, url: str, body: bytes) -> str:
 def download(url: str, deadline: float, max_bytes: int = MAX_BYTES) -> bytes:
     """The body of ``url`` if it is a raster image under ``max_bytes`` that arrives before ``deadline``."""
     _check_host(url)
-    request = urllib.request.Request(url, headers={
-        "User-Agent": "reportgen",
-        "Accept": ", ".join(TYPES),
-    })
+    request = urllib.request.Request(
+        url,
+        headers={
+            "User-Agent": "reportgen",
+            "Accept": ", ".join(TYPES),
+        },
+    )
     try:
         with _opener().open(request, timeout=_remaining(deadline)) as response:
             kind = response.headers.get_content_type()
@@ -358,8 +364,12 @@ class _HTTPHandler(urllib.request.HTTPHandler):
 class _HTTPSHandler(urllib.request.HTTPSHandler):
     def https_open(self, req):
         proxied = req.has_proxy() or getattr(req, "_tunnel_host", None)
-        return self.do_open(http.client.HTTPSConnection if proxied else _CheckedHTTPS, req,
-                            context=self._context, check_hostname=self._check_hostname)
+        return self.do_open(
+            http.client.HTTPSConnection if proxied else _CheckedHTTPS,
+            req,
+            context=self._context,
+            check_hostname=self._check_hostname,
+        )
 
 
 def _sniff(head: bytes) -> str | None:

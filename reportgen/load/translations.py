@@ -72,10 +72,17 @@ def source_units(section: Section) -> list[SourceUnit]:
     starts = [max(u.line - section.body_line, 0) for u in units]
     out = []
     for unit, start, end, has_line in zip(units, starts, starts[1:] + [len(lines)], written):
-        body = "\n".join(lines[start + 1 if has_line else start:end])
+        body = "\n".join(lines[start + 1 if has_line else start : end])
         heading = lines[start] if has_line else f"# {unit.title}"
-        out.append(SourceUnit(unit.anchor, unit.title, unit.line, (heading + "\n" + body).strip("\n") + "\n",
-                              unit_digest(unit.title, body)))
+        out.append(
+            SourceUnit(
+                unit.anchor,
+                unit.title,
+                unit.line,
+                (heading + "\n" + body).strip("\n") + "\n",
+                unit_digest(unit.title, body),
+            )
+        )
     return out
 
 
@@ -92,8 +99,8 @@ def translation_path(report: Report, section: Section, tag: str) -> str:
 
 def read_translation(report: Report, section: Section, tag: str, diags: Diagnostics) -> Section | None:
     """The translation of ``section`` into ``tag``, parsed like a section; None when there is none."""
-    from reportgen.render.markdown import make_parser
     from reportgen.load.reader import read_section
+    from reportgen.render.markdown import make_parser
 
     rel = translation_path(report, section, tag)
     full = report.source / rel
@@ -118,8 +125,9 @@ def translated_report(report: Report, tag: str, diags: Diagnostics) -> Report:
         translated = read_translation(report, section, tag, diags)
         sections.append(translated or replace(section, language=report.manifest.language, fallback=True))
     aliases = {s.path: s.id for s in report.sections}
-    language = replace(report, manifest=report.manifest.in_language(tag), sections=sections, aliases=aliases,
-                       original=report)
+    language = replace(
+        report, manifest=report.manifest.in_language(tag), sections=sections, aliases=aliases, original=report
+    )
     check_links(language, diags)
     return language
 
@@ -149,9 +157,18 @@ def section_freshness(report: Report, section: Section, translated: Section | No
         else:
             state = CURRENT if record[unit.anchor] == unit.digest else OUTDATED
         own = theirs[i] if i < len(theirs) else translated.root
-        rows.append(UnitFreshness(section.id, unit.anchor, unit.title, unit.line, state,
-                                  own.own_status or translated.root.status, translated.front.translator,
-                                  translated.path))
+        rows.append(
+            UnitFreshness(
+                section.id,
+                unit.anchor,
+                unit.title,
+                unit.line,
+                state,
+                own.own_status or translated.root.status,
+                translated.front.translator,
+                translated.path,
+            )
+        )
     return rows
 
 

@@ -79,7 +79,9 @@ def load(text: str, offset: int = 0):
 
 
 def _shift(message: str, offset: int) -> str:
-    return re.sub(r"\(first given on line (\d+)\)", lambda m: f"(first given on line {int(m.group(1)) + offset})", message)
+    return re.sub(
+        r"\(first given on line (\d+)\)", lambda m: f"(first given on line {int(m.group(1)) + offset})", message
+    )
 
 
 def _load(text: str):

@@ -97,8 +97,15 @@ class Failure:
     message: str
 
 
-def job(html: str, source: Path, name: str = "", anchor: str = "", path: str = "report.yaml",
-        line: int | None = None, measure: bool = False) -> Job:
+def job(
+    html: str,
+    source: Path,
+    name: str = "",
+    anchor: str = "",
+    path: str = "report.yaml",
+    line: int | None = None,
+    measure: bool = False,
+) -> Job:
     key = _key(("measure\0" if measure else "") + html)  # a measured part has no pages to bind
     return Job(key, html, str(source.resolve()), name, anchor, path, line, measure)
 
@@ -329,15 +336,21 @@ def _typeset_document(document: Document):
         # Measured units are laid out (their length and anchors are all that is wanted)
         # but their pages are neither drawn nor written: drawing, subsetting and writing
         # are about 40 % of a document's time.
-        written = [i for part, unit, first in zip(parts, document.units, starts) if not unit.measure
-                   for i in range(first, first + part.pages)]
+        written = [
+            i
+            for part, unit, first in zip(parts, document.units, starts)
+            if not unit.measure
+            for i in range(first, first + part.pages)
+        ]
         pdf = None
         if written:
-            kept = rendered if len(written) == len(rendered.pages) else rendered.copy(
-                [rendered.pages[i] for i in written])
+            kept = (
+                rendered if len(written) == len(rendered.pages) else rendered.copy([rendered.pages[i] for i in written])
+            )
             pdf = kept.write_pdf(pdf_identifier=b"reportgen")
     messages = [d.message for d in diags.items] + [
-        f"resource outside the report not loaded into the PDF: {url}" for url in fetcher.refused]
+        f"resource outside the report not loaded into the PDF: {url}" for url in fetcher.refused
+    ]
     name = f"doc-{document.key}.pdf"
     position = {page: index for index, page in enumerate(written)}
     for part, first, unit in zip(parts, starts, document.units):
@@ -400,8 +413,9 @@ def _describe(document, starts: list[int]) -> list[Part]:
         height = page.height
         for name, point in page.anchors.items():
             owner.setdefault(name, unit)
-            parts[unit].anchors.setdefault(name, [index - starts[unit], point[0] * PX_TO_PT,
-                                                  (height - point[1]) * PX_TO_PT])
+            parts[unit].anchors.setdefault(
+                name, [index - starts[unit], point[0] * PX_TO_PT, (height - point[1]) * PX_TO_PT]
+            )
     for index, page in enumerate(pages):
         unit = unit_of[index]
         height = page.height
@@ -420,7 +434,9 @@ def _describe(document, starts: list[int]) -> list[Part]:
     for index, page in enumerate(pages):
         unit = unit_of[index]
         for level, label, (x, y), _state in page.bookmarks:
-            parts[unit].bookmarks.append([level, label, index - starts[unit], x * PX_TO_PT, (page.height - y) * PX_TO_PT])
+            parts[unit].bookmarks.append(
+                [level, label, index - starts[unit], x * PX_TO_PT, (page.height - y) * PX_TO_PT]
+            )
     return parts
 
 
@@ -499,8 +515,9 @@ def _outline(writer, parts, starts) -> None:
             del parents[level:]
             while len(parents) < level:  # a skipped level hangs below the last item
                 parents.append(parents[-1])
-            item = writer.add_outline_item(title=label, page_number=start + index, parent=parents[level - 1],
-                                           fit=Fit.xyz(x, y, 0))
+            item = writer.add_outline_item(
+                title=label, page_number=start + index, parent=parents[level - 1], fit=Fit.xyz(x, y, 0)
+            )
             parents.append(item)
 
 
@@ -518,10 +535,12 @@ def numbers_html(css: str, front_pages: int, total: int, tail: int = 0) -> str:
     pages = ['<div style="page: cover"></div>'] + ['<div style="page: front"></div>'] * max(front_pages - 1, 0)
     pages += ["<div></div>"] * max(total - tail - front_pages, 0) + ['<div style="page: colophon"></div>'] * tail
     pages += ["<div></div>"] * max(-(-total // NUMBERS_STEP) * NUMBERS_STEP - max(total, front_pages), 0)
-    return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><style>" + css + "</style>"
-            "<style>@page { background: none; border: none; box-shadow: none }"
-            " html, body { background: none } body > div { break-after: page; height: 1px }</style>"
-            "</head><body>" + "".join(pages) + "</body></html>")
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><style>' + css + "</style>"
+        "<style>@page { background: none; border: none; box-shadow: none }"
+        " html, body { background: none } body > div { break-after: page; height: 1px }</style>"
+        "</head><body>" + "".join(pages) + "</body></html>"
+    )
 
 
 def _number_pages(writer, numbers) -> None:
@@ -535,11 +554,14 @@ def _number_pages(writer, numbers) -> None:
     for number, (page, over) in enumerate(zip(writer.pages, numbers.pages), start=1):
         form = ContentStream(None, None)
         form.set_data(over.get_contents().get_data() if over.get_contents() is not None else b"")
-        form.update({
-            NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
-            NameObject("/BBox"): ArrayObject(FloatObject(v) for v in over.mediabox),
-            NameObject("/Resources"): over["/Resources"].clone(writer),
-        })
+        form.update(
+            {
+                NameObject("/Type"): NameObject("/XObject"),
+                NameObject("/Subtype"): NameObject("/Form"),
+                NameObject("/BBox"): ArrayObject(FloatObject(v) for v in over.mediabox),
+                NameObject("/Resources"): over["/Resources"].clone(writer),
+            }
+        )
         name = NameObject(f"/RGPage{number}")
         resources = page.get("/Resources")
         resources = DictionaryObject(resources.get_object()) if resources is not None else DictionaryObject()
@@ -576,11 +598,17 @@ def _append_content(writer, page, stream) -> None:
 def _metadata(writer, metadata: Metadata) -> None:
     from pypdf.generic import NameObject, TextStringObject
 
-    writer.add_metadata({
-        "/Title": metadata.title, "/Author": metadata.author, "/Subject": metadata.subject,
-        "/Creator": "reportgen", "/Producer": f"reportgen, WeasyPrint {_weasyprint_version()}",
-        "/CreationDate": metadata.date, "/ModDate": metadata.date,
-    })
+    writer.add_metadata(
+        {
+            "/Title": metadata.title,
+            "/Author": metadata.author,
+            "/Subject": metadata.subject,
+            "/Creator": "reportgen",
+            "/Producer": f"reportgen, WeasyPrint {_weasyprint_version()}",
+            "/CreationDate": metadata.date,
+            "/ModDate": metadata.date,
+        }
+    )
     writer._root_object[NameObject("/Lang")] = TextStringObject(metadata.language)
     writer._root_object[NameObject("/PageMode")] = NameObject("/UseOutlines")  # open with the bookmarks shown
 

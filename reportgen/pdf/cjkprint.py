@@ -148,9 +148,15 @@ def _fresh_attributes(layout) -> None:
 
     style = layout.style
     features = font_features(
-        style["font_kerning"], style["font_variant_ligatures"], style["font_variant_position"],
-        style["font_variant_caps"], style["font_variant_numeric"], style["font_variant_alternates"],
-        style["font_variant_east_asian"], style["font_feature_settings"])
+        style["font_kerning"],
+        style["font_variant_ligatures"],
+        style["font_variant_position"],
+        style["font_variant_caps"],
+        style["font_variant_numeric"],
+        style["font_variant_alternates"],
+        style["font_variant_east_asian"],
+        style["font_feature_settings"],
+    )
     attrs = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
     if features:
         value = ",".join(f"{key} {value}" for key, value in features.items()).encode()
@@ -361,5 +367,5 @@ def _shrink(chain, margin: float, after: bool) -> None:
         parent.width -= margin
         if after:
             siblings = parent.children
-            for sibling in siblings[siblings.index(child) + 1:]:
+            for sibling in siblings[siblings.index(child) + 1 :]:
                 sibling.translate(-margin, 0)

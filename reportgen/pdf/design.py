@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from reportgen.render.editions import Edition
 from reportgen.messages import words
 from reportgen.model import Report
+from reportgen.render.editions import Edition
 
 DRAFT_MARK = "草稿 · Draft"
 
@@ -49,8 +49,11 @@ def colophon(report: Report, edition: Edition, date: str) -> ColophonView:
     said = words(manifest.language)
     draft = edition.name == "draft"
     label = own.edition or said["c_year_edition"].format(year=manifest.year)
-    rows = [(said["c_title"], manifest.title), (said["c_edition"], label + (f" · {said['c_draft']}" if draft else "")),
-            (said["c_date"], date[:10])]
+    rows = [
+        (said["c_title"], manifest.title),
+        (said["c_edition"], label + (f" · {said['c_draft']}" if draft else "")),
+        (said["c_date"], date[:10]),
+    ]
     if manifest.organisation:
         rows.append((said["c_publisher"], manifest.organisation))
     if own.editor:
@@ -89,8 +92,10 @@ def page_css(report: Report, edition: Edition, *, page_numbers: bool = True) -> 
         rules.append(f'@page {{ @bottom-left {{ content: "{DRAFT_MARK}" }} }}')
     if report.manifest.cover_image:
         # Under a veil of the band's colour, so the white title stays legible on any picture.
-        rules.append(".cover-band { background-image: linear-gradient(rgba(15, 42, 74, 0.7), rgba(15, 42, 74, 0.9)), "
-                     f"{_url(report.manifest.cover_image)} }}")
+        rules.append(
+            ".cover-band { background-image: linear-gradient(rgba(15, 42, 74, 0.7), rgba(15, 42, 74, 0.9)), "
+            f"{_url(report.manifest.cover_image)} }}"
+        )
     rules += print_css(report)
     return "\n".join(rules)
 
@@ -108,8 +113,10 @@ def print_css(report: Report) -> list[str]:
     if options.bleed:
         # The cover's band runs to three edges: into the bleed, so a cut a little off leaves no white line.
         b = options.bleed
-        rules.append(f".cover-band {{ left: -{b}; right: -{b}; bottom: -{b}; "
-                     f"padding-left: calc(22mm + {b}); padding-right: calc(22mm + {b}) }}")
+        rules.append(
+            f".cover-band {{ left: -{b}; right: -{b}; bottom: -{b}; "
+            f"padding-left: calc(22mm + {b}); padding-right: calc(22mm + {b}) }}"
+        )
     if options.mirror:
         # The inner margin (by the binding) wider than the outer one.
         # Running heads on the outer side: the report's title on left pages, the chapter's on right ones.

@@ -27,10 +27,12 @@ SERIF: tuple[str, ...] = ("Noto Serif CJK SC", "Noto Sans CJK SC", "DejaVu Serif
 MONO: tuple[str, ...] = ("DejaVu Sans Mono", "Noto Sans Mono CJK SC")
 """Monospaced faces for code: Latin first (its digits and letters are the point), then CJK."""
 
-LATIN_FIRST: Mapping[str, str] = MappingProxyType({
-    "Noto Sans CJK SC": "DejaVu Sans",
-    "Noto Serif CJK SC": "DejaVu Serif",
-})
+LATIN_FIRST: Mapping[str, str] = MappingProxyType(
+    {
+        "Noto Sans CJK SC": "DejaVu Sans",
+        "Noto Serif CJK SC": "DejaVu Serif",
+    }
+)
 """For a report in a language written without Han characters: the Latin face set
 before each Chinese face (the Chinese face still draws any Han text, such as a
 section not translated yet)."""
@@ -148,8 +150,10 @@ def print_faces(language: str) -> str:
     the Latin glyphs of a CJK face."""
     cjk = language.lower().split("-")[0] in ("zh", "ja", "ko")
     faces = {"serif": (SERIF, "serif"), "sans": (SANS, "sans-serif"), "mono": (MONO, "monospace")}
-    values = (f"--{name}: {css_family(family if cjk else _latin_first(family), generic)};"
-              for name, (family, generic) in faces.items())
+    values = (
+        f"--{name}: {css_family(family if cjk else _latin_first(family), generic)};"
+        for name, (family, generic) in faces.items()
+    )
     return ":root { " + " ".join(values) + " }\n"
 
 

@@ -52,7 +52,7 @@ def _faces(writer) -> dict[str, list]:
     seen: set[int] = set()
     for resources in _resources(writer):
         fonts = resources.get("/Font")
-        for font in (fonts.get_object().values() if fonts is not None else []):
+        for font in fonts.get_object().values() if fonts is not None else []:
             font = font.get_object()
             if font.get("/Subtype") != "/Type0" or id(font) in seen:
                 continue
@@ -75,7 +75,7 @@ def _resources(writer):
         resources = resources.get_object()
         yield resources
         xobjects = resources.get("/XObject")
-        for xobject in (xobjects.get_object().values() if xobjects is not None else []):
+        for xobject in xobjects.get_object().values() if xobjects is not None else []:
             xobject = xobject.get_object()
             if xobject.get("/Subtype") == "/Form" and "/Resources" in xobject:
                 yield xobject["/Resources"].get_object()
@@ -120,8 +120,9 @@ def _subset(hb, face, glyphs: set[int], extra) -> bytes | None:
     subset_input = hb.SubsetInput()
     for glyph in sorted(glyphs):
         subset_input.glyph_set.add(glyph)
-    subset_input.flags = (extra | hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED | hb.SubsetFlags.DESUBROUTINIZE
-                          | hb.SubsetFlags.NO_HINTING)
+    subset_input.flags = (
+        extra | hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED | hb.SubsetFlags.DESUBROUTINIZE | hb.SubsetFlags.NO_HINTING
+    )
     drop = subset_input.sets(hb.SubsetInputSets.DROP_TABLE_TAG)
     for tag in DROP_TABLES:
         drop.add(int.from_bytes(tag.encode("ascii"), "big"))
@@ -152,8 +153,13 @@ def _origin(embedded: bytes) -> tuple[str, int] | None:
 def _installed() -> dict[str, tuple[str, int]]:
     """PostScript name → (file, index) of every installed face, from fontconfig."""
     try:
-        listing = subprocess.run(["fc-list", "-f", "%{postscriptname}\t%{file}\t%{index}\n"],
-                                 capture_output=True, text=True, timeout=20, check=True).stdout
+        listing = subprocess.run(
+            ["fc-list", "-f", "%{postscriptname}\t%{file}\t%{index}\n"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return {}
     faces = {}

@@ -19,10 +19,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from reportgen.pdf import cjkprint
-
-from reportgen.load import confine
 from reportgen.errors import Diagnostics
+from reportgen.load import confine
+from reportgen.pdf import cjkprint
 
 LOGGER = logging.getLogger("weasyprint")
 
@@ -42,9 +41,11 @@ def print_css(css: str, manifest) -> str:
     """The print stylesheet with the report's typography settings from report.yaml,
     which the Chinese typesetting extension (`cjkprint`) reads."""
     halt = '"halt"' if manifest.punctuation == "compress" else "normal"
-    settings = (f"/* {cjkprint.REVISION} */\n"
-                f":root {{ --cjk-punctuation: {manifest.punctuation}; --cjk-latin-spacing: {manifest.latin_spacing};"
-                f" --cjk-halt: {halt}; }}\n")
+    settings = (
+        f"/* {cjkprint.REVISION} */\n"
+        f":root {{ --cjk-punctuation: {manifest.punctuation}; --cjk-latin-spacing: {manifest.latin_spacing};"
+        f" --cjk-halt: {halt}; }}\n"
+    )
     fallback = "" if cjkprint.supported() else "\n" + cjkprint.FALLBACK_CSS
     return settings + css + fallback
 
@@ -72,8 +73,9 @@ def typeset(document: str, source: Path, diags: Diagnostics, output: Output = Ou
         if output.variant and output.variant.startswith("pdf/x"):
             options["output_intent"] = "device-cmyk"  # the printer's profile, from @color-profile device-cmyk
         try:
-            pdf = html.write_pdf(pdf_identifier=b"reportgen", optimize_images=False,
-                                 finisher=_finisher(output), **options)
+            pdf = html.write_pdf(
+                pdf_identifier=b"reportgen", optimize_images=False, finisher=_finisher(output), **options
+            )
         except Exception as exc:  # the sources were checked; this is a last line, not a traceback
             diags.error("report.yaml", None, f"typesetting the PDF failed: {type(exc).__name__}: {exc}")
             return b""
@@ -220,15 +222,21 @@ class _WeasyLog(logging.Handler):
         message = record.getMessage()
         match = self.NOTDEF.search(message)
         if match:
-            self.diags.warning("report.yaml", None,
-                               f"no installed font has a glyph for {match.group(1)!r} ({match.group(2)}); "
-                               "it shows as an empty box in the PDF (install fonts-noto-cjk / fonts-noto-color-emoji)")
+            self.diags.warning(
+                "report.yaml",
+                None,
+                f"no installed font has a glyph for {match.group(1)!r} ({match.group(2)}); "
+                "it shows as an empty box in the PDF (install fonts-noto-cjk / fonts-noto-color-emoji)",
+            )
         elif "harfbuzz" in message.lower() and "subset" in message.lower():
             self.diags.warning("report.yaml", None, f"WeasyPrint: {message} (install libharfbuzz-subset0)")
         elif match := self.NO_ALT.search(message):
-            self.diags.warning("report.yaml", None,
-                               f"image {match.group(1)} has no alt text: the tagged PDF tells a screen reader "
-                               "nothing about it; write what it shows in ![…](…)")
+            self.diags.warning(
+                "report.yaml",
+                None,
+                f"image {match.group(1)} has no alt text: the tagged PDF tells a screen reader "
+                "nothing about it; write what it shows in ![…](…)",
+            )
         elif message.startswith("Failed to load") and "refused" not in message:
             self.diags.warning("report.yaml", None, f"WeasyPrint: {message}")
         # Other messages (e.g. SVG presentation properties in inline charts read by the

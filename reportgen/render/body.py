@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reportgen import errors
+from reportgen.model import Manifest, Report
 from reportgen.render.editions import Edition, SectionView
 from reportgen.render.markdown import Label, RenderContext, make_parser, render
-from reportgen.model import Manifest, Report
 from reportgen.render.sanitize import clean_fragment
+
 SITE_FILES = "files/"
 """Folder of the HTML edition holding the source's own files (images, downloads, the logo):
 apart from every page and script the site generates, so none can replace one."""
@@ -46,20 +47,37 @@ def figure_labels(report: Report, figures: dict[int, Figure]) -> dict[str, Label
     """Author's id → what a cross-reference to it prints and where it links."""
     zh = report.manifest.language.lower().startswith("zh")
     words = {"figure": "图" if zh else "Figure", "table": "表" if zh else "Table"}
-    return {fig.label: Label(f"{words[fig.kind]} {fig.number}", fig.anchor, fig.section_id)
-            for fig in figures.values() if fig.label}
+    return {
+        fig.label: Label(f"{words[fig.kind]} {fig.number}", fig.anchor, fig.section_id)
+        for fig in figures.values()
+        if fig.label
+    }
 
 
-def section_html(report: Report, view: SectionView, mode: str, edition: str, figures: dict[int, Figure],
-                 label_pages: dict[str, int] | None = None, number: str = "") -> str:
+def section_html(
+    report: Report,
+    view: SectionView,
+    mode: str,
+    edition: str,
+    figures: dict[int, Figure],
+    label_pages: dict[str, int] | None = None,
+    number: str = "",
+) -> str:
     """The body HTML of one section for ``mode`` (``html`` page or ``pdf`` chapter), sanitised,
     its title numbered ``number`` (see `chapter_numbers`); ``label_pages`` gives the PDF pages
     of figures and tables when the typesetter cannot count them (a chapter of the book)."""
     return clean_fragment(rendered_html(report, view, mode, edition, figures, label_pages, number))
 
 
-def rendered_html(report: Report, view: SectionView, mode: str, edition: str, figures: dict[int, Figure],
-                  label_pages: dict[str, int] | None = None, number: str = "") -> str:
+def rendered_html(
+    report: Report,
+    view: SectionView,
+    mode: str,
+    edition: str,
+    figures: dict[int, Figure],
+    label_pages: dict[str, int] | None = None,
+    number: str = "",
+) -> str:
     """The body HTML exactly as the Markdown renderer wrote it, before the sanitiser."""
     md = _parser(report)
     ctx = RenderContext(
@@ -67,8 +85,11 @@ def rendered_html(report: Report, view: SectionView, mode: str, edition: str, fi
         edition=edition,
         section_id=view.section.id,
         pages=report.aliases | _pages(report),
-        figures={key: (fig.site_html if mode == "html" and fig.site_html else fig.html)
-                 for key, fig in figures.items() if fig.kind == "figure"},
+        figures={
+            key: (fig.site_html if mode == "html" and fig.site_html else fig.html)
+            for key, fig in figures.items()
+            if fig.kind == "figure"
+        },
         language=report.manifest.language,
         markers=report.manifest.markers,
         files=SITE_FILES if mode == "html" else "",
@@ -107,8 +128,9 @@ def toc_entries(edition: Edition, mode: str, manifest: Manifest, numbers: dict[s
         sid = view.section.id
         if sid in opening:
             part = opening[sid]
-            entries.append({"level": 0, "title": part.title, "target": part.anchor if mode == "pdf" else None,
-                            "status": None})
+            entries.append(
+                {"level": 0, "title": part.title, "target": part.anchor if mode == "pdf" else None, "status": None}
+            )
         for heading in view.headings:
             if heading.level > manifest.toc_depth:
                 continue
@@ -116,8 +138,14 @@ def toc_entries(edition: Edition, mode: str, manifest: Manifest, numbers: dict[s
             if mode == "html":
                 target = f"{sid}.html" + ("" if heading.level == 1 else f"#{heading.anchor}")
             title = titled((numbers or {}).get(sid, ""), heading.title) if heading.level == 1 else heading.title
-            entries.append({"level": heading.level, "title": title, "target": target,
-                            "status": heading.status.value if heading.status else None})
+            entries.append(
+                {
+                    "level": heading.level,
+                    "title": title,
+                    "target": target,
+                    "status": heading.status.value if heading.status else None,
+                }
+            )
     return entries
 
 

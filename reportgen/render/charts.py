@@ -19,8 +19,6 @@ all come from the cache never pays for it.
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 import contextlib
 import csv
 import dataclasses
@@ -38,14 +36,14 @@ import unicodedata
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import yaml
 
 from reportgen.load import confine, yamlio
-
-from reportgen.pdf import fonts
 from reportgen.model import Status
+from reportgen.pdf import fonts
 
 STYLE_VERSION = 2
 """Bump when the drawing changes, so cached SVGs are redrawn."""
@@ -328,8 +326,9 @@ class _Record:
     """Line inside the chart block to report errors at."""
 
 
-def _load_data(doc: dict, root: pathlib.Path, lines: _Lines,
-               limits: DataLimits) -> tuple[list[_Record], list[str], str | None]:
+def _load_data(
+    doc: dict, root: pathlib.Path, lines: _Lines, limits: DataLimits
+) -> tuple[list[_Record], list[str], str | None]:
     """The data rows, the available column names, and the source path."""
     if "data" not in doc:
         raise ChartError("chart block needs 'data' (a .csv/.yaml file path or a list of rows)")
@@ -347,8 +346,11 @@ def _load_data(doc: dict, root: pathlib.Path, lines: _Lines,
     if not records:
         raise ChartError("chart data has no rows", line)
     if len(records) > limits.rows:
-        raise ChartError(f"chart data has {len(records):,} rows, over the limit of {limits.rows:,} "
-                         "(limits.max_chart_rows in report.yaml)", line)
+        raise ChartError(
+            f"chart data has {len(records):,} rows, over the limit of {limits.rows:,} "
+            "(limits.max_chart_rows in report.yaml)",
+            line,
+        )
     return records, columns, source
 
 
@@ -359,8 +361,11 @@ def _check_data_size(path: pathlib.Path, name: str, line: int | None, limits: Da
     except OSError as error:
         raise ChartError(f"data file '{name}' cannot be read: {error.strerror}", line) from None
     if size > limits.bytes:
-        raise ChartError(f"data file '{name}' is {size:,} bytes, over the limit of {limits.bytes:,} "
-                         "(limits.max_chart_data in report.yaml)", line)
+        raise ChartError(
+            f"data file '{name}' is {size:,} bytes, over the limit of {limits.bytes:,} "
+            "(limits.max_chart_data in report.yaml)",
+            line,
+        )
 
 
 def _data_path(name: str, root: pathlib.Path, line: int | None) -> tuple[pathlib.Path, str]:
@@ -471,8 +476,11 @@ def _value(record: _Record, column: str) -> Number:
         shown = "an empty cell" if raw is None or str(raw).strip() == "" else repr(raw)
         raise ChartError(f"{record.where}: column '{column}' must hold numbers, found {shown}", record.line)
     if abs(number) > LARGEST:
-        raise ChartError(f"{record.where}: column '{column}' holds {_shown(raw)}, too large to draw "
-                         f"(at most ±{LARGEST:,}); give the data in a larger unit", record.line)
+        raise ChartError(
+            f"{record.where}: column '{column}' holds {_shown(raw)}, too large to draw "
+            f"(at most ±{LARGEST:,}); give the data in a larger unit",
+            record.line,
+        )
     return number
 
 
@@ -534,12 +542,17 @@ def chart_svg(spec: ChartSpec, language: str = "zh-CN", narrow: bool = False) ->
     """
     draw = _DRAWERS[spec.type]
     chosen = look(language, narrow)
-    sizes = {"xtick.labelsize": chosen.text, "ytick.labelsize": chosen.text, "legend.fontsize": chosen.text,
-             "axes.labelsize": chosen.text}
+    sizes = {
+        "xtick.labelsize": chosen.text,
+        "ytick.labelsize": chosen.text,
+        "legend.fontsize": chosen.text,
+        "axes.labelsize": chosen.text,
+    }
     with _figure(_figure_height(spec, chosen), chosen.width) as fig, _rc(sizes):
         draw(fig, fig.add_subplot(), spec, chosen)
-        return _svg(fig, title=spec.title or spec.caption or "", key=spec_key(spec, language, narrow),
-                    language=language)
+        return _svg(
+            fig, title=spec.title or spec.caption or "", key=spec_key(spec, language, narrow), language=language
+        )
 
 
 @contextlib.contextmanager
@@ -649,7 +662,9 @@ def _draw_pie(fig, ax, spec: ChartSpec, chosen: Look) -> None:
         fig.legend(wedges, legend, loc="outside right center", ncols=_pie_legend_columns(len(legend)))
 
 
-_DRAWERS = MappingProxyType({"bar": _draw_bar, "barh": _draw_barh, "line": _draw_line, "pie": _draw_pie, "stacked": _draw_stacked})
+_DRAWERS = MappingProxyType(
+    {"bar": _draw_bar, "barh": _draw_barh, "line": _draw_line, "pie": _draw_pie, "stacked": _draw_stacked}
+)
 
 
 # ---------------------------------------------------------------- dashboard charts
@@ -680,8 +695,14 @@ def owners_svg(per_owner: dict[str, dict[str, int]]) -> str:
         container = None
         for status in statuses:
             values = [per_owner[o].get(status, 0) for o in owners]
-            container = ax.barh(range(len(owners)), values, 0.65, left=left,
-                                color=_status_colour(status), label=_status_label(status, " "))
+            container = ax.barh(
+                range(len(owners)),
+                values,
+                0.65,
+                left=left,
+                color=_status_colour(status),
+                label=_status_label(status, " "),
+            )
             left = [a + b for a, b in zip(left, values)]
         ax.bar_label(container, labels=[_fmt(t) for t in left], padding=3, fontsize=_VALUE_FONTSIZE)
         _category_axis(ax, "y", owners)
@@ -750,17 +771,24 @@ def _burnup_area(ax, dated: list, statuses: list[str]) -> None:
 
     times = [when for when, _ in dated]
     layers = [[counts.get(s, 0) for _, counts in dated] for s in statuses]
-    ax.stackplot(times, layers, colors=[_status_colour(s) for s in statuses],
-                 labels=[_status_label(s, " ") for s in statuses], alpha=0.9)
+    ax.stackplot(
+        times,
+        layers,
+        colors=[_status_colour(s) for s in statuses],
+        labels=[_status_label(s, " ") for s in statuses],
+        alpha=0.9,
+    )
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
     # Numeric formats only: month names would follow the process locale.
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(
-        locator,
-        formats=["%Y", "%Y-%m", "%m-%d", "%H:%M", "%H:%M", "%S"],
-        zero_formats=["", "%Y-%m", "%m-%d", "%m-%d %H:%M", "%H:%M", "%H:%M"],
-        offset_formats=["", "", "%Y", "%Y-%m-%d", "%Y-%m-%d", "%Y-%m-%d %H:%M"],
-    ))
+    ax.xaxis.set_major_formatter(
+        mdates.ConciseDateFormatter(
+            locator,
+            formats=["%Y", "%Y-%m", "%m-%d", "%H:%M", "%H:%M", "%S"],
+            zero_formats=["", "%Y-%m", "%m-%d", "%m-%d %H:%M", "%H:%M", "%H:%M"],
+            offset_formats=["", "", "%Y", "%Y-%m-%d", "%Y-%m-%d", "%Y-%m-%d %H:%M"],
+        )
+    )
     ax.set_xlim(times[0], times[-1])
     ax.xaxis.grid(False)
 
@@ -838,8 +866,9 @@ def _value_axis(ax, axis: str, unit: str, integer: bool = False, chosen: Look | 
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_major_formatter(FuncFormatter(lambda value, _pos: chosen.fmt(value)))
     # Fewer steps across: "10,500 12,000 13,500" would crowd a 16 cm column.
-    target.set_major_locator(MaxNLocator(nbins=6 if axis == "x" or chosen.width < fonts.FIGSIZE[0] else "auto",
-                                         integer=integer))
+    target.set_major_locator(
+        MaxNLocator(nbins=6 if axis == "x" or chosen.width < fonts.FIGSIZE[0] else "auto", integer=integer)
+    )
     if axis == "y":
         ax.margins(y=0.12)  # headroom for the value labels above bars
         if ax.dataLim.y0 >= 0:

@@ -28,9 +28,21 @@ from markdown_it.rules_inline import emphasis, strikethrough
 from markdown_it.rules_inline.state_inline import Scanned
 
 _CJK_RANGES = (
-    (0x1100, 0x11FF), (0x2E80, 0x2FDF), (0x2FF0, 0x303F), (0x3040, 0x30FF), (0x3100, 0x312F),
-    (0x3130, 0x318F), (0x3190, 0x31FF), (0x3200, 0x4DBF), (0x4E00, 0x9FFF), (0xA960, 0xA97F),
-    (0xAC00, 0xD7FF), (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF), (0x20000, 0x3FFFF),
+    (0x1100, 0x11FF),
+    (0x2E80, 0x2FDF),
+    (0x2FF0, 0x303F),
+    (0x3040, 0x30FF),
+    (0x3100, 0x312F),
+    (0x3130, 0x318F),
+    (0x3190, 0x31FF),
+    (0x3200, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xA960, 0xA97F),
+    (0xAC00, 0xD7FF),
+    (0xF900, 0xFAFF),
+    (0xFE30, 0xFE4F),
+    (0xFF00, 0xFFEF),
+    (0x20000, 0x3FFFF),
 )
 
 
@@ -88,8 +100,10 @@ MARKS = CLOSING | OPENING
 
 _SPACES = re.compile(r"[ \t]+")
 _HAN_CHARS = "".join(chr(c) for c in range(0x4E00, 0xA000))
-_LATIN_RUN = re.compile(r"[^\s\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff“”‘’]+"
-                        r"(?:[ \t]+[^\s\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff“”‘’]+)*")
+_LATIN_RUN = re.compile(
+    r"[^\s\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff“”‘’]+"
+    r"(?:[ \t]+[^\s\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff“”‘’]+)*"
+)
 
 
 def is_han(ch: str) -> bool:
@@ -97,8 +111,13 @@ def is_han(ch: str) -> bool:
     if len(ch) != 1:
         return False
     code = ord(ch)
-    return (0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF
-            or 0x3040 <= code <= 0x30FF or 0x20000 <= code <= 0x3FFFF)
+    return (
+        0x3400 <= code <= 0x4DBF
+        or 0x4E00 <= code <= 0x9FFF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x3040 <= code <= 0x30FF
+        or 0x20000 <= code <= 0x3FFFF
+    )
 
 
 def _latin(ch: str) -> bool:
@@ -114,7 +133,13 @@ def stray_spaces(text: str, before: str = "", after: str = "") -> list[tuple[int
     for match in _SPACES.finditer(text):
         left = text[match.start() - 1] if match.start() else before[-1:]
         right = text[match.end()] if match.end() < len(text) else after[:1]
-        between_han = 0 < match.start() and match.end() < len(text) and is_han(left) and is_han(right) and not _names(text, *match.span())
+        between_han = (
+            0 < match.start()
+            and match.end() < len(text)
+            and is_han(left)
+            and is_han(right)
+            and not _names(text, *match.span())
+        )
         if between_han or (left in MARKS and right):
             found.append(match.span())
     return found
@@ -151,8 +176,10 @@ def print_html(text: str, before: str = "", after: str = "") -> str:
         run = match.group()
         head = text[pos:start]
         left = head.rstrip(" \t")[-1:] or (before[-1:] if not head.strip(" \t") and pos == 0 else "")
-        tail_spaces = text[end:len(text) - len(text[end:].lstrip(" \t"))]
-        right = text[end + len(tail_spaces):end + len(tail_spaces) + 1] or (after[:1] if end + len(tail_spaces) == len(text) else "")
+        tail_spaces = text[end : len(text) - len(text[end:].lstrip(" \t"))]
+        right = text[end + len(tail_spaces) : end + len(tail_spaces) + 1] or (
+            after[:1] if end + len(tail_spaces) == len(text) else ""
+        )
         classes = []
         if is_han(left) and _latin(run[0]):
             classes.append("cjk-l")
@@ -189,12 +216,14 @@ def _halt(marks: str) -> str:
 #: what stands between them and the punctuation after them, or else its last Han
 #: character and the Latin word before it.
 _HAN = "\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff"
-_LAST_WORDS = (re.compile(rf"[{_HAN}][^{_HAN}]{{0,8}}[{_HAN}][^\w\s]*$"),
-               re.compile(rf"[^\s{_HAN}]+[ \t]*[{_HAN}][^\w\s]*$"))
+_LAST_WORDS = (
+    re.compile(rf"[{_HAN}][^{_HAN}]{{0,8}}[{_HAN}][^\w\s]*$"),
+    re.compile(rf"[^\s{_HAN}]+[ \t]*[{_HAN}][^\w\s]*$"),
+)
 
 
 def split_last_words(text: str) -> tuple[str, str]:
     """(head, end) where ``end`` holds the last two Han characters of ``text`` with the
     punctuation after them, or ("", "") when the text does not end that way."""
     match = _LAST_WORDS[0].search(text) or _LAST_WORDS[1].search(text)
-    return (text[:match.start()], match.group()) if match else ("", "")
+    return (text[: match.start()], match.group()) if match else ("", "")

@@ -20,11 +20,10 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from reportgen.render import charts, templates
-
 from reportgen import history, messages, output, status
 from reportgen.errors import Diagnostics
 from reportgen.model import Report, Status
+from reportgen.render import charts, templates
 
 SOON = 7
 """Days: a unit due within this many days (and not done) is listed as due soon."""
@@ -36,8 +35,10 @@ KINDS = ("overdue", "review", "soon", "empty", "unmarked", "no_owner", "warning"
 def kinds(words: dict[str, str], marks: str) -> dict[str, tuple[str, str, str]]:
     """Each kind's (name, English name beside it, what it means) in the report's language."""
     hint = {"soon": {"days": SOON}, "unmarked": {"marks": marks}}
-    return {kind: (words[f"kind_{kind}"], words[f"kind_{kind}_en"],
-                   words[f"kind_{kind}_hint"].format(**hint.get(kind, {}))) for kind in KINDS}
+    return {
+        kind: (words[f"kind_{kind}"], words[f"kind_{kind}_en"], words[f"kind_{kind}_hint"].format(**hint.get(kind, {})))
+        for kind in KINDS
+    }
 
 
 def render_dashboard(report: Report, options, diags: Diagnostics):
@@ -54,8 +55,9 @@ def render_dashboard(report: Report, options, diags: Diagnostics):
     return write
 
 
-def render_page(report: Report, out: Path, diags: Diagnostics, today: datetime.date | None = None,
-                html_edition: bool = False) -> str:
+def render_page(
+    report: Report, out: Path, diags: Diagnostics, today: datetime.date | None = None, html_edition: bool = False
+) -> str:
     """The dashboard's HTML.  ``out`` holds the caches; ``today`` decides what is overdue."""
     progress = status.report_progress(report, today)
     past = history.read_history(report.source, out / ".cache" / "history")
@@ -64,23 +66,32 @@ def render_page(report: Report, out: Path, diags: Diagnostics, today: datetime.d
     words = messages.words(report.manifest.language)
     marks = " / ".join(progress.marks[s.value] for s in Status.shown() if s.info.marker)
     return templates.render(
-        report.source, "dashboard.html",
-        manifest=report.manifest, progress=progress, today=progress.today.isoformat(), html_edition=html_edition,
+        report.source,
+        "dashboard.html",
+        manifest=report.manifest,
+        progress=progress,
+        today=progress.today.isoformat(),
+        html_edition=html_edition,
         revision=history.revision(report.source),
         percent_text=status.share_text(progress.percent_done),
         attention=attention(progress, diags, html_edition, words),
         people=_people_to_pick(progress, words),
-        changes=changes, ago=lambda when: _ago(when, progress.today, words),
+        changes=changes,
+        ago=lambda when: _ago(when, progress.today, words),
         href=lambda node: _href(node.id, html_edition),
         no_owner=words["no_owner"],
-        history=past, history_limit=history.LIMIT,
+        history=past,
+        history_limit=history.LIMIT,
         charts=_charts(progress, past, out / ".cache" / "charts", words["no_owner"]),
-        kinds=kinds(words, marks), statuses=status.STATUSES, labels={s.value: s.label_zh for s in Status},
+        kinds=kinds(words, marks),
+        statuses=status.STATUSES,
+        labels={s.value: s.label_zh for s in Status},
         colours={s.value: s.info.colour for s in Status},
         # A column of zeros says nothing: the owners table shows "unmarked" only when some unit is.
         hidden_statuses=[] if progress.counts["unmarked"] else ["unmarked"],
         css=Markup(templates.read(report.source, "dashboard/dashboard.css")),
-        script=Markup(script), csp=_csp(script),
+        script=Markup(script),
+        csp=_csp(script),
     )
 
 
@@ -139,25 +150,47 @@ class Group:
     items: tuple[Item, ...]
 
 
-def attention(progress: status.ReportProgress, diags: Diagnostics, html_edition: bool,
-              words: dict[str, str]) -> list[Group]:
+def attention(
+    progress: status.ReportProgress, diags: Diagnostics, html_edition: bool, words: dict[str, str]
+) -> list[Group]:
     """Groups of items, most urgent kind first; each item says who must act and where."""
     items: dict[str, list[Item]] = {kind: [] for kind in KINDS}
     no_owner = words["no_owner"]
     for unit in progress.units:
         owner = unit.owner or no_owner
         for kind, detail, people in _unit_items(unit, owner, words):
-            items[kind].append(_item(unit.title, unit.file, unit.line, owner, people, detail,
-                                     _href(unit.id, html_edition), " › ".join(unit.trail),
-                                     order=unit.days_left or 0))
+            items[kind].append(
+                _item(
+                    unit.title,
+                    unit.file,
+                    unit.line,
+                    owner,
+                    people,
+                    detail,
+                    _href(unit.id, html_edition),
+                    " › ".join(unit.trail),
+                    order=unit.days_left or 0,
+                )
+            )
     for section in progress.sections:
         node, owner = section.heading, section.heading.owner or no_owner
         if section.empty:
-            items["empty"].append(_item(node.title, node.file, node.line, owner, [owner],
-                                        words["write_body"], None, ""))
+            items["empty"].append(
+                _item(node.title, node.file, node.line, owner, [owner], words["write_body"], None, "")
+            )
         elif node.status is Status.UNMARKED:
-            items["unmarked"].append(_item(node.title, node.file, node.line, owner, [owner],
-                                           words["add_marker"].format(legend=_legend(progress)), None, ""))
+            items["unmarked"].append(
+                _item(
+                    node.title,
+                    node.file,
+                    node.line,
+                    owner,
+                    [owner],
+                    words["add_marker"].format(legend=_legend(progress)),
+                    None,
+                    "",
+                )
+            )
     owners = {s.heading.file: s.heading.owner or no_owner for s in progress.sections}
     for warning in diags.warnings:
         owner = owners.get(warning.path, no_owner)
@@ -169,8 +202,9 @@ def attention(progress: status.ReportProgress, diags: Diagnostics, html_edition:
 
 def _legend(progress: status.ReportProgress) -> str:
     """The report's markers with their names: ✍️ 编辑中 / 👁️ 审核中 / ✅ 已完成."""
-    return " / ".join(f"{progress.marks[s.value]} {s.label(progress.language)}"
-                      for s in Status.shown() if s.info.marker)
+    return " / ".join(
+        f"{progress.marks[s.value]} {s.label(progress.language)}" for s in Status.shown() if s.info.marker
+    )
 
 
 def _unit_items(unit: status.HeadingProgress, owner: str, words: dict[str, str]):
@@ -190,20 +224,28 @@ def _unit_items(unit: status.HeadingProgress, owner: str, words: dict[str, str])
         yield "no_owner", words["set_owner"], [words["no_owner"]]
 
 
-def _item(title: str, file: str, line: int | None, owner: str, people: list[str], detail: str,
-          href: str | None, trail: str, order: int = 0) -> Item:
-    return Item(title, file, line, owner, tuple(dict.fromkeys(people)), detail, href, trail,
-                (order, file, line or 0))
+def _item(
+    title: str,
+    file: str,
+    line: int | None,
+    owner: str,
+    people: list[str],
+    detail: str,
+    href: str | None,
+    trail: str,
+    order: int = 0,
+) -> Item:
+    return Item(title, file, line, owner, tuple(dict.fromkeys(people)), detail, href, trail, (order, file, line or 0))
 
 
 # --- charts and the page's policy -------------------------------------------------------------
 
 
-def _charts(progress: status.ReportProgress, past: history.History, cache: Path,
-            no_owner: str) -> dict[str, Markup]:
+def _charts(progress: status.ReportProgress, past: history.History, cache: Path, no_owner: str) -> dict[str, Markup]:
     """The dashboard's charts as inline SVG, each drawn once per distinct data."""
-    per_owner = _largest([(row.name or no_owner, dict(row.counts)) for row in progress.owners],
-                         lambda item: sum(item[1].values()))
+    per_owner = _largest(
+        [(row.name or no_owner, dict(row.counts)) for row in progress.owners], lambda item: sum(item[1].values())
+    )
     words = _largest([(s.heading.title, s.heading.words) for s in progress.sections], lambda item: item[1])
     points = [list(point) for point in past.points]
     counts = dict(progress.counts)
@@ -214,8 +256,7 @@ def _charts(progress: status.ReportProgress, past: history.History, cache: Path,
     }
     if past.points:
         drawn["burnup"] = (("burnup", points), lambda: charts.burnup_svg(past.points))
-    return {name: Markup(charts.cached_svg(charts.data_key(*key), draw, cache))
-            for name, (key, draw) in drawn.items()}
+    return {name: Markup(charts.cached_svg(charts.data_key(*key), draw, cache)) for name, (key, draw) in drawn.items()}
 
 
 CHART_BARS = 40
@@ -234,5 +275,7 @@ def _largest(items: list, size) -> list:
 def _csp(script: str) -> str:
     """Nothing from anywhere; inline styles (the charts carry style attributes); this one script."""
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
-    return (f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{digest}'; img-src data:; "
-            "base-uri 'none'; form-action 'none'")
+    return (
+        f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{digest}'; img-src data:; "
+        "base-uri 'none'; form-action 'none'"
+    )

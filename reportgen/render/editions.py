@@ -14,10 +14,9 @@ from dataclasses import dataclass, replace
 from markdown_it.token import Token
 
 from reportgen.errors import Diagnostics
-from reportgen.render.markdown import LinkRef, ref, set_ref
 from reportgen.messages import language_name, words
 from reportgen.model import Heading, Report, Section
-
+from reportgen.render.markdown import LinkRef, ref, set_ref
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +42,9 @@ def select(report: Report, name: str, diags: Diagnostics, strict: bool = False) 
     """The sections and tokens that edition ``name`` renders."""
     said = words(report.manifest.language)
     if name == "draft":
-        views = tuple(SectionView(s, _with_notes(report, s, list(s.tokens)), tuple(s.root.walk()))
-                      for s in report.sections)
+        views = tuple(
+            SectionView(s, _with_notes(report, s, list(s.tokens)), tuple(s.root.walk())) for s in report.sections
+        )
         return Edition(name, views)
     views: list[SectionView] = []
     omitted: list[tuple[Section, Heading]] = []
@@ -53,8 +53,11 @@ def select(report: Report, name: str, diags: Diagnostics, strict: bool = False) 
         if section.fallback:  # not translated yet: never published in the source language's words
             omitted.append((section, section.root))
             if strict:
-                diags.error(section.path, section.root.line,
-                            f"'{section.title}' is not translated into {report.manifest.language}")
+                diags.error(
+                    section.path,
+                    section.root.line,
+                    f"'{section.title}' is not translated into {report.manifest.language}",
+                )
             if policy == "placeholder":
                 tokens = section.tokens[:3] + _paragraph(said["not_translated"], "placeholder")
                 views.append(SectionView(section, tokens, (section.root,)))
@@ -63,8 +66,11 @@ def select(report: Report, name: str, diags: Diagnostics, strict: bool = False) 
         omitted += [(section, h) for h in unfinished]
         if strict:
             for heading in unfinished:
-                diags.error(section.path, heading.line,
-                            f"unfinished unit '{heading.title}' ({heading.own_status.value}) in the public edition")
+                diags.error(
+                    section.path,
+                    heading.line,
+                    f"unfinished unit '{heading.title}' ({heading.own_status.value}) in the public edition",
+                )
         if section.root in unfinished and policy == "omit":
             continue
         tokens = _with_notes(report, section, _filter(section, unfinished, policy, said["placeholder"]))
@@ -75,14 +81,17 @@ def select(report: Report, name: str, diags: Diagnostics, strict: bool = False) 
     if not edition.views:
         # Published, it would be a cover and an empty contents page: nothing to publish.
         first = report.manifest.section_lines.get(report.manifest.sections[0]) if report.manifest.sections else None
-        diags.error("report.yaml", first or 1, f"the {name} edition has no section in it: every section is unfinished "
-                    f"and left out ({len(edition.omitted)} unit(s)); finish one, or set editions.public.unfinished: "
-                    "placeholder")
+        diags.error(
+            "report.yaml",
+            first or 1,
+            f"the {name} edition has no section in it: every section is unfinished "
+            f"and left out ({len(edition.omitted)} unit(s)); finish one, or set editions.public.unfinished: "
+            "placeholder",
+        )
     return edition
 
 
-def _unlink_left_out(name: str, views: list[SectionView], diags: Diagnostics,
-                     strict: bool) -> tuple[SectionView, ...]:
+def _unlink_left_out(name: str, views: list[SectionView], diags: Diagnostics, strict: bool) -> tuple[SectionView, ...]:
     """A link to a section or heading the edition left out becomes plain text, with a warning
     (an error under --strict): its href would name a page or anchor that is not there."""
     anchors = {view.section.path: {h.anchor for h in view.headings} for view in views}
@@ -101,8 +110,11 @@ def _unlink_left_out(name: str, views: list[SectionView], diags: Diagnostics,
                 set_ref(link, replace(found, broken=True))
                 line = found.line
                 href = link.attrGet("href") or ""
-                report(view.section.path, None if line is None else view.section.body_line + line - 1,
-                       f"link to a part the {name} edition leaves out, shown as text: {href}")
+                report(
+                    view.section.path,
+                    None if line is None else view.section.body_line + line - 1,
+                    f"link to a part the {name} edition leaves out, shown as text: {href}",
+                )
             view.tokens[i] = inline  # the view's own list, made by this stage
     return tuple(views)
 
@@ -180,8 +192,10 @@ def _with_notes(report: Report, section: Section, tokens: list[Token]) -> list[T
     shown in the source language because it is not translated yet says so."""
     said = words(report.manifest.language)
     if section.fallback:
-        note = said["untranslated"].format(language=language_name(report.manifest.language, report.manifest.language),
-                                           source=language_name(section.language or "", report.manifest.language))
+        note = said["untranslated"].format(
+            language=language_name(report.manifest.language, report.manifest.language),
+            source=language_name(section.language or "", report.manifest.language),
+        )
         tokens = tokens[:3] + _paragraph(note, "untranslated") + tokens[3:]
     if section.is_empty:
         return tokens[:3] + _paragraph(said["pending"], "pending") + tokens[3:]

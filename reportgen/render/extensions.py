@@ -31,32 +31,63 @@ from mdit_py_plugins.admon import admon_plugin
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from reportgen.render.cjk import is_cjk
 from reportgen.model import ref, set_ref
+from reportgen.render.cjk import is_cjk
 
-FAMILIES = MappingProxyType({
-    "note": ("note", "info", "abstract", "summary", "tldr", "example", "quote", "cite", "seealso", "todo"),
-    "tip": ("tip", "hint", "success", "check", "done"),
-    "important": ("important",),
-    "warning": ("warning", "attention", "question", "help", "faq"),
-    "danger": ("danger", "caution", "error", "failure", "fail", "missing", "bug"),
-    "details": ("details",),
-})
+FAMILIES = MappingProxyType(
+    {
+        "note": ("note", "info", "abstract", "summary", "tldr", "example", "quote", "cite", "seealso", "todo"),
+        "tip": ("tip", "hint", "success", "check", "done"),
+        "important": ("important",),
+        "warning": ("warning", "attention", "question", "help", "faq"),
+        "danger": ("danger", "caution", "error", "failure", "fail", "missing", "bug"),
+        "details": ("details",),
+    }
+)
 """Callout kinds of VitePress, MkDocs and GitHub, by the box that draws them."""
 FAMILY = MappingProxyType({kind: family for family, kinds in FAMILIES.items() for kind in kinds})
 
-TITLES = MappingProxyType({
-    "note": ("注", "Note"), "info": ("信息", "Info"), "tip": ("提示", "Tip"), "important": ("重要", "Important"),
-    "warning": ("警告", "Warning"), "caution": ("注意", "Caution"), "danger": ("危险", "Danger"),
-    "details": ("详情", "Details"), "example": ("示例", "Example"), "question": ("问题", "Question"),
-    "success": ("成功", "Success"), "bug": ("缺陷", "Bug"), "quote": ("引用", "Quote"),
-})
+TITLES = MappingProxyType(
+    {
+        "note": ("注", "Note"),
+        "info": ("信息", "Info"),
+        "tip": ("提示", "Tip"),
+        "important": ("重要", "Important"),
+        "warning": ("警告", "Warning"),
+        "caution": ("注意", "Caution"),
+        "danger": ("危险", "Danger"),
+        "details": ("详情", "Details"),
+        "example": ("示例", "Example"),
+        "question": ("问题", "Question"),
+        "success": ("成功", "Success"),
+        "bug": ("缺陷", "Bug"),
+        "quote": ("引用", "Quote"),
+    }
+)
 """Default titles (Chinese, English) when the author gives none."""
 
-DIAGRAMS = frozenset({
-    "mermaid", "echarts", "plantuml", "puml", "dot", "graphviz", "flowchart", "sequence", "mindmap", "markmap",
-    "vega", "vega-lite", "wavedrom", "d2", "tikz", "chartjs", "flow", "mmd",
-})
+DIAGRAMS = frozenset(
+    {
+        "mermaid",
+        "echarts",
+        "plantuml",
+        "puml",
+        "dot",
+        "graphviz",
+        "flowchart",
+        "sequence",
+        "mindmap",
+        "markmap",
+        "vega",
+        "vega-lite",
+        "wavedrom",
+        "d2",
+        "tikz",
+        "chartjs",
+        "flow",
+        "mmd",
+    }
+)
 """Fenced blocks that other generators draw with a script in the browser."""
 
 _CONTAINER = re.compile(r"^[^\W\d_][\w-]*(\s|$)")  # a name in any script: "::: 注意事项"
@@ -147,8 +178,11 @@ class DiagramRef:
 
 def _opening(source: Token, kind: str, title: str, env: dict, open_: bool = False) -> Token:
     if kind not in FAMILY:
-        _problem(env, source, f"unknown callout kind '{kind}', shown as a note "
-                 f"(kinds: {', '.join(sorted(k for k in FAMILY))})")
+        _problem(
+            env,
+            source,
+            f"unknown callout kind '{kind}', shown as a note (kinds: {', '.join(sorted(k for k in FAMILY))})",
+        )
         title = title or kind  # "!!! 重要通知" or "::: 注意事项": the word is the author's title
     token = Token("callout_open", "div", 1, block=True, level=source.level, map=source.map)
     set_ref(token, CalloutRef(kind, FAMILY.get(kind, "note"), title, open_))
@@ -191,8 +225,12 @@ def _math(state: StateCore) -> None:
 def _typeset_token(token: Token, line: int | None, env: dict) -> None:
     svg, problem = typeset(token.content.strip(), token.type.startswith("math_block"))
     if svg is None:
-        _problem(env, token, f"math cannot be typeset ({problem}); its source is shown as code: "
-                 f"{token.content.strip()[:60]}", line)
+        _problem(
+            env,
+            token,
+            f"math cannot be typeset ({problem}); its source is shown as code: {token.content.strip()[:60]}",
+            line,
+        )
     set_ref(token, MathRef(svg))
 
 
@@ -268,13 +306,19 @@ def _diagrams(state: StateCore) -> None:
         lang = token.info.strip().split(" ")[0].lower() if token.type == "fence" and token.info else ""
         if lang in DIAGRAMS:
             set_ref(token, DiagramRef(lang))
-            _problem(state.env, token, f"```{lang} diagram is not drawn (reportgen runs no script); "
-                     "its source is shown in a placeholder — add it as an image, or use a ```chart block")
+            _problem(
+                state.env,
+                token,
+                f"```{lang} diagram is not drawn (reportgen runs no script); "
+                "its source is shown in a placeholder — add it as an image, or use a ```chart block",
+            )
 
 
 DIRECTIVES = (
-    (re.compile(r"\{\{#(include|rustdoc_include|playground|playpen|template)\b"),
-     "mdBook {{#…}} directive is not followed; the file it names is not shown"),
+    (
+        re.compile(r"\{\{#(include|rustdoc_include|playground|playpen|template)\b"),
+        "mdBook {{#…}} directive is not followed; the file it names is not shown",
+    ),
     (re.compile(r"^<<<\s*@"), "VitePress code import <<< @/… is not followed; the file it names is not shown"),
     (re.compile(r"^\[\[toc\]\]$"), "[[toc]] is not supported (the PDF and the HTML edition have their own contents)"),
 )
@@ -292,5 +336,7 @@ def _directives(state: StateCore) -> None:
 def diagram_placeholder(token: Token) -> str:
     """A ```mermaid block and the like: named, its source kept, plainly not a figure."""
     lang = html.escape(ref(token, DiagramRef).lang)
-    return (f'<div class="diagram-placeholder"><p class="diagram-label">[{lang} 图未绘制]</p>'
-            f'<pre><code class="language-{lang}">{html.escape(token.content)}</code></pre></div>\n')
+    return (
+        f'<div class="diagram-placeholder"><p class="diagram-label">[{lang} 图未绘制]</p>'
+        f'<pre><code class="language-{lang}">{html.escape(token.content)}</code></pre></div>\n'
+    )

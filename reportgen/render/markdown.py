@@ -14,9 +14,9 @@ import re
 import unicodedata
 import warnings
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 from markdown_it import MarkdownIt
@@ -27,12 +27,20 @@ from mdit_py_plugins.attrs import attrs_block_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from reportgen.load import confine, paths
-from reportgen.render.cjk import CLOSING, cjk_friendly_plugin, is_cjk, is_han, print_html, split_last_words, without_stray_spaces
-from reportgen.render.extensions import DiagramRef, diagram_placeholder, extensions_plugin
 from reportgen.messages import words
 from reportgen.model import DEFAULT_MARKERS, Heading, Status, ref, set_ref
-from reportgen.render.rawhtml import IMAGE_TABLE, raw_html_plugin, raw_parts
+from reportgen.render.cjk import (
+    CLOSING,
+    cjk_friendly_plugin,
+    is_cjk,
+    is_han,
+    print_html,
+    split_last_words,
+    without_stray_spaces,
+)
+from reportgen.render.extensions import DiagramRef, diagram_placeholder, extensions_plugin
 from reportgen.render.numbering import titled
+from reportgen.render.rawhtml import IMAGE_TABLE, raw_html_plugin, raw_parts
 
 if TYPE_CHECKING:
     from reportgen.render.charts import ChartSpec
@@ -46,17 +54,53 @@ SAFE_SCHEMES = ("http", "https", "mailto")
 
 #: Files a section may link to but the site never publishes: opened from the site, each
 #: would run as a page or a script on its origin (an SVG is published only sanitised).
-ACTIVE_SUFFIXES = frozenset((
-    ".html", ".htm", ".xhtml", ".xht", ".shtml", ".mht", ".mhtml", ".hta", ".js", ".mjs", ".cjs", ".wasm",
-    ".xml", ".xsl", ".xslt", ".svgz", ".swf", ".jar", ".php", ".asp", ".aspx", ".jsp", ".cgi", ".pl", ".py",
-    ".rb", ".sh", ".bat", ".cmd", ".ps1", ".vbs", ".exe", ".dll", ".msi", ".appcache", ".webmanifest",
-))
+ACTIVE_SUFFIXES = frozenset(
+    (
+        ".html",
+        ".htm",
+        ".xhtml",
+        ".xht",
+        ".shtml",
+        ".mht",
+        ".mhtml",
+        ".hta",
+        ".js",
+        ".mjs",
+        ".cjs",
+        ".wasm",
+        ".xml",
+        ".xsl",
+        ".xslt",
+        ".svgz",
+        ".swf",
+        ".jar",
+        ".php",
+        ".asp",
+        ".aspx",
+        ".jsp",
+        ".cgi",
+        ".pl",
+        ".py",
+        ".rb",
+        ".sh",
+        ".bat",
+        ".cmd",
+        ".ps1",
+        ".vbs",
+        ".exe",
+        ".dll",
+        ".msi",
+        ".appcache",
+        ".webmanifest",
+    )
+)
 
 #: What an image may be: raster types and SVG.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".svg")
 
 
 # --- what the Markdown stage records on tokens ----------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class LinkRef:
@@ -137,8 +181,9 @@ def make_parser(markers: dict[Status, tuple[str, ...]]) -> MarkdownIt:
     bare URLs as links, heading anchors, status markers, emphasis that works
     beside Chinese punctuation; raw HTML through the allow-list of `reportgen.render.rawhtml`;
     callouts, math and diagram blocks of other generators (`reportgen.render.extensions`)."""
-    md = MarkdownIt("commonmark", {"html": True, "alerts": True, "linkify": True, "typographer": False,
-                                   "maxNesting": MAX_NESTING})
+    md = MarkdownIt(
+        "commonmark", {"html": True, "alerts": True, "linkify": True, "typographer": False, "maxNesting": MAX_NESTING}
+    )
     md.enable(["table", "strikethrough", "linkify"])
     # Every link and image reaches our own check (`_check_links`), which drops the
     # unsafe ones with a warning at their line instead of leaving them as text.
@@ -166,11 +211,7 @@ def make_parser(markers: dict[Status, tuple[str, ...]]) -> MarkdownIt:
 
 def _marker_table(markers: dict[Status, tuple[str, ...]]) -> list[tuple[str, Status]]:
     """(marker without U+FE0F, status), longest first so prefixes do not shadow."""
-    table = [
-        (marker.replace("\ufe0f", ""), status)
-        for status, marks in markers.items()
-        for marker in marks
-    ]
+    table = [(marker.replace("\ufe0f", ""), status) for status, marks in markers.items() for marker in marks]
     return sorted(table, key=lambda item: -len(item[0]))
 
 
@@ -258,8 +299,12 @@ def _block_classes(state: StateCore) -> None:
             kept = [c for c in classes if c in BLOCK_CLASSES or c in own]
             line = token.map[0] if token.map else None  # 1-based: the `{…}` line above the block
             if refused or len(kept) < len(classes):
-                _problem(state.env, line, "warning",
-                         f"block attributes other than {', '.join('{.' + c + '}' for c in BLOCK_CLASSES)} are ignored")
+                _problem(
+                    state.env,
+                    line,
+                    "warning",
+                    f"block attributes other than {', '.join('{.' + c + '}' for c in BLOCK_CLASSES)} are ignored",
+                )
             if kept:
                 token.attrSet("class", " ".join(kept))
             elif "class" in token.attrs:
@@ -299,8 +344,13 @@ def _classify_link(token: Token, line: int | None, env: dict) -> None:
             set_ref(token, LinkRef("external"))
         else:
             set_ref(token, LinkRef("unsafe"))
-            _problem(env, line, "warning", f"link scheme not allowed, link dropped: {href}"
-                     f" (allowed: {', '.join(SAFE_SCHEMES)} and paths inside the report)")
+            _problem(
+                env,
+                line,
+                "warning",
+                f"link scheme not allowed, link dropped: {href}"
+                f" (allowed: {', '.join(SAFE_SCHEMES)} and paths inside the report)",
+            )
         return
     if parts.netloc or href.startswith("\\"):
         set_ref(token, LinkRef("unsafe"))
@@ -327,8 +377,12 @@ def _classify_link(token: Token, line: int | None, env: dict) -> None:
         _problem(env, line, "warning", f"linked file not published ({refusal}), shown as text: {href}")
     elif confine.inside(Path(env["root"]), Path(env["root"]) / target) is None:
         set_ref(token, LinkRef("unsafe"))
-        _problem(env, line, "warning", f"linked file not found, link dropped: {href}"
-                 + _why_unreadable(Path(env["root"]), target))
+        _problem(
+            env,
+            line,
+            "warning",
+            f"linked file not found, link dropped: {href}" + _why_unreadable(Path(env["root"]), target),
+        )
     else:
         set_ref(token, LinkRef("asset", target=target))
         env.setdefault("assets", set()).add(target)
@@ -384,8 +438,9 @@ def resolve_local_image(env: dict, src: str) -> tuple[str, str | None, str, str]
     root = Path(env["root"])
     if src.startswith("/"):  # the site-root folders first, then the report's own root
         folders = [f"{folder}/" for folder in env.get("public", ())] + [""]
-        candidates = [_inside(env, name, folder + name.lstrip("/")) for folder in folders
-                      for name in _spellings(parts.path)]
+        candidates = [
+            _inside(env, name, folder + name.lstrip("/")) for folder in folders for name in _spellings(parts.path)
+        ]
     else:
         candidates = [_inside(env, name) for name in _spellings(parts.path)]
     inside = [c for c in candidates if c is not None]
@@ -393,19 +448,34 @@ def resolve_local_image(env: dict, src: str) -> tuple[str, str | None, str, str]
         return "refused", None, "error", f"image points outside the report: {src}"
     suffixed = [c for c in inside if c.lower().endswith(IMAGE_SUFFIXES) and _unpublishable(c) is None]
     if not suffixed:
-        return "refused", None, "warning", (f"image must be a PNG, JPEG, GIF, WebP or SVG file inside the report, "
-                                            f"a placeholder is shown: {src}")
+        return (
+            "refused",
+            None,
+            "warning",
+            (f"image must be a PNG, JPEG, GIF, WebP or SVG file inside the report, a placeholder is shown: {src}"),
+        )
     # Only a regular file inside the source, reached through no link out of it and with no second name.
     target = next((c for c in suffixed if confine.inside(root, root / c) is not None), None)
     unreadable = next((c for c in suffixed if (root / c).exists()), None)
     if target is None and unreadable is not None:
-        return "missing", None, "warning", (f"image not found, a placeholder is shown: {src}"
-                                            + _why_unreadable(root, unreadable))
+        return (
+            "missing",
+            None,
+            "warning",
+            (f"image not found, a placeholder is shown: {src}" + _why_unreadable(root, unreadable)),
+        )
     if target is None and src.startswith("/"):
         where = "".join(f"{f}/, " for f in env.get("public", ()))
-        return "missing", None, "warning", (f"image not found, a placeholder is shown: {src} (from the site root: "
-                                            f"looked in {where}the report folder; 'public:' in report.yaml names "
-                                            "the site-root folder)")
+        return (
+            "missing",
+            None,
+            "warning",
+            (
+                f"image not found, a placeholder is shown: {src} (from the site root: "
+                f"looked in {where}the report folder; 'public:' in report.yaml names "
+                "the site-root folder)"
+            ),
+        )
     if target is None:
         return "missing", None, "warning", f"image not found, a placeholder is shown: {src}"
     if (damage := _damaged(root / target)) is not None:
@@ -532,11 +602,16 @@ def _table_captions(state: StateCore) -> None:
     i = 3
     while i < len(tokens):
         table, para, inline = tokens[i], tokens[i - 3], tokens[i - 2]
-        if (table.type == "table_open" and para.type == "paragraph_open" and tokens[i - 1].type == "paragraph_close"
-                and para.level == table.level and (match := _CAPTION.match(inline.content.strip()))):
+        if (
+            table.type == "table_open"
+            and para.type == "paragraph_open"
+            and tokens[i - 1].type == "paragraph_close"
+            and para.level == table.level
+            and (match := _CAPTION.match(inline.content.strip()))
+        ):
             line = inline.map[0] + 1 if inline.map else None
             set_ref(table, TableRef(caption=_read_caption(inline, match.group("attrs") or "", line, state.env)))
-            del tokens[i - 3:i]
+            del tokens[i - 3 : i]
             i -= 3
         i += 1
 
@@ -555,8 +630,13 @@ def _read_caption(inline: Token, attrs: str, line: int | None, env: dict) -> Tab
         elif match.group("cls") in TABLE_CLASSES:
             classes.append(match.group("cls"))
         else:
-            _problem(env, line, "warning", f"table caption attribute not understood, ignored: {match.group(0)}"
-                     f" (use #tbl-name, or a class: {', '.join('.' + c for c in TABLE_CLASSES)})")
+            _problem(
+                env,
+                line,
+                "warning",
+                f"table caption attribute not understood, ignored: {match.group(0)}"
+                f" (use #tbl-name, or a class: {', '.join('.' + c for c in TABLE_CLASSES)})",
+            )
     return TableCaption(inline, anchor, tuple(classes))
 
 
@@ -601,16 +681,19 @@ def inline_text(inline: Token) -> str:
     """The text of an inline token without its markup (links keep their text)."""
     if inline.type != "inline":
         return ""
-    return "".join(c.content if c.type in ("text", "code_inline") else " " if c.type == "softbreak" else ""
-                   for c in inline.children or []).strip()
+    return "".join(
+        c.content if c.type in ("text", "code_inline") else " " if c.type == "softbreak" else ""
+        for c in inline.children or []
+    ).strip()
 
 
 def _lay_out_table(table: Token, rows: list[list[tuple[Token, str]]]) -> None:
     columns = max((len(r) for r in rows), default=0)
     body = rows[1:]
     numeric = [_numeric_column([r[c][1] for r in body if c < len(r)]) for c in range(columns)]
-    short = {id(cell): _text_em(text) <= SHORT_CELL_EM or bool(_NUMBER.fullmatch(text))
-             for row in rows for cell, text in row}
+    short = {
+        id(cell): _text_em(text) <= SHORT_CELL_EM or bool(_NUMBER.fullmatch(text)) for row in rows for cell, text in row
+    }
     need = sum(_column_em([row[c] for row in rows if c < len(row)], short) + _CELL_PADDING_EM for c in range(columns))
     found = ref(table, TableRef) or TableRef()
     caption = found.caption
@@ -760,8 +843,11 @@ def _empty_heading(tokens, idx) -> bool:
     """Nothing stands under the heading at ``idx``: what follows is a heading of its
     level or above, or the end of the section."""
     after = tokens[idx + 3] if idx + 3 < len(tokens) else None
-    return after is None or after.type == "footnote_block_open" or (
-        after.type == "heading_open" and after.tag <= tokens[idx].tag)
+    return (
+        after is None
+        or after.type == "footnote_block_open"
+        or (after.type == "heading_open" and after.tag <= tokens[idx].tag)
+    )
 
 
 def _badge(heading: Heading | None, markers: dict[Status, tuple[str, ...]], language: str) -> str:
@@ -770,8 +856,10 @@ def _badge(heading: Heading | None, markers: dict[Status, tuple[str, ...]], lang
     status = heading.own_status
     marker = html.escape(markers.get(status, ("",))[0])
     label = words(language)[f"status_{status.value}"]
-    return (f'<span class="badge badge-{status.value}" title="{label}" data-pagefind-ignore="all">'
-            f'{marker}<span class="badge-text">{label}</span></span>')
+    return (
+        f'<span class="badge badge-{status.value}" title="{label}" data-pagefind-ignore="all">'
+        f'{marker}<span class="badge-text">{label}</span></span>'
+    )
 
 
 def _heading_close(self, tokens, idx, options, env) -> str:
@@ -871,8 +959,10 @@ def _image(self, tokens, idx, options, env) -> str:
     src = token.attrGet("src") or ""
     reason = {"remote": "远程图片未获取", "missing": "图片缺失", "refused": "图片不可用"}.get(kind, "图片不可用")
     label = f"{alt}：" if alt else ""
-    return (f'<span class="image-placeholder" role="img" aria-label="{_attr(alt or reason)}">'
-            f"[{reason}] {html.escape(label)}<span class=\"url\">{html.escape(src)}</span></span>")
+    return (
+        f'<span class="image-placeholder" role="img" aria-label="{_attr(alt or reason)}">'
+        f'[{reason}] {html.escape(label)}<span class="url">{html.escape(src)}</span></span>'
+    )
 
 
 def _fence(self, tokens, idx, options, env) -> str:
@@ -903,7 +993,9 @@ def _break_vanishes(tokens, idx, mode: str) -> bool:
 
 
 #: Inline tokens that show no text of their own: the text on either side of them meets.
-TRANSPARENT = frozenset({"strong_open", "strong_close", "em_open", "em_close", "s_open", "s_close", "link_open", "link_close"})
+TRANSPARENT = frozenset(
+    {"strong_open", "strong_close", "em_open", "em_close", "s_open", "s_close", "link_open", "link_close"}
+)
 
 
 def _neighbour(tokens, idx, step: int, env) -> str:
@@ -944,8 +1036,12 @@ def _text(self, tokens, idx, options, env) -> str:
         return print_html(token.content, before, after) + "</span>"
     head, end = _split_han(token.content, opens)
     html_end = print_html(end, head.rstrip(" \t")[-1:] or before, after) if end else ""
-    return (print_html(head, before, end[:1] or after) + '<span class="cjk-keep">' + html_end
-            + ("</span>" if closes else ""))
+    return (
+        print_html(head, before, end[:1] or after)
+        + '<span class="cjk-keep">'
+        + html_end
+        + ("</span>" if closes else "")
+    )
 
 
 def _split_han(text: str, count: int) -> tuple[str, str]:
@@ -954,7 +1050,7 @@ def _split_han(text: str, count: int) -> tuple[str, str]:
     if count == 0:
         return text, ""
     positions = [i for i, ch in enumerate(text) if is_han(ch)]
-    return text[:positions[-count]], text[positions[-count]:]
+    return text[: positions[-count]], text[positions[-count] :]
 
 
 def _html_text(tokens, idx, before: str, after: str) -> str:
@@ -1051,10 +1147,17 @@ def _table_open(self, tokens, idx, options, env) -> str:
     chosen = [c for c in caption.classes if c in TABLE_STYLES] if caption else []
     fit = table.fit
     end = next((j for j in range(idx, len(tokens)) if tokens[j].type == "table_close"), len(tokens))
-    with_images = any(c.type == "image" or any(isinstance(p, Token) and p.type == "image" for p in raw_parts(c))
-                      for t in tokens[idx:end] if t.type == "inline" for c in t.children or [])
-    classes = ((chosen[-1] if chosen else ctx.table_style) + ("" if fit == "normal" else f" {fit}")
-               + (f" {IMAGE_TABLE}" if with_images else ""))
+    with_images = any(
+        c.type == "image" or any(isinstance(p, Token) and p.type == "image" for p in raw_parts(c))
+        for t in tokens[idx:end]
+        if t.type == "inline"
+        for c in t.children or []
+    )
+    classes = (
+        (chosen[-1] if chosen else ctx.table_style)
+        + ("" if fit == "normal" else f" {fit}")
+        + (f" {IMAGE_TABLE}" if with_images else "")
+    )
     fit_class = "" if fit == "normal" else f" {fit}"
     table = f'<div class="table-wrap{fit_class}">\n<table class="{classes}">\n'
     number = ctx.tables.get(id(token))
@@ -1064,8 +1167,10 @@ def _table_open(self, tokens, idx, options, env) -> str:
     text = self.renderInline(caption.inline.children or [], options, env)
     anchor = caption.id or f"tbl-{number}"
     sep = "　" if word == "表" else " "
-    return (f'<figure class="table{fit_class}" id="{_attr(anchor)}">\n<figcaption><span class="tbl-num">{word} {number}'
-            f'</span>{sep}{text}</figcaption>\n{table}')
+    return (
+        f'<figure class="table{fit_class}" id="{_attr(anchor)}">\n<figcaption><span class="tbl-num">{word} {number}'
+        f"</span>{sep}{text}</figcaption>\n{table}"
+    )
 
 
 def _table_close(self, tokens, idx, options, env) -> str:
@@ -1173,20 +1278,22 @@ def _attr(value: str) -> str:
     return html.escape(value, quote=True)
 
 
-_RENDER_RULES = MappingProxyType({
-    "heading_open": _heading_open,
-    "heading_close": _heading_close,
-    "link_open": _link_open,
-    "link_close": _link_close,
-    "image": _image,
-    "fence": _fence,
-    "softbreak": _softbreak,
-    "text": _text,
-    "code_inline": _code_inline,
-    "table_open": _table_open,
-    "table_close": _table_close,
-    "footnote_ref": _footnote_ref,
-    "footnote_open": _footnote_open,
-    "footnote_anchor": _footnote_anchor,
-    "footnote_block_open": _footnote_block_open,
-})
+_RENDER_RULES = MappingProxyType(
+    {
+        "heading_open": _heading_open,
+        "heading_close": _heading_close,
+        "link_open": _link_open,
+        "link_close": _link_close,
+        "image": _image,
+        "fence": _fence,
+        "softbreak": _softbreak,
+        "text": _text,
+        "code_inline": _code_inline,
+        "table_open": _table_open,
+        "table_close": _table_close,
+        "footnote_ref": _footnote_ref,
+        "footnote_open": _footnote_open,
+        "footnote_anchor": _footnote_anchor,
+        "footnote_block_open": _footnote_block_open,
+    }
+)

@@ -38,20 +38,57 @@ from markdown_it.token import Token
 from reportgen.model import ref, set_ref
 
 _TITLE = frozenset({"title"})
-PASSED: Mapping[str, frozenset[str]] = MappingProxyType({
-    **{tag: frozenset() for tag in (
-        "br", "hr", "p", "div", "span", "sub", "sup", "kbd", "mark", "ins", "del", "s", "u", "small",
-        "b", "i", "em", "strong", "code", "pre", "blockquote", "ul", "li", "dl", "dt", "dd",
-        "summary", "figure", "figcaption", "table", "thead", "tbody", "tfoot", "tr", "caption",
-    )},
-    "abbr": _TITLE,
-    "ol": frozenset({"start"}),
-    "details": frozenset({"open"}),
-    "th": frozenset({"colspan", "rowspan"}),
-    "td": frozenset({"colspan", "rowspan"}),
-    "img": frozenset({"src", "alt", "title", "width", "height"}),
-    "a": frozenset({"href", "title"}),
-})
+PASSED: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        **{
+            tag: frozenset()
+            for tag in (
+                "br",
+                "hr",
+                "p",
+                "div",
+                "span",
+                "sub",
+                "sup",
+                "kbd",
+                "mark",
+                "ins",
+                "del",
+                "s",
+                "u",
+                "small",
+                "b",
+                "i",
+                "em",
+                "strong",
+                "code",
+                "pre",
+                "blockquote",
+                "ul",
+                "li",
+                "dl",
+                "dt",
+                "dd",
+                "summary",
+                "figure",
+                "figcaption",
+                "table",
+                "thead",
+                "tbody",
+                "tfoot",
+                "tr",
+                "caption",
+            )
+        },
+        "abbr": _TITLE,
+        "ol": frozenset({"start"}),
+        "details": frozenset({"open"}),
+        "th": frozenset({"colspan", "rowspan"}),
+        "td": frozenset({"colspan", "rowspan"}),
+        "img": frozenset({"src", "alt", "title", "width", "height"}),
+        "a": frozenset({"href", "title"}),
+    }
+)
 """Tags passed through, with the attributes each keeps (``align`` is read separately)."""
 
 RENAMED = MappingProxyType({"center": ("div", "align-center")})
@@ -61,18 +98,56 @@ IMAGE_TABLE = "with-images"
 """Class of a table that holds images: laid out to the column's width, its images shrunk to their cells
 (by content, a 700px image in a cell would push the table past the page)."""
 
-ALIGNABLE = frozenset({"p", "div", "span", "td", "th", "tr", "table", "img", "figure", "figcaption", "caption",
-                       "h1", "h2", "h3", "h4", "h5", "h6"})
+ALIGNABLE = frozenset(
+    {
+        "p",
+        "div",
+        "span",
+        "td",
+        "th",
+        "tr",
+        "table",
+        "img",
+        "figure",
+        "figcaption",
+        "caption",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+    }
+)
 ALIGNMENTS = frozenset({"left", "center", "right", "justify"})
 
-EMBEDS = MappingProxyType({"iframe": "嵌入页面", "video": "视频", "audio": "音频", "embed": "嵌入内容", "object": "嵌入内容"})
+EMBEDS = MappingProxyType(
+    {"iframe": "嵌入页面", "video": "视频", "audio": "音频", "embed": "嵌入内容", "object": "嵌入内容"}
+)
 """Tags that would embed another document or a player: never embedded, a link to the URL instead."""
 
-WITH_CONTENT = frozenset({"script", "style", "template", "svg", "math", "iframe", "video", "audio", "object",
-                          "textarea", "select", "noscript", "head", "title"})
+WITH_CONTENT = frozenset(
+    {
+        "script",
+        "style",
+        "template",
+        "svg",
+        "math",
+        "iframe",
+        "video",
+        "audio",
+        "object",
+        "textarea",
+        "select",
+        "noscript",
+        "head",
+        "title",
+    }
+)
 """Tags whose content is no text of the report: dropped with the tag."""
 
-HTML_ELEMENTS = frozenset("""
+HTML_ELEMENTS = frozenset(
+    """
 a abbr acronym address applet area article aside audio b base basefont bdi bdo bgsound big blink blockquote
 body br button canvas caption center cite code col colgroup data datalist dd del details dfn dialog dir div dl
 dt em embed fieldset figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr
@@ -81,15 +156,33 @@ menu menuitem meta meter multicol nav nextid nobr noembed noframes noscript obje
 param picture plaintext portal pre progress q rb rp rt rtc ruby s samp script search section select slot small
 source spacer span strike strong style sub summary sup svg table tbody td template textarea tfoot th thead time
 title tr track tt u ul var video wbr xmp
-""".split())
+""".split()
+)
 """Every element name of HTML, current and obsolete: ``<The Song of the Open Source People>``
 is prose in angle brackets, not a tag, and stays text."""
 
 _COMPONENT = re.compile(r"^[A-Za-z][a-z0-9]*[A-Z]|-")
 """``<ClientOnly>``, ``<Badge …/>``, ``<my-widget>``: a component of the site generator, not text."""
 
-VOID = frozenset({"br", "hr", "img", "embed", "source", "track", "input", "meta", "link", "base", "wbr", "col",
-                  "area", "param", "keygen"})
+VOID = frozenset(
+    {
+        "br",
+        "hr",
+        "img",
+        "embed",
+        "source",
+        "track",
+        "input",
+        "meta",
+        "link",
+        "base",
+        "wbr",
+        "col",
+        "area",
+        "param",
+        "keygen",
+    }
+)
 
 _NUMBER = re.compile(r"^\s*(\d{1,5})\s*$")
 _SIZE = re.compile(r"^\s*(\d{1,5}(?:\.\d+)?)\s*(px|%)?\s*$")
@@ -132,7 +225,7 @@ def _title_first(tokens: list[Token]) -> list[Token]:
     ``# 标题``) goes under it: the title opens the section, as the reader expects."""
     first = next((i for i, t in enumerate(tokens) if t.type != "html_block"), len(tokens))
     if 0 < first < len(tokens) and tokens[first].type == "heading_open" and tokens[first].tag == "h1":
-        return tokens[first:first + 3] + tokens[:first] + tokens[first + 3:]
+        return tokens[first : first + 3] + tokens[:first] + tokens[first + 3 :]
     return tokens
 
 
@@ -140,7 +233,7 @@ def _split_headings(block: Token, content: str) -> list[Token]:
     pieces: list[Token] = []
     start, line = 0, block.map[0] if block.map else 0
     for match in _HEADING.finditer(content):
-        before = content[start:match.start()]
+        before = content[start : match.start()]
         if before.strip():
             pieces.append(_html_piece(block, before, line))
         line += before.count("\n")
@@ -233,8 +326,12 @@ def _raw_html_rule(classify_link, classify_image):
 
 
 def _empty(inline: Token) -> bool:
-    return all((c.type == "html_inline" and not raw_parts(c)) or (c.type == "text" and not c.content.strip())
-               or c.type == "softbreak" for c in inline.children)
+    return all(
+        (c.type == "html_inline" and not raw_parts(c))
+        or (c.type == "text" and not c.content.strip())
+        or c.type == "softbreak"
+        for c in inline.children
+    )
 
 
 def _line(token: Token) -> int | None:
@@ -288,8 +385,12 @@ class _Fragment(HTMLParser):
     def prose(self, tag: str, attrs) -> bool:
         """True (and the text kept as written) for angle brackets that hold words, not a tag."""
         written = self.get_starttag_text() or ""
-        if (tag in HTML_ELEMENTS or self.shared.skipping or _COMPONENT.search(written[1:].split()[0].rstrip(">/"))
-                or any(value is not None for _, value in attrs)):
+        if (
+            tag in HTML_ELEMENTS
+            or self.shared.skipping
+            or _COMPONENT.search(written[1:].split()[0].rstrip(">/"))
+            or any(value is not None for _, value in attrs)
+        ):
             return False
         self.parts.append(html.escape(written, quote=False))
         return True
@@ -300,7 +401,7 @@ class _Fragment(HTMLParser):
         skipping = self.shared.skipping
         if skipping:
             if tag in skipping:
-                del skipping[len(skipping) - 1 - skipping[::-1].index(tag):]
+                del skipping[len(skipping) - 1 - skipping[::-1].index(tag) :]
             return
         if tag == "a":
             if self.shared.links:
@@ -407,8 +508,10 @@ class _Fragment(HTMLParser):
 
     def link(self, values: dict[str, str], closed: bool) -> None:
         if "href" not in values:
-            self.warn("raw HTML <a> without href: tag dropped, its text kept"
-                      + (f" (attributes: {', '.join(values)})" if values else ""))
+            self.warn(
+                "raw HTML <a> without href: tag dropped, its text kept"
+                + (f" (attributes: {', '.join(values)})" if values else "")
+            )
             return
         token = Token("link_open", "a", 1, attrs={"href": values["href"].strip()})
         if values.get("title"):
@@ -430,8 +533,13 @@ class _Fragment(HTMLParser):
         self.warn(f"raw HTML <{tag}> is not embedded; a link to it is shown instead: {url}")
         token = Token("link_open", "a", 1, attrs={"href": url})
         self.shared.classify_link(token, self.line(), self.shared.env)
-        self.parts += [f'<span class="embed-placeholder">[{EMBEDS[tag]}未嵌入] ', token,
-                       html.escape(url, quote=False), Token("link_close", "a", -1, meta={"opener": token}), "</span>"]
+        self.parts += [
+            f'<span class="embed-placeholder">[{EMBEDS[tag]}未嵌入] ',
+            token,
+            html.escape(url, quote=False),
+            Token("link_close", "a", -1, meta={"opener": token}),
+            "</span>",
+        ]
 
 
 def _value_ok(attribute: str, value: str) -> bool:

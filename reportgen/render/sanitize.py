@@ -26,32 +26,111 @@ import nh3
 
 # --- what reportgen renders ----------------------------------------------------------
 
-HTML_TAGS = frozenset({
-    "h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "blockquote",
-    "ul", "ol", "li", "pre", "code", "em", "strong", "s", "del", "sup", "sub",
-    "a", "img", "span", "div", "section", "figure", "figcaption",
-    "table", "thead", "tbody", "tr", "th", "td", "details", "summary",
-})
+HTML_TAGS = frozenset(
+    {
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "p",
+        "br",
+        "hr",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "pre",
+        "code",
+        "em",
+        "strong",
+        "s",
+        "del",
+        "sup",
+        "sub",
+        "a",
+        "img",
+        "span",
+        "div",
+        "section",
+        "figure",
+        "figcaption",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "details",
+        "summary",
+    }
+)
 """CommonMark with tables, strikethrough and footnotes, plus reportgen's own wrappers."""
 
-RAW_HTML_TAGS = frozenset({
-    "b", "i", "u", "ins", "small", "kbd", "mark", "abbr", "details", "summary",
-    "dl", "dt", "dd", "tfoot", "caption",
-})
+RAW_HTML_TAGS = frozenset(
+    {
+        "b",
+        "i",
+        "u",
+        "ins",
+        "small",
+        "kbd",
+        "mark",
+        "abbr",
+        "details",
+        "summary",
+        "dl",
+        "dt",
+        "dd",
+        "tfoot",
+        "caption",
+    }
+)
 """What `reportgen.render.rawhtml` passes of the HTML authors write, beyond `HTML_TAGS`."""
 
-SVG_TAGS = frozenset({
-    "svg", "g", "defs", "clipPath", "pattern", "path", "use", "rect", "text", "tspan", "title",
-})
+SVG_TAGS = frozenset(
+    {
+        "svg",
+        "g",
+        "defs",
+        "clipPath",
+        "pattern",
+        "path",
+        "use",
+        "rect",
+        "text",
+        "tspan",
+        "title",
+    }
+)
 """What matplotlib's SVG backend writes for line, bar, pie and hatched charts with text
 kept as text (``<metadata>`` and ``<style>`` are removed before inlining); images,
 gradients and filters are not drawn by reportgen's charts and stay out."""
 
 _HEADING = {"id", "class", "data-title"}
 _SVG_COMMON = {
-    "id", "style", "transform", "clip-path", "d", "x", "y", "width", "height", "href",
-    "fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity", "stroke-linecap",
-    "stroke-linejoin", "stroke-dasharray", "stroke-dashoffset", "opacity", "text-anchor",
+    "id",
+    "style",
+    "transform",
+    "clip-path",
+    "d",
+    "x",
+    "y",
+    "width",
+    "height",
+    "href",
+    "fill",
+    "fill-opacity",
+    "stroke",
+    "stroke-width",
+    "stroke-opacity",
+    "stroke-linecap",
+    "stroke-linejoin",
+    "stroke-dasharray",
+    "stroke-dashoffset",
+    "opacity",
+    "text-anchor",
 }
 
 ATTRIBUTES: dict[str, set[str]] = {
@@ -75,8 +154,21 @@ ATTRIBUTES: dict[str, set[str]] = {
     "abbr": {"title"},
     "details": {"open", "class"},
     "summary": {"class"},
-    "svg": {"xmlns", "xlink", "version", "class", "viewBox", "width", "height", "role", "lang", "style",
-            "stroke-linejoin", "stroke-linecap", "aria-label"},
+    "svg": {
+        "xmlns",
+        "xlink",
+        "version",
+        "class",
+        "viewBox",
+        "width",
+        "height",
+        "role",
+        "lang",
+        "style",
+        "stroke-linejoin",
+        "stroke-linecap",
+        "aria-label",
+    },
     "pattern": _SVG_COMMON | {"patternUnits"},
     **{tag: _SVG_COMMON for tag in ("g", "defs", "clipPath", "path", "use", "rect", "text", "tspan")},
 }
@@ -93,14 +185,30 @@ notes out of the search index; leaving text out is all this attribute can do."""
 URL_SCHEMES = frozenset({"http", "https", "mailto", "data"})
 """Schemes nh3 lets through; `_filter` then keeps ``data:`` on images only."""
 
-STYLE_PROPERTIES = frozenset({
-    "text-align",  # table cells: markdown-it writes the column alignment as a style
-    "fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity", "stroke-linecap",
-    "stroke-linejoin", "stroke-dasharray", "stroke-dashoffset", "opacity",
-    "font-size", "font-family", "font-style", "font-weight", "font-stretch", "font-variant",
-    "text-anchor", "shape-rendering",
-    "vertical-align",  # a formula's baseline (`reportgen.render.extensions`)
-})
+STYLE_PROPERTIES = frozenset(
+    {
+        "text-align",  # table cells: markdown-it writes the column alignment as a style
+        "fill",
+        "fill-opacity",
+        "stroke",
+        "stroke-width",
+        "stroke-opacity",
+        "stroke-linecap",
+        "stroke-linejoin",
+        "stroke-dasharray",
+        "stroke-dashoffset",
+        "opacity",
+        "font-size",
+        "font-family",
+        "font-style",
+        "font-weight",
+        "font-stretch",
+        "font-variant",
+        "text-anchor",
+        "shape-rendering",
+        "vertical-align",  # a formula's baseline (`reportgen.render.extensions`)
+    }
+)
 """Properties matplotlib puts in ``style`` attributes, and table alignment."""
 
 IMAGE_STYLE = frozenset({"width", "height"})
@@ -125,8 +233,9 @@ def _cleaner() -> nh3.Cleaner:
         tags=set(HTML_TAGS | RAW_HTML_TAGS | SVG_TAGS),
         clean_content_tags={"script", "style"},
         attributes={tag: set(names) for tag, names in ATTRIBUTES.items()},
-        tag_attribute_values={tag: {name: set(values) for name, values in allowed.items()}
-                              for tag, allowed in VALUES.items()},
+        tag_attribute_values={
+            tag: {name: set(values) for name, values in allowed.items()} for tag, allowed in VALUES.items()
+        },
         attribute_filter=_filter,
         strip_comments=True,
         # reportgen writes rel itself (external links only); nh3 must not add it everywhere.
@@ -178,15 +287,62 @@ SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 
-SVG_FILE_TAGS = frozenset({
-    "svg", "g", "defs", "symbol", "use", "path", "rect", "circle", "ellipse", "line", "polyline", "polygon",
-    "text", "tspan", "textPath", "title", "desc", "linearGradient", "radialGradient", "stop", "clipPath",
-    "mask", "pattern", "marker", "filter", "style", "switch", "image",
-    "feBlend", "feColorMatrix", "feComponentTransfer", "feComposite", "feConvolveMatrix", "feDiffuseLighting",
-    "feDisplacementMap", "feDistantLight", "feDropShadow", "feFlood", "feFuncA", "feFuncB", "feFuncG",
-    "feFuncR", "feGaussianBlur", "feMerge", "feMergeNode", "feMorphology", "feOffset", "fePointLight",
-    "feSpecularLighting", "feSpotLight", "feTile", "feTurbulence",
-})
+SVG_FILE_TAGS = frozenset(
+    {
+        "svg",
+        "g",
+        "defs",
+        "symbol",
+        "use",
+        "path",
+        "rect",
+        "circle",
+        "ellipse",
+        "line",
+        "polyline",
+        "polygon",
+        "text",
+        "tspan",
+        "textPath",
+        "title",
+        "desc",
+        "linearGradient",
+        "radialGradient",
+        "stop",
+        "clipPath",
+        "mask",
+        "pattern",
+        "marker",
+        "filter",
+        "style",
+        "switch",
+        "image",
+        "feBlend",
+        "feColorMatrix",
+        "feComponentTransfer",
+        "feComposite",
+        "feConvolveMatrix",
+        "feDiffuseLighting",
+        "feDisplacementMap",
+        "feDistantLight",
+        "feDropShadow",
+        "feFlood",
+        "feFuncA",
+        "feFuncB",
+        "feFuncG",
+        "feFuncR",
+        "feGaussianBlur",
+        "feMerge",
+        "feMergeNode",
+        "feMorphology",
+        "feOffset",
+        "fePointLight",
+        "feSpecularLighting",
+        "feSpotLight",
+        "feTile",
+        "feTurbulence",
+    }
+)
 """Drawing elements of an SVG image.  Not here, so removed with all they hold: ``script``,
 ``foreignObject`` (HTML inside), ``a`` (a link, maybe to ``javascript:``), the animation
 elements (they can rewrite any attribute, an ``href`` too), ``iframe``, ``metadata``, and

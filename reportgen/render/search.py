@@ -49,8 +49,7 @@ BUNDLE = "pagefind"
 TIMEOUT = 300
 
 
-def index_site(site: Path, language: str, diags: Diagnostics, place: str,
-               pages: dict[str, str] | None = None) -> bool:
+def index_site(site: Path, language: str, diags: Diagnostics, place: str, pages: dict[str, str] | None = None) -> bool:
     """Index the pages in ``site`` into ``site/pagefind``; True when the index was written.
 
     ``pages`` (site-relative path → HTML text) are the site's pages, read from memory by
@@ -59,26 +58,39 @@ def index_site(site: Path, language: str, diags: Diagnostics, place: str,
     """
     binary, extended = pagefind_binary()
     if binary is None:
-        diags.warning(place, None, "search index not built: the Pagefind binary is missing "
-                      "(pip install 'pagefind[extended]'); the site has no search")
+        diags.warning(
+            place,
+            None,
+            "search index not built: the Pagefind binary is missing "
+            "(pip install 'pagefind[extended]'); the site has no search",
+        )
         return False
     if not extended and language.lower().startswith(("zh", "ja")):
-        diags.warning(place, None, "Pagefind without its extended build cannot split Chinese or Japanese into "
-                      "words, so search will miss most queries (pip install 'pagefind[extended]')")
+        diags.warning(
+            place,
+            None,
+            "Pagefind without its extended build cannot split Chinese or Japanese into "
+            "words, so search will miss most queries (pip install 'pagefind[extended]')",
+        )
     if pages is not None and _index_by_service(binary, pages, site / BUNDLE):
         return True
     try:
         # Run in the staged site, which holds only generated files at its top: Pagefind reads a
         # pagefind.yml/.toml/.json from its working folder, and the user's may be a report source.
-        done = subprocess.run(_command(binary, site.resolve()), cwd=site, capture_output=True, text=True,
-                              timeout=TIMEOUT)
+        done = subprocess.run(
+            _command(binary, site.resolve()), cwd=site, capture_output=True, text=True, timeout=TIMEOUT
+        )
     except (OSError, subprocess.TimeoutExpired) as error:
         diags.warning(place, None, f"search index not built: Pagefind did not run ({error})")
         return False
     if done.returncode != 0 or not (site / BUNDLE / "pagefind.js").is_file():
         detail = (done.stderr or done.stdout).strip().splitlines()
-        diags.warning(place, None, "search index not built: Pagefind failed"
-                      + (f": {detail[-1]}" if detail else f" with exit status {done.returncode}"))
+        diags.warning(
+            place,
+            None,
+            "search index not built: Pagefind failed"
+            + (f": {detail[-1]}" if detail else f" with exit status {done.returncode}"),
+        )
         return False
     return True
 
@@ -115,10 +127,13 @@ def _command(binary: Path, site: Path) -> list[str]:
     return [
         *_dies_with_us(),
         str(binary),
-        "--site", str(site),
-        "--output-subdir", BUNDLE,
+        "--site",
+        str(site),
+        "--output-subdir",
+        BUNDLE,
         # One CSS selector list: any element matching one of them is left out.
-        "--exclude-selectors", ", ".join(IGNORED),
+        "--exclude-selectors",
+        ", ".join(IGNORED),
         # Result links name the page file, so they also work where no server maps / to index.html.
         "--keep-index-url",
         "--quiet",
@@ -146,9 +161,13 @@ class Service:
         # its working folder, and this process's may be a report source.
         self.folder = tempfile.mkdtemp(prefix="reportgen-pagefind-")
         self.binary = binary
-        self.process = subprocess.Popen([*_dies_with_us(), str(binary), "--service"], cwd=self.folder,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [*_dies_with_us(), str(binary), "--service"],
+            cwd=self.folder,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
         self.lock = threading.Lock()
         self.warmed: set[str] = set()
         self.last_id = 0
@@ -199,8 +218,15 @@ class Service:
         with self.lock:
             self.warmed.add(language)
             index = self.call({"type": "NewIndex", "config": None}, time.monotonic() + TIMEOUT)["index_id"]
-            self.post({"type": "AddFile", "index_id": index, "file_path": None, "url": "/warm.html",
-                       "file_contents": f'<html lang="{language}"><body><p>{WARM_TEXT}</p></body></html>'})
+            self.post(
+                {
+                    "type": "AddFile",
+                    "index_id": index,
+                    "file_path": None,
+                    "url": "/warm.html",
+                    "file_contents": f'<html lang="{language}"><body><p>{WARM_TEXT}</p></body></html>',
+                }
+            )
             self.post({"type": "DeleteIndex", "index_id": index})
 
     def index(self, pages: dict[str, str], output: Path) -> None:
@@ -212,10 +238,17 @@ class Service:
             try:
                 for rel, text in pages.items():
                     if rel.endswith(".html"):
-                        self.call({"type": "AddFile", "index_id": index, "file_path": None, "url": f"/{rel}",
-                                   "file_contents": text}, deadline)
-                self.call({"type": "WriteFiles", "index_id": index, "output_path": str(output.resolve())},
-                          deadline)
+                        self.call(
+                            {
+                                "type": "AddFile",
+                                "index_id": index,
+                                "file_path": None,
+                                "url": f"/{rel}",
+                                "file_contents": text,
+                            },
+                            deadline,
+                        )
+                self.call({"type": "WriteFiles", "index_id": index, "output_path": str(output.resolve())}, deadline)
             finally:
                 self.post({"type": "DeleteIndex", "index_id": index})  # its answer is dropped unread
 

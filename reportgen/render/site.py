@@ -30,18 +30,16 @@ from stat import S_ISREG
 
 from markdown_it.token import Token
 
-from reportgen.load import confine
-
 from reportgen import messages, output
-
+from reportgen.errors import Diagnostics
+from reportgen.load import confine
+from reportgen.messages import endonym
+from reportgen.model import Report
 from reportgen.render import search, templates
 from reportgen.render.body import SITE_FILES, figure_labels, section_html, toc_entries
-from reportgen.messages import endonym
 from reportgen.render.editions import Edition, SectionView
-from reportgen.errors import Diagnostics
 from reportgen.render.markdown import ImageRef, LinkRef, ref
 from reportgen.render.rawhtml import raw_parts
-from reportgen.model import Report
 from reportgen.render.sanitize import clean_svg
 
 #: Files of the packaged templates folder copied into the site as they are.
@@ -60,6 +58,7 @@ NAV_AROUND = 10
 
 #: Characters of the first section's opening paragraph shown on the index page.
 LEAD_CHARS = 220
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -104,34 +103,65 @@ class Site:
     """Page → the file of the last build that has exactly this page's text, linked, not written."""
 
 
-def render_site(report: Report, edition: Edition, figures, options, diags: Diagnostics,
-                alternates: dict[str, set[str]] | None = None):
+def render_site(
+    report: Report,
+    edition: Edition,
+    figures,
+    options,
+    diags: Diagnostics,
+    alternates: dict[str, set[str]] | None = None,
+):
     """Render every page; return the function that writes the site into place.
 
     ``alternates`` maps each language of a multilingual build to the pages its edition
     has, so every page links to itself in the other languages (or to their index)."""
     site = Site(pdf=options.pdf_path if "pdf" in options.formats else None, searchable=bool(edition.views))
     nav = [_nav_item(view) for view in edition.views]
-    common = dict(report=report, manifest=report.manifest, edition=edition.name, nav=nav,
-                  has_pdf=site.pdf is not None, ui=messages.words(report.manifest.language),
-                  logo=_asset(report, report.manifest.logo, site),
-                  languages=language_links(report, options.language, alternates or {}))
+    common = dict(
+        report=report,
+        manifest=report.manifest,
+        edition=edition.name,
+        nav=nav,
+        has_pdf=site.pdf is not None,
+        ui=messages.words(report.manifest.language),
+        logo=_asset(report, report.manifest.logo, site),
+        languages=language_links(report, options.language, alternates or {}),
+    )
     keys = PageKeys.load(report, edition, options, alternates)
     shared = keys.shared(report, edition, figures, common, nav) if keys is not None else ""
     toc = toc_entries(edition, "html", report.manifest)
     lead = lead_text(edition.views[0]) if nav else ""
     index_key = hashlib.sha256(json.dumps([shared, toc, lead], ensure_ascii=False).encode()).hexdigest()
-    _page(site, keys, "index.html", index_key,
-          lambda: _index_page(report, nav, toc, lead, {**common, **nav_window(report, edition, nav, None)}))
+    _page(
+        site,
+        keys,
+        "index.html",
+        index_key,
+        lambda: _index_page(report, nav, toc, lead, {**common, **nav_window(report, edition, nav, None)}),
+    )
     for i, view in enumerate(edition.views):
         neighbours = (nav[i - 1] if i > 0 else None, nav[i + 1] if i + 1 < len(nav) else None)
         site.assets |= used_files(view)
-        _page(site, keys, view.section.page, page_key(shared, i, view, figures, report.source) if keys is not None else "",
-              lambda view=view, i=i, neighbours=neighbours: _section_page(
-                  report, edition, view, figures, neighbours, site, {**common, **nav_window(report, edition, nav, i)}))
-    site.pages["search.html"] = templates.render(report.source, "search.html", page_id="search",
-                                                 page_file="search.html", prev=None, next=None, local_toc=[],
-                                                 searchable=site.searchable, **{**common, **nav_window(report, edition, nav, None)})
+        _page(
+            site,
+            keys,
+            view.section.page,
+            page_key(shared, i, view, figures, report.source) if keys is not None else "",
+            lambda view=view, i=i, neighbours=neighbours: _section_page(
+                report, edition, view, figures, neighbours, site, {**common, **nav_window(report, edition, nav, i)}
+            ),
+        )
+    site.pages["search.html"] = templates.render(
+        report.source,
+        "search.html",
+        page_id="search",
+        page_file="search.html",
+        prev=None,
+        next=None,
+        local_toc=[],
+        searchable=site.searchable,
+        **{**common, **nav_window(report, edition, nav, None)},
+    )
     for name in STATIC:
         site.pages[name] = templates.read(report.source, name)
     _clean_svgs(report.source, site, diags)
@@ -160,9 +190,15 @@ class PageKeys:
         own (a template of the source may read any part of the report)."""
         cache = options.cache_folder
         own_templates = report.source / "templates"
-        if (cache is None or edition.name != "draft" or options.language or alternates
-                or report.manifest.languages or report.manifest.remote_fetch
-                or (own_templates.is_dir() and any(own_templates.rglob("*.html")))):
+        if (
+            cache is None
+            or edition.name != "draft"
+            or options.language
+            or alternates
+            or report.manifest.languages
+            or report.manifest.remote_fetch
+            or (own_templates.is_dir() and any(own_templates.rglob("*.html")))
+        ):
             return None
         record = cache / cls.NAME
         try:
@@ -180,10 +216,22 @@ class PageKeys:
             _stat_tree(root, digest)
         digest.update((report.source / "report.yaml").read_bytes())
         labels = sorted((k, v.text, v.anchor, v.section_id) for k, v in figure_labels(report, figures).items())
-        digest.update(json.dumps([edition.name, [[item.id, item.title, item.page, item.status] for item in nav],
-                                  sorted(report.aliases.items()), [s.path for s in report.sections], labels,
-                                  common["has_pdf"], common["logo"], common["languages"]],
-                                 ensure_ascii=False, default=str).encode())
+        digest.update(
+            json.dumps(
+                [
+                    edition.name,
+                    [[item.id, item.title, item.page, item.status] for item in nav],
+                    sorted(report.aliases.items()),
+                    [s.path for s in report.sections],
+                    labels,
+                    common["has_pdf"],
+                    common["logo"],
+                    common["languages"],
+                ],
+                ensure_ascii=False,
+                default=str,
+            ).encode()
+        )
         return digest.hexdigest()
 
     def unchanged(self, page: str, key: str) -> tuple[str, Path] | None:
@@ -227,8 +275,12 @@ def page_key(shared: str, position: int, view: SectionView, figures, source: Pat
                 _stat(source / target, digest)
     for key, fig in figures.items():
         if fig.section_id == view.section.id:
-            digest.update(json.dumps([fig.number, fig.kind, fig.anchor, fig.label, fig.title, fig.html,
-                                      fig.site_html], ensure_ascii=False).encode())
+            digest.update(
+                json.dumps(
+                    [fig.number, fig.kind, fig.anchor, fig.label, fig.title, fig.html, fig.site_html],
+                    ensure_ascii=False,
+                ).encode()
+            )
     return digest.hexdigest()
 
 
@@ -274,8 +326,12 @@ def nav_window(report: Report, edition: Edition, nav: list[NavItem], current: in
         centre = current or 0
         start = max(0, min(centre - NAV_AROUND, len(nav) - 2 * NAV_AROUND - 1))
         end = start + 2 * NAV_AROUND + 1
-    return {"nav": nav[start:end], "nav_before": start, "nav_after": len(nav) - end,
-            "nav_groups": nav_groups(report, edition.views[start:end], nav[start:end])}
+    return {
+        "nav": nav[start:end],
+        "nav_before": start,
+        "nav_after": len(nav) - end,
+        "nav_groups": nav_groups(report, edition.views[start:end], nav[start:end]),
+    }
 
 
 def language_links(report: Report, here: str | None, alternates: dict[str, set[str]]) -> list[dict]:
@@ -286,8 +342,9 @@ def language_links(report: Report, here: str | None, alternates: dict[str, set[s
     links = []
     for tag, pages in alternates.items():
         root = up if tag == source else (f"{up}{tag}/" if tag != here else "")
-        links.append({"tag": tag, "name": endonym(tag), "root": root, "pages": pages,
-                      "current": tag == (here or source)})
+        links.append(
+            {"tag": tag, "name": endonym(tag), "root": root, "pages": pages, "current": tag == (here or source)}
+        )
     return links
 
 
@@ -324,20 +381,38 @@ def _page(site: Site, keys: PageKeys | None, page: str, key: str, render) -> Non
 def _index_page(report: Report, nav: list[NavItem], toc: list[dict], lead: str, common: dict) -> str:
     first = nav[0] if nav else None
     return templates.render(
-        report.source, "index.html", page_id="index", page_file="index.html",
-        toc=toc, local_toc=[], prev=None, next=first, first=first, lead=lead, **common)
+        report.source,
+        "index.html",
+        page_id="index",
+        page_file="index.html",
+        toc=toc,
+        local_toc=[],
+        prev=None,
+        next=first,
+        first=first,
+        lead=lead,
+        **common,
+    )
 
 
-def _section_page(report: Report, edition: Edition, view: SectionView, figures, neighbours, site: Site,
-                  common: dict) -> str:
+def _section_page(
+    report: Report, edition: Edition, view: SectionView, figures, neighbours, site: Site, common: dict
+) -> str:
     body = section_html(report, view, "html", edition.name, figures)
-    local_toc = [{"level": h.level, "title": h.title, "anchor": h.anchor}
-                 for h in view.headings if 2 <= h.level <= 3]
+    local_toc = [{"level": h.level, "title": h.title, "anchor": h.anchor} for h in view.headings if 2 <= h.level <= 3]
     prev, next_ = neighbours
     return templates.render(
-        report.source, "section.html", page_id=view.section.id, page_file=view.section.page, section=view.section,
+        report.source,
+        "section.html",
+        page_id=view.section.id,
+        page_file=view.section.page,
+        section=view.section,
         body=body,
-        local_toc=local_toc if len(local_toc) >= LOCAL_TOC_MIN else [], prev=prev, next=next_, **common)
+        local_toc=local_toc if len(local_toc) >= LOCAL_TOC_MIN else [],
+        prev=prev,
+        next=next_,
+        **common,
+    )
 
 
 def lead_text(view: SectionView) -> str:
@@ -410,15 +485,19 @@ class StagedSite:
     edition in another language), carrying along the files the user put there; `discard`
     drops it."""
 
-    def __init__(self, report: Report, site: Site, final: Path, out: Path, diags: Diagnostics,
-                 keys: PageKeys | None = None):
+    def __init__(
+        self, report: Report, site: Site, final: Path, out: Path, diags: Diagnostics, keys: PageKeys | None = None
+    ):
         import threading
 
         self.report, self.site, self.diags, self.keys = report, site, diags, keys
         self.rel = final.relative_to(out).as_posix()
         files = [*site.pages, *(f"{SITE_FILES}{asset}" for asset in site.assets)]
-        self.paths = (self.rel, *(f"{self.rel}/{name}" for name in files),
-                      *((f"{self.rel}/report.pdf",) if site.pdf is not None else ()))
+        self.paths = (
+            self.rel,
+            *(f"{self.rel}/{name}" for name in files),
+            *((f"{self.rel}/report.pdf",) if site.pdf is not None else ()),
+        )
         self.trees = (f"{self.rel}/pagefind",)
         self.stage = output.Stage(final, scratch=out if self.rel != "html" else None)
         self.found = Diagnostics()  # the thread's own: merged when the site is put in place
@@ -489,8 +568,16 @@ def _clean_svgs(source: Path, site: Site, diags: Diagnostics) -> None:
         data = clean_svg(path.read_bytes()) if path is not None else None
         if data is None:
             site.assets.discard(rel)
-            diags.warning(rel, None, "not published: " + (confine.why_not(source, source / rel) if path is None
-                                                          else "not a well-formed SVG image (or it declares a DOCTYPE)"))
+            diags.warning(
+                rel,
+                None,
+                "not published: "
+                + (
+                    confine.why_not(source, source / rel)
+                    if path is None
+                    else "not a well-formed SVG image (or it declares a DOCTYPE)"
+                ),
+            )
         else:
             site.cleaned[rel] = data
 

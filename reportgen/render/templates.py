@@ -19,8 +19,8 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from reportgen.load import confine
 from reportgen.errors import ReportError
+from reportgen.load import confine
 
 PACKAGED = Path(__file__).parent.parent / "templates"
 
