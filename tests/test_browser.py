@@ -188,6 +188,17 @@ def test_sidebar_folds_away_on_a_phone_and_opens_on_request(open_page, server):
     assert desktop.locator(".page-toc a[href='#秋季论坛']").is_visible()
 
 
+def test_no_link_list_is_justified_so_a_wrapped_title_keeps_its_characters_together(open_page, server):
+    """Paragraphs are justified between characters; a long title in the sidebar, the page's
+    contents or the pager must not be: it would open gaps between every character."""
+    page = open_page(width=1280)
+    page.goto(server["draft"] + "03-events.html")
+    aligns = page.eval_on_selector_all("nav li", "items => items.map(li => getComputedStyle(li).textAlign)")
+    assert aligns and "justify" not in aligns
+    paragraph = page.eval_on_selector(".section-body p", "p => getComputedStyle(p).textAlign")
+    assert paragraph == "justify"
+
+
 # --- search ------------------------------------------------------------------------------------------
 
 
