@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reportgen import errors, messages, output, status
@@ -66,11 +66,13 @@ class BuildOptions:
         return None if self.edition == "public" else self.out / ".cache"
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class BuildResult:
+    """What a build did: its diagnostics, the outputs it put in place (none when it failed)."""
+
     diagnostics: Diagnostics
-    written: list[Path] = field(default_factory=list)
-    omitted: list[str] = field(default_factory=list)
+    written: tuple[Path, ...] = ()
+    omitted: tuple[str, ...] = ()
     """'path:line: title' of every unit the public edition left out."""
 
     @property
@@ -82,35 +84,37 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
     """Build every format asked for; write them only if the build succeeds."""
     progress = progress or SilentProgress()
     diags = Diagnostics()
-    result = BuildResult(diags)
     refusal = output.unsafe_out(options.source, options.out)
     if refusal:
         diags.error(str(options.out), None, refusal)
-        return result
+        return BuildResult(diags)
+    written: tuple[Path, ...] = ()
+    omitted: tuple[str, ...] = ()
     try:
         with _output_folder(options.out) as folder:
-            _build(options, progress, diags, result, folder)
+            written, omitted = _build(options, progress, diags, folder)
     except OSError as error:  # an unwritable folder, a full disk: the user's to fix, not a crash
         place = _os_place(error, options.out)
         doing = "cannot write the outputs" if _inside(Path(place), options.out) else "cannot read"
         diags.error(place, None, f"{doing}: {error.strerror or error}")
-        result.written = []
+        written = ()
     except templates.TemplateError as error:  # a source's template is its input like any other
         diags.error(error.path, error.line, error.detail)
-        result.written = []
+        written = ()
     except Exception as error:  # the one guard: a fault of reportgen is one error and exit 1, never a traceback
         if errors.debugging():
             raise
         errors.unexpected(error, diags)
-        result.written = []
-    return result
+        written = ()
+    return BuildResult(diags, written, omitted)
 
 
-def _build(options: BuildOptions, progress, diags: Diagnostics, result: BuildResult, folder) -> None:
+def _build(options: BuildOptions, progress, diags: Diagnostics, folder) -> tuple[tuple[Path, ...], tuple[str, ...]]:
+    """The pipeline: the outputs it put in place, and the units the edition left out."""
     progress.stage("reading sources")
     report = load_report(options.source, diags)
     if report is None or diags.errors:
-        return
+        return (), ()
     if report.manifest.remote_fetch:  # only then: the network modules cost a build that fetches nothing ~40 ms
         from reportgen.load import remote
 
@@ -118,20 +122,21 @@ def _build(options: BuildOptions, progress, diags: Diagnostics, result: BuildRes
     options = _edition_formats(options, diags)
     languages = build_languages(report, options.lang, diags)
     if diags.errors:
-        return
-    passes = [language_pass(report, tag, replace(options, language=_other(report, tag)), result) for tag in languages]
+        return (), ()
+    passes = [language_pass(report, tag, replace(options, language=_other(report, tag)), diags) for tag in languages]
+    omitted = tuple(unit for p in passes for unit in p.omitted)
     if diags.failed(options.strict):
-        return
+        return (), omitted
     if options.only:  # a review copy is an output folder of its own, OUT/review/ID
         with _output_folder(passes[0].options.out) as inner:
-            _render_and_write(report, passes, options, diags, progress, result, inner)
-    else:
-        _render_and_write(report, passes, options, diags, progress, result, folder)
+            return _render_and_write(report, passes, options, diags, progress, inner), omitted
+    return _render_and_write(report, passes, options, diags, progress, folder), omitted
 
 
-def _render_and_write(report, passes, options, diags, progress, result, folder) -> None:
+def _render_and_write(report, passes, options, diags, progress, folder) -> tuple[Path, ...]:
+    """Render every language's outputs, then put them in place unless the build failed; what was written."""
     if options.edition != "public" and not _claim_cache(folder, diags):
-        return
+        return ()
     alternates = (
         {p.options.language or p.report.manifest.language: {v.section.page for v in p.edition.views} for p in passes}
         if len(report.manifest.languages) > 1
@@ -159,10 +164,11 @@ def _render_and_write(report, passes, options, diags, progress, result, folder) 
     if diags.failed(options.strict) or not _claim_outputs(folder, items, diags):
         for unwritten in items:  # staged sites go; nothing was written
             getattr(unwritten, "discard", lambda: None)()
-        return
+        return ()
     progress.stage("writing outputs")
-    result.written = [item(folder) for item in items]
+    written = tuple(item(folder) for item in items)
     folder.settle()
+    return written
 
 
 @dataclass(frozen=True)
@@ -173,16 +179,17 @@ class LanguagePass:
     edition: Edition
     options: BuildOptions
     review: dict | None = None
+    omitted: tuple[str, ...] = ()
+    """'path:line: title' of every unit its edition leaves out."""
 
 
-def language_pass(report: Report, tag: str, options: BuildOptions, result: BuildResult) -> LanguagePass:
+def language_pass(report: Report, tag: str, options: BuildOptions, diags: Diagnostics) -> LanguagePass:
     """The report in language ``tag`` (its translations, the source where there is none) and its edition."""
-    diags = result.diagnostics
     if options.language:
         report = translations.translated_report(report, tag, diags)
         options = replace(options, formats=tuple(f for f in options.formats if f != "dashboard"))
     edition = select(report, options.edition, diags, options.strict)
-    result.omitted += [f"{s.path}:{h.line}: {h.title}" for s, h in edition.omitted]
+    omitted = tuple(f"{s.path}:{h.line}: {h.title}" for s, h in edition.omitted)
     review = None
     if options.only:
         edition, review = review_copy(report, edition, options.only, diags)
@@ -191,7 +198,7 @@ def language_pass(report: Report, tag: str, options: BuildOptions, result: Build
             out=options.out / "review" / options.only,
             formats=tuple(f for f in options.formats if f != "dashboard"),
         )
-    return LanguagePass(report, edition, options, review)
+    return LanguagePass(report, edition, options, review, omitted)
 
 
 def build_languages(report: Report, asked: str | None, diags: Diagnostics) -> list[str]:
