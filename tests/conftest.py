@@ -95,3 +95,22 @@ def _png() -> bytes:
 
 
 PNG = _png()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+"""Debian's Chromium, which `make test` installs; the browser tests drive it with Playwright."""
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+)
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium, headless, from a running ``sync_playwright()``; a clear failure without it."""
+    if not CHROMIUM.is_file():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test`, which installs Debian's chromium package")
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=list(CHROMIUM_ARGS))

@@ -18,15 +18,8 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from test_site import DUE, MARKERS, OTHER_OWNER, OWNER, UNFINISHED_TEXT, build_site
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
+from tests.conftest import launch_chromium
+
 SECTION_PAGES = ("01-intro.html", "02-finance.html", "03-events.html", "04-plans.html")
 PAGES = ("index.html",) + SECTION_PAGES + ("search.html", "search.html?q=财务")
 
@@ -76,10 +69,8 @@ class _Handler(SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def browser() -> Browser:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test`, which installs Debian's chromium package")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
 

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from reportgen import history
 from reportgen.cli import main
+from tests.conftest import launch_chromium
 
 SOON = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()
 
@@ -191,16 +192,7 @@ def test_view_as_filter_works_in_a_browser_under_the_policy(built):
 
     source, _, _ = built
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
+        browser = launch_chromium(p)
         page = browser.new_page()
         problems = []
         page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)

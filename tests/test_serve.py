@@ -21,13 +21,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from reportgen.cli import main
 from reportgen.serve import Preview, Session, allow_self
+from tests.conftest import launch_chromium
 
 WAIT = 10.0
 """Seconds a test waits for a rebuild before it fails."""
@@ -308,26 +308,14 @@ def test_the_command_serves_and_stops_cleanly_on_ctrl_c(make_source, tmp_path):
 
 # --- in a browser ---------------------------------------------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
 
 def test_an_open_page_reloads_itself_and_shows_errors(preview):
     from playwright.sync_api import sync_playwright
 
-    if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test`, which installs Debian's chromium package")
     _, source, base = preview
     section = source / "sections" / "a.md"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        browser = launch_chromium(playwright)
         page = browser.new_page()
         problems = []
         page.on("console", lambda m: m.type == "error" and problems.append(m.text))
