@@ -672,33 +672,28 @@ def _start_book(report, edition, figures, diags, cache: Path, review, progress=N
     citing = {i for i, c in enumerate(chapters) if 'class="xref"' in c.html}
     views = edition.views
 
-    def part_html(chapter, i: int) -> str:
-        # Parts carry no date (binding sets it), so touching a file does not invalidate them.
+    def chapters_document(parts: list, opens: bool) -> str:
+        """A document of chapters only: no front matter, page numbers or colophon (binding
+        adds them) and no date (so touching a file does not invalidate a cached part);
+        ``opens``: it holds the first chapter, which carries a review copy's header."""
         return print_document(
             report,
             edition,
             figures,
-            chapters=[chapter],
+            chapters=parts,
             front=False,
             page_numbers=False,
             colophon=False,
-            review=review if i == 0 else None,
+            review=review if opens else None,
             dated=False,
         )
 
+    def part_html(chapter, i: int) -> str:
+        return chapters_document([chapter], i == 0)
+
     def document(indices: list[int]) -> str:
         """One document holding the chapters at ``indices``."""
-        return print_document(
-            report,
-            edition,
-            figures,
-            chapters=[chapters[i] for i in indices],
-            front=False,
-            page_numbers=False,
-            colophon=False,
-            review=review if 0 in indices else None,
-            dated=False,
-        )
+        return chapters_document([chapters[i] for i in indices], 0 in indices)
 
     def with_pages(pages: dict[str, int]):
         """The citing chapters with the real ``pages``: their jobs by chapter index, and
@@ -707,17 +702,7 @@ def _start_book(report, edition, figures, diags, cache: Path, review, progress=N
         order = sorted(citing)
 
         def compose(indices: list[int]) -> str:
-            return print_document(
-                report,
-                edition,
-                figures,
-                chapters=[again[k] for k in indices],
-                front=False,
-                page_numbers=False,
-                colophon=False,
-                review=review if 0 in (order[k] for k in indices) else None,
-                dated=False,
-            )
+            return chapters_document([again[k] for k in indices], 0 in (order[k] for k in indices))
 
         return {
             i: book.job(
