@@ -145,9 +145,11 @@ def _render_and_write(report, passes, options, diags, progress, folder) -> tuple
     groups: list[list] = []
     for p in passes:
         progress.stage("drawing charts")
-        cache = p.options.cache_folder
-        figures = draw_figures(
-            p.report, p.edition, cache / "charts" if cache else None, site="html" in p.options.formats
+        formats = p.options.formats
+        figures = (
+            draw_figures(p.report, p.edition, _charts_cache(p.options), site="html" in formats and "pdf" not in formats)
+            if "pdf" in formats or "html" in formats
+            else {}
         )
         check_references(p.report, p.edition, figures, diags)
         try:
@@ -297,6 +299,8 @@ def _render_formats(report, edition, figures, options, diags, progress, review, 
     if "html" in options.formats:
         from reportgen.render import site
 
+        if finish_pdf is not None:  # the narrow drawings only now: the workers are typesetting meanwhile
+            figures = site_drawings(report, edition, figures, _charts_cache(options))
         progress.stage("rendering HTML edition")
         pending.append(site.render_site(report, edition, figures, options, diags, alternates or {}))
     if "dashboard" in options.formats:
@@ -398,10 +402,39 @@ def _write(path: Path, data: bytes) -> Path:
 # --- figures ---------------------------------------------------------------------
 
 
+def _charts_cache(options: BuildOptions) -> Path | None:
+    cache = options.cache_folder
+    return cache / "charts" if cache else None
+
+
 def draw_figures(report: Report, edition: Edition, cache: Path | None, site: bool = False) -> dict[int, Figure]:
     """id(chart fence or captioned table_open token) → its numbered figure or table,
     numbered across the report in reading order of the edition; with ``site``, charts
-    are also drawn for the HTML edition's narrow screens."""
+    are also drawn for the HTML edition's narrow screens (as `site_drawings` adds later)."""
+    figures = _numbered_figures(report, edition, cache)
+    return site_drawings(report, edition, figures, cache) if site else figures
+
+
+def site_drawings(report: Report, edition: Edition, figures: dict[int, Figure], cache: Path | None):
+    """``figures`` with the HTML edition's drawings: each chart beside its narrow-screen drawing."""
+    word = "图" if report.manifest.language.lower().startswith("zh") else "Figure"
+    drawn = dict(figures)
+    for view in edition.views:
+        for token in view.tokens:
+            chart = ref(token, ChartRef) if token.type == "fence" else None
+            figure = figures.get(id(token)) if chart is not None else None
+            if figure is None or figure.site_html:
+                continue
+            with errors.at(view.section.path, view.section.body_line + token.map[0] if token.map else None):
+                svg = _chart(chart.spec, report.manifest.language, cache)  # from the cache, just drawn
+                narrow = _chart(chart.spec, report.manifest.language, cache, narrow=True)
+            drawn[id(token)] = replace(
+                figure, site_html=_figure_html(figure.number, word, chart.spec, svg, figure.anchor, narrow)
+            )
+    return drawn
+
+
+def _numbered_figures(report: Report, edition: Edition, cache: Path | None) -> dict[int, Figure]:
     figures: dict[int, Figure] = {}
     word = "图" if report.manifest.language.lower().startswith("zh") else "Figure"
     counts = {"figure": 0, "table": 0}
@@ -426,13 +459,8 @@ def draw_figures(report: Report, edition: Edition, cache: Path | None, site: boo
                 continue
             with errors.at(view.section.path, view.section.body_line + token.map[0] if token.map else None):
                 svg = _chart(spec, report.manifest.language, cache)
-                narrow = _chart(spec, report.manifest.language, cache, narrow=True) if site else ""
             figures[id(token)] = Figure(
-                number,
-                _figure_html(number, word, spec, svg, anchor),
-                title=spec.caption or spec.title or "",
-                **common,
-                site_html=_figure_html(number, word, spec, svg, anchor, narrow) if site else "",
+                number, _figure_html(number, word, spec, svg, anchor), title=spec.caption or spec.title or "", **common
             )
     return figures
 
