@@ -18,10 +18,12 @@ changes one unit's length re-typesets only that unit.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import json
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -143,6 +145,9 @@ class Book:
             elif item.key not in {jobs[i].key for i in todo}:
                 todo.append(index)
         documents = [self._document(jobs, group, compose) for group in _groups(jobs, todo, self.workers, compose)]
+        # Longest first: the workers take documents in this order, so none waits at the end
+        # while another still typesets a long one.
+        documents.sort(key=lambda document: -sum(cost(unit) for unit in document.units))
         futures = self._submit(documents, fork)
 
         def wait() -> list[Part] | None:
@@ -191,13 +196,25 @@ class Book:
         """Futures of ``documents`` on the workers, or None to typeset in this process."""
         if not documents or (self.pool is None and (self.workers < 2 or not fork)):
             return None
-        if self.pool is None:
-            import multiprocessing
+        if self.pool is not None:
+            return [self.pool.submit(_typeset, document) for document in documents]
+        import multiprocessing
 
-            import weasyprint  # noqa: F401 - imported once here, inherited by the forked workers
+        import weasyprint  # noqa: F401 - imported once here, inherited by the forked workers
 
+        # The workers are forked by the first submissions.  What this process holds then
+        # (modules, the parsed report) is never garbage in a worker: frozen, the workers'
+        # collections neither walk it nor touch (and so copy) the memory they share with
+        # this process, which unfreezes it again once they are forked.
+        gc.freeze()
+        try:
             self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
-        return [self.pool.submit(_typeset, document) for document in documents]
+            futures = [self.pool.submit(_typeset, document) for document in documents]
+            for _ in range(len(futures), self.workers):  # fork every worker now, not later unfrozen
+                self.pool.submit(int)
+        finally:
+            gc.unfreeze()
+        return futures
 
     def _collect(self, documents: list[Document], futures):
         """(document, worker result) as each is done, telling ``progress``."""
@@ -264,25 +281,48 @@ def _cores() -> int:
 
 
 def _groups(jobs: list[Job], todo: list[int], workers: int, compose) -> list[list[int]]:
-    """Split the jobs to typeset into documents: runs of neighbours of about equal size.
+    """Split the jobs to typeset into documents: runs of neighbours of about equal cost.
 
     Few jobs (an edit) are typeset one document each, so each stays cacheable
     on its own at no extra cost; many (a cold build) go into about one
     document per core, more when they would make a document too long."""
     if compose is None or len(todo) <= workers:
         return [[i] for i in todo]
-    sizes = [len(jobs[i].html) for i in todo]
-    count = min(len(todo), max(workers, -(-sum(sizes) // MAX_DOCUMENT_CHARS)))
-    target = sum(sizes) / count
+    count = min(len(todo), max(workers, -(-sum(len(jobs[i].html) for i in todo) // MAX_DOCUMENT_CHARS)))
+    costs = [cost(jobs[i]) for i in todo]
+    alone = sum(c for i, c in zip(todo, costs) if not jobs[i].anchor)  # each its own document anyway
+    target = (sum(costs) - alone) / count
     groups: list[list[int]] = [[]]
     filled = 0.0
-    for index, size in zip(todo, sizes):
+    for index, weight in zip(todo, costs):
         starts_own = not jobs[index].anchor  # it can only be first in a document
-        if groups[-1] and (starts_own or filled + size / 2 > target * len(groups)):
+        if groups[-1] and (starts_own or filled + weight / 2 > target * len(groups)):
             groups.append([])
         groups[-1].append(index)
-        filled += size
+        if not starts_own:
+            filled += weight
     return groups
+
+
+#: What typesetting a unit costs beside its text and elements, in the units of `cost`
+#: (its page breaks, margin boxes, styles of its own), and what share of its cost a
+#: measured unit pays (laid out, never drawn or written).
+UNIT_COST = 1000
+MEASURE_SHARE = 0.6
+
+
+def cost(unit: Job) -> float:
+    """A unit's typesetting time, predicted from its HTML: visible characters plus
+    elements, which decide the lines and boxes WeasyPrint lays out (the length of the
+    HTML does not: a chart's drawing is long and quick, a table short and slow)."""
+    body = unit.html[unit.html.find("<body") :]
+    elements = body.count("<")
+    characters = len(body) - sum(len(tag) for tag in _TAG.findall(body))
+    weight = UNIT_COST + characters + 2 * elements
+    return weight * MEASURE_SHARE if unit.measure else weight
+
+
+_TAG = re.compile(r"<[^>]*>")
 
 
 def _typeset(document: Document):
@@ -322,12 +362,12 @@ def _merged(results: list):
 
 def _typeset_document(document: Document):
     from reportgen.errors import Diagnostics
-    from reportgen.pdf.typeset import _WeasyLog, confined_fetcher
+    from reportgen.pdf.typeset import _WeasyLog, confined_fetcher, fewer_collections
 
     source = Path(document.source)
     diags = Diagnostics()
     fetcher = confined_fetcher(source)
-    with _WeasyLog(diags):
+    with _WeasyLog(diags), fewer_collections():
         rendered = _render(document.html, source, fetcher)
         starts = _starts(rendered, document.units)
         if starts is None:
