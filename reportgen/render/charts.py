@@ -236,7 +236,7 @@ class _Lines:
         self._keys: dict[str, int] = {}
         self._items: dict[str, list[int]] = {}
         try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            node = yaml.compose(text, Loader=yamlio.COMPOSER)
         except (yaml.YAMLError, RecursionError):
             return
         if not isinstance(node, yaml.MappingNode):
