@@ -11,7 +11,6 @@ import re
 
 import yaml
 
-
 #: What only finds lines (`key_lines` and the rest) composes with: libyaml's parser, in C,
 #: where PyYAML has it (~10× faster than the pure-Python one); `load` keeps the strict
 #: pure-Python loader, which decides what is accepted.
