@@ -321,6 +321,22 @@ def test_cache_returns_stored_svg_without_drawing(tmp_path):
     assert charts.cached_svg(b"key", lambda: "fresh", None) == "fresh"
 
 
+def test_charts_drawn_on_all_cores_are_those_drawn_one_by_one(root, tmp_path):
+    specs = [parse_chart(f"title: 图 {kind}\n" + SPECS[kind], root) for kind in sorted(SPECS)]
+    requests = [(spec, "zh-CN", narrow) for spec in specs for narrow in (False, True)]
+    assert len(requests) >= charts.PARALLEL_CHARTS
+    drawn = charts.draw_all(requests, None)
+    assert drawn == {charts.spec_key(*request): charts.chart_svg(*request) for request in requests}
+    cache = tmp_path / "charts"
+    charts.cached_svg(charts.spec_key(*requests[0]), lambda: drawn[charts.spec_key(*requests[0])], cache)
+    assert charts.spec_key(*requests[0]) not in charts.draw_all(requests, cache)  # cached ones are not drawn again
+
+
+def test_too_few_charts_are_drawn_by_the_caller(root):
+    spec = parse_chart(SPECS["bar"], root)
+    assert charts.draw_all([(spec, "zh-CN", False)] * (charts.PARALLEL_CHARTS + 1), None) == {}  # one distinct chart
+
+
 def test_spec_key_follows_data_and_style(root):
     spec = parse_chart(SPECS["bar"], root)
     changed = ChartSpec(**{**{f: getattr(spec, f) for f in spec.__dataclass_fields__}, "rows": spec.rows[:1]})
