@@ -418,19 +418,26 @@ def draw_figures(report: Report, edition: Edition, cache: Path | None, site: boo
 def site_drawings(report: Report, edition: Edition, figures: dict[int, Figure], cache: Path | None):
     """``figures`` with the HTML edition's drawings: each chart beside its narrow-screen drawing."""
     word = "图" if report.manifest.language.lower().startswith("zh") else "Figure"
+    language = report.manifest.language
+    todo = [
+        (view, token, chart.spec)
+        for view in edition.views
+        for token in view.tokens
+        if token.type == "fence"
+        and (chart := ref(token, ChartRef)) is not None
+        and id(token) in figures
+        and not figures[id(token)].site_html
+    ]
+    ready = charts.draw_all([(spec, language, narrow) for _, _, spec in todo for narrow in (False, True)], cache)
     drawn = dict(figures)
-    for view in edition.views:
-        for token in view.tokens:
-            chart = ref(token, ChartRef) if token.type == "fence" else None
-            figure = figures.get(id(token)) if chart is not None else None
-            if figure is None or figure.site_html:
-                continue
-            with errors.at(view.section.path, view.section.body_line + token.map[0] if token.map else None):
-                svg = _chart(chart.spec, report.manifest.language, cache)  # from the cache, just drawn
-                narrow = _chart(chart.spec, report.manifest.language, cache, narrow=True)
-            drawn[id(token)] = replace(
-                figure, site_html=_figure_html(figure.number, word, chart.spec, svg, figure.anchor, narrow)
-            )
+    for view, token, spec in todo:
+        figure = figures[id(token)]
+        with errors.at(view.section.path, view.section.body_line + token.map[0] if token.map else None):
+            svg = _chart(spec, language, cache, ready=ready)  # from the cache when the PDF's was just drawn
+            narrow = _chart(spec, language, cache, narrow=True, ready=ready)
+        drawn[id(token)] = replace(
+            figure, site_html=_figure_html(figure.number, word, spec, svg, figure.anchor, narrow)
+        )
     return drawn
 
 
@@ -439,6 +446,13 @@ def _numbered_figures(report: Report, edition: Edition, cache: Path | None) -> d
     word = "图" if report.manifest.language.lower().startswith("zh") else "Figure"
     counts = {"figure": 0, "table": 0}
     taken: set[str] = set()
+    specs = [
+        chart.spec
+        for view in edition.views
+        for token in view.tokens
+        if token.type == "fence" and (chart := ref(token, ChartRef)) is not None and chart.spec is not None
+    ]
+    ready = charts.draw_all([(spec, report.manifest.language, False) for spec in specs], cache)
     for view in edition.views:
         for token in view.tokens:
             chart = ref(token, ChartRef) if token.type == "fence" else None
@@ -458,16 +472,18 @@ def _numbered_figures(report: Report, edition: Edition, cache: Path | None) -> d
                 figures[id(token)] = Figure(number, "", title=inline_text(caption.inline), **common)
                 continue
             with errors.at(view.section.path, view.section.body_line + token.map[0] if token.map else None):
-                svg = _chart(spec, report.manifest.language, cache)
+                svg = _chart(spec, report.manifest.language, cache, ready=ready)
             figures[id(token)] = Figure(
                 number, _figure_html(number, word, spec, svg, anchor), title=spec.caption or spec.title or "", **common
             )
     return figures
 
 
-def _chart(spec, language: str, cache: Path | None, narrow: bool = False) -> str:
+def _chart(spec, language: str, cache: Path | None, narrow: bool = False, ready: dict | None = None) -> str:
+    """The chart's SVG: from the cache, from ``ready`` (drawn by `charts.draw_all`), or drawn now."""
     key = charts.spec_key(spec, language, narrow)
-    return charts.cached_svg(key, lambda: charts.chart_svg(spec, language, narrow), cache)
+    drawn = (ready or {}).get(key)
+    return charts.cached_svg(key, lambda: drawn or charts.chart_svg(spec, language, narrow), cache)
 
 
 def _figure_html(number: int, word: str, spec, svg: str, anchor: str, narrow: str = "") -> str:
@@ -553,17 +569,18 @@ def print_document(
     colophon: bool = True,
     review=None,
     dated: bool = True,
+    common: dict | None = None,
 ) -> str:
-    """The print HTML: the whole report in one document, or a part of the book."""
+    """The print HTML: the whole report in one document, or a part of the book.
+    ``common``: what `print_common` gives, when the caller makes many parts of one book."""
     from reportgen.pdf import design
-    from reportgen.pdf import typeset as pdf
     from reportgen.render import templates
 
     figures = figures if figures is not None else draw_figures(report, edition, None)
     if chapters is None:
         chapters = pdf_chapters(report, edition, figures)
-    toc = toc_entries(edition, "pdf", report.manifest, chapter_numbers(report, edition))
-    lists = figure_lists(report, figures)
+    common = common or print_common(report, edition, figures)
+    toc, lists = common["toc"], common["lists"]
     if toc_pages is not None:
         toc = [dict(entry, page=toc_pages.get(entry["target"], "")) for entry in toc]
         lists = [
@@ -580,12 +597,10 @@ def print_document(
         # A review copy is one section on its own: no part title page before it.
         parts=chapter_parts(edition, report.manifest) if review is None else {},
         bookmark_css=bookmark_css(report.manifest),
-        progress=status.report_progress(report),
+        progress=common["progress"],
         translated=report.original is not None,
         words=messages.words(report.manifest.language),
-        css=pdf.print_css(
-            fonts.for_language(templates.read(report.source, "print.css"), report.manifest.language), report.manifest
-        ),
+        css=common["css"],
         created=source_date(report) if dated else None,
         logo=_logo(report),
         front=front,
@@ -599,6 +614,24 @@ def print_document(
         back=report.manifest.back_cover,
         colophon_view=design.colophon(report, edition, source_date(report)) if colophon else None,
     )
+
+
+def print_common(report: Report, edition: Edition, figures) -> dict:
+    """What every document of one print edition shows alike: contents, lists of figures
+    and tables, progress, style sheet.  Worked out once for a book of many parts (at 150
+    sections, once per part was 3 s of a cold build)."""
+    from reportgen.pdf import typeset as pdf
+    from reportgen.render import templates
+
+    manifest = report.manifest
+    return {
+        "toc": toc_entries(edition, "pdf", manifest, chapter_numbers(report, edition)),
+        "lists": figure_lists(report, figures),
+        "progress": status.report_progress(report),
+        "css": pdf.print_css(
+            fonts.for_language(templates.read(report.source, "print.css"), manifest.language), manifest
+        ),
+    }
 
 
 def figure_lists(report: Report, figures) -> list[dict]:
@@ -695,6 +728,7 @@ def _start_book(report, edition, figures, diags, cache: Path, review, progress=N
     # count (two on a first build), so the measured lines break as the real ones will, and
     # stays the same from build to build while the count keeps its digits.
     typesetter = book.Book(cache / "pdf", progress=progress)
+    common = print_common(report, edition, figures)
     placeholder = int("8" * len(str(typesetter.remembered("book-pages") or 88)))
     chapters = pdf_chapters(report, edition, figures, label_pages={fig.anchor: placeholder for fig in figures.values()})
     citing = {i for i, c in enumerate(chapters) if 'class="xref"' in c.html}
@@ -714,6 +748,7 @@ def _start_book(report, edition, figures, diags, cache: Path, review, progress=N
             colophon=False,
             review=review if opens else None,
             dated=False,
+            common=common,
         )
 
     def part_html(chapter, i: int) -> str:
@@ -756,7 +791,9 @@ def _start_book(report, edition, figures, diags, cache: Path, review, progress=N
         )
         for i, (chapter, view) in enumerate(zip(chapters, views))
     ]
-    colophon = print_document(report, edition, figures, chapters=[], front=False, page_numbers=False, dated=False)
+    colophon = print_document(
+        report, edition, figures, chapters=[], front=False, page_numbers=False, dated=False, common=common
+    )
     closing = "<body" in colophon and _has_content(colophon)
     if closing:
         jobs.append(book.job(colophon, report.source, "colophon"))
@@ -766,19 +803,22 @@ def _start_book(report, edition, figures, diags, cache: Path, review, progress=N
     measure_front = typesetter.remembered("front-pages") is None
     if measure_front:
         placeholders = {target: placeholder for target in _front_targets(report, edition, figures)}
-        jobs.append(book.job(_front(report, edition, figures, placeholders), report.source, "contents", measure=True))
+        contents = _front(report, edition, figures, placeholders, common)
+        jobs.append(book.job(contents, report.source, "contents", measure=True))
     waiting = typesetter.start(jobs, document)
     return lambda: _finish_book(
-        report, edition, figures, diags, typesetter, waiting, with_pages, closing, measure_front
+        report, edition, figures, diags, typesetter, waiting, with_pages, closing, measure_front, common
     )
 
 
 def _finish_book(
-    report, edition, figures, diags, typesetter, waiting, with_pages, closing: bool, measure_front: bool
+    report, edition, figures, diags, typesetter, waiting, with_pages, closing: bool, measure_front: bool, common
 ) -> bytes:
     """With the chapters typeset: the chapters citing figures or tables again with the
     real page numbers, the front matter and the page numbers themselves (all at once, on
     all workers), then binding."""
+    import pypdf  # noqa: F401 - binding needs it (~0.3 s to import): imported while the workers typeset
+
     from reportgen.pdf import book
     from reportgen.render import templates
 
@@ -802,7 +842,7 @@ def _finish_book(
                 done = typesetter.typeset(
                     list(redo.values())
                     + [
-                        book.job(_front(report, edition, figures, pages), report.source),
+                        book.job(_front(report, edition, figures, pages, common), report.source),
                         book.job(book.numbers_html(css, front_pages, total, tail), report.source),
                     ],
                     compose,
@@ -863,11 +903,19 @@ def _front_targets(report, edition, figures) -> list[str]:
     ]
 
 
-def _front(report, edition, figures, pages: dict[str, int]) -> str:
+def _front(report, edition, figures, pages: dict[str, int], common: dict) -> str:
     """Cover, progress list and contents, with the page numbers given."""
     toc_pages = {target: pages.get(target, "") for target in _front_targets(report, edition, figures)}
     return print_document(
-        report, edition, figures, chapters=[], toc_pages=toc_pages, page_numbers=False, colophon=False, dated=False
+        report,
+        edition,
+        figures,
+        chapters=[],
+        toc_pages=toc_pages,
+        page_numbers=False,
+        colophon=False,
+        dated=False,
+        common=common,
     )
 
 

@@ -18,6 +18,7 @@ changes one unit's length re-typesets only that unit.
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import io
@@ -335,6 +336,9 @@ def _typeset(document: Document):
     unit by unit."""
     try:
         result = _typeset_document(document)
+        # The laid-out document is garbage now, much of it in reference cycles: collected
+        # at once, so a worker's memory does not grow with every document it typesets.
+        gc.collect()
     except Exception as error:
         if len(document.units) == 1:
             return [Failure(document.units[0], f"{type(error).__name__}: {error}")]
@@ -670,6 +674,7 @@ def _write_cache(cache: Path, key: str, part: Part) -> None:
     output.write_text(cache / f"{key}.json", json.dumps(asdict(part), ensure_ascii=False))
 
 
+@functools.cache  # never invalidated: the installed WeasyPrint does not change under a running process
 def _weasyprint_version() -> str:
     from importlib.metadata import version
 
