@@ -213,6 +213,7 @@ def test_a_killed_build_leaves_each_output_whole(make_source, tmp_path, moment):
     finally:
         process.kill()
         process.wait()
+    assert wait_for(lambda: not processes_of(source), 10), "the killed build left processes running"
     after_kill = by_unit(snapshot(out))
     done = run(source, out, env=env)  # finishes the job and must clear what the killed build left
     assert done.returncode == 0, done.stderr
@@ -223,6 +224,19 @@ def test_a_killed_build_leaves_each_output_whole(make_source, tmp_path, moment):
         assert after_kill[unit] in (old[unit], new[unit]), f"{unit} is neither the previous nor the new version"
     if moment == "after-1s":
         assert after_kill == old, "a build killed before writing changed an output"
+
+
+def processes_of(source: Path) -> list[int]:
+    """Processes whose command line names ``source`` (a build and the workers it forked)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes() if entry.name.isdigit() else b""
+        except OSError:
+            continue
+        if str(source).encode() in command:
+            found.append(int(entry.name))
+    return found
 
 
 def test_the_next_build_clears_what_a_killed_build_left(good):

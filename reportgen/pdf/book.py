@@ -23,13 +23,12 @@ import gc
 import hashlib
 import io
 import json
-import os
 import re
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from reportgen import output
+from reportgen import output, workers
 from reportgen.pdf.pdffonts import share_fonts
 
 #: Bump when the way parts are typeset or bound changes, to drop old caches.
@@ -124,9 +123,9 @@ class Book:
     runs further single documents (the front matter, the page numbers) on the
     same warm workers; ``close`` ends the workers."""
 
-    def __init__(self, cache: Path, workers: int | None = None, progress=None):
+    def __init__(self, cache: Path, count: int | None = None, progress=None):
         self.cache = cache
-        self.workers = workers or _cores()
+        self.workers = count or workers.cores()
         self.progress = progress
         self.pool = None
         self.failures: list[Failure] = []
@@ -199,8 +198,6 @@ class Book:
             return None
         if self.pool is not None:
             return [self.pool.submit(_typeset, document) for document in documents]
-        import multiprocessing
-
         import weasyprint  # noqa: F401 - imported once here, inherited by the forked workers
 
         # The workers are forked by the first submissions.  What this process holds then
@@ -209,7 +206,7 @@ class Book:
         # this process, which unfreezes it again once they are forked.
         gc.freeze()
         try:
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+            self.pool = workers.pool(self.workers)
             futures = [self.pool.submit(_typeset, document) for document in documents]
             for _ in range(len(futures), self.workers):  # fork every worker now, not later unfrozen
                 self.pool.submit(int)
@@ -262,23 +259,14 @@ class Book:
 def _isolated(document: Document):
     """``document`` again, after its worker died: each unit in a process of its own,
     so the unit that kills its process is the one named."""
-    import multiprocessing
-
     results = []
     for unit in document.units:
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        with workers.pool(1) as pool:
             try:
                 results.append(pool.submit(_typeset, _alone(unit)).result())
             except Exception as error:
                 results.append([Failure(unit, f"the typesetting process ended unexpectedly ({type(error).__name__})")])
     return _merged(results)
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def _groups(jobs: list[Job], todo: list[int], workers: int, compose) -> list[list[int]]:

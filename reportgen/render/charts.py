@@ -41,6 +41,7 @@ from typing import Any
 
 import yaml
 
+from reportgen import workers
 from reportgen.load import confine, yamlio
 from reportgen.model import Status
 from reportgen.pdf import fonts
@@ -1078,14 +1079,11 @@ def draw_all(requests: list[tuple[ChartSpec, str, bool]], cache_dir: pathlib.Pat
         key = spec_key(spec, language, narrow)
         if key not in todo and not (cache_dir and (cache_dir / _cache_name(key)).is_file()):
             todo[key] = (spec, language, narrow)
-    workers = _cores()
-    if len(todo) < PARALLEL_CHARTS or workers < 2:
+    count = min(workers.cores(), len(todo))
+    if len(todo) < PARALLEL_CHARTS or count < 2:
         return {}
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     fonts.configure_matplotlib()  # imported once here (~0.7 s), inherited by the forked workers
-    with ProcessPoolExecutor(min(workers, len(todo)), mp_context=multiprocessing.get_context("fork")) as pool:
+    with workers.pool(count) as pool:
         drawn = dict(zip(todo, pool.map(_drawn_or_none, todo.values())))
     return {key: svg for key, svg in drawn.items() if svg is not None}
 
@@ -1095,13 +1093,6 @@ def _drawn_or_none(request: tuple[ChartSpec, str, bool]) -> str | None:
         return chart_svg(*request)
     except Exception:  # the caller draws it again and reports it where it is
         return None
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def _cache_name(key_parts: bytes) -> str:
