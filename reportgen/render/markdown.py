@@ -107,7 +107,8 @@ class LinkRef:
     """What a ``link_open`` token links to, as the parse classified it."""
 
     kind: str
-    """``external``, ``unsafe`` (dropped: shown as text), ``anchor`` (in its own section),
+    """``external``, ``unsafe`` (dropped: shown as text), ``text`` (no link was meant: a bare
+    name linkify took for a host because an invisible character ran into it), ``anchor`` (in its own section),
     ``section`` (another section of the report) or ``asset`` (a file inside the source)."""
     target: str | None = None
     """Of a section or an asset: its path relative to the source."""
@@ -330,6 +331,19 @@ def _check_links(state: StateCore) -> None:
                 _classify_image(child, line, env)
 
 
+def _invisible_in_host(host: str) -> bool:
+    """Whether a host name holds a character nobody can see or type in a URL (a variation
+    selector, a joiner: categories Mn, Me, Cf), once its punycode labels are decoded."""
+    for label in host.split("."):
+        try:
+            text = label[4:].encode("ascii").decode("punycode") if label.startswith("xn--") else label
+        except (UnicodeError, ValueError):
+            return True
+        if any(unicodedata.category(ch) in ("Mn", "Me", "Cf") for ch in text):
+            return True
+    return False
+
+
 def _problem(env: dict, line: int | None, severity: str, message: str) -> None:
     env.setdefault("problems", []).append((line, severity, message))
 
@@ -339,6 +353,9 @@ def _classify_link(token: Token, line: int | None, env: dict) -> None:
         _unescape_bare_url(token)
     href = token.attrGet("href") or ""
     parts = urlsplit(href)
+    if token.markup == "linkify" and _invisible_in_host(parts.hostname or ""):
+        set_ref(token, LinkRef("text"))  # '👁️02-b.md': the emoji's variation selector began the "host"
+        return
     if parts.scheme:
         if parts.scheme.lower() in SAFE_SCHEMES:
             set_ref(token, LinkRef("external"))
@@ -895,6 +912,8 @@ def _link_open(self, tokens, idx, options, env) -> str:
     xref = _xref(token, idx + 1 < len(tokens) and tokens[idx + 1].type == "link_close", ctx)
     if xref is not None:
         return xref
+    if kind == "text":
+        return ""
     if kind == "unsafe" or link.broken:
         return '<span class="broken-link">'
     if kind == "asset" and ctx.mode == "pdf":
@@ -922,6 +941,8 @@ def _link_close(self, tokens, idx, options, env) -> str:
         if link.anchor not in env["ctx"].labels:
             return "</span>"
         return "</a>" + (_xref_close(tokens, idx, env["ctx"]) if tokens[idx - 1] is opener else "")
+    if opener is not None and link.kind == "text":
+        return ""
     if opener is not None and (link.kind == "unsafe" or link.broken):
         return "</span>"
     if opener is not None and link.kind == "asset" and env["ctx"].mode == "pdf":
