@@ -285,6 +285,9 @@ def test_the_command_serves_and_stops_cleanly_on_ctrl_c(make_source, tmp_path):
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
+        # As from a terminal: a shell starting the tests in the background ignores SIGINT
+        # for them, and an ignored SIGINT would stay ignored in the server.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True).start()
