@@ -30,7 +30,7 @@ def cores() -> int:
 
 
 def pool(count: int, initializer=None) -> ProcessPoolExecutor:
-    """``count`` forked workers (forked as work is submitted) that end with this process;
+    """``count`` workers, all forked at the first submission, that end with this process;
     each runs ``initializer`` first."""
     return ProcessPoolExecutor(
         count, mp_context=multiprocessing.get_context("fork"), initializer=_start, initargs=(os.getpid(), initializer)

@@ -144,10 +144,12 @@ class Book:
                 results[item.key] = cached
             elif item.key not in {jobs[i].key for i in todo}:
                 todo.append(index)
-        documents = [self._document(jobs, group, compose) for group in _groups(jobs, todo, self.workers, compose)]
+        costs = {i: cost(jobs[i]) for i in todo}
+        groups = _groups(jobs, todo, self.workers, compose, costs)
         # Longest first: the workers take documents in this order, so none waits at the end
         # while another still typesets a long one.
-        documents.sort(key=lambda document: -sum(cost(unit) for unit in document.units))
+        groups.sort(key=lambda group: -sum(costs[i] for i in group))
+        documents = [self._document(jobs, group, compose) for group in groups]
         futures = self._submit(documents, fork)
 
         def wait() -> list[Part] | None:
@@ -200,16 +202,14 @@ class Book:
             return [self.pool.submit(_typeset, document) for document in documents]
         import weasyprint  # noqa: F401 - imported once here, inherited by the forked workers
 
-        # The workers are forked by the first submissions.  What this process holds then
-        # (modules, the parsed report) is never garbage in a worker: frozen, the workers'
-        # collections neither walk it nor touch (and so copy) the memory they share with
-        # this process, which unfreezes it again once they are forked.
+        # A fork pool forks all its workers at the first submission.  What this process
+        # holds then (modules, the parsed report) is never garbage in a worker: frozen, the
+        # workers' collections neither walk it nor touch (and so copy) the memory they share
+        # with this process, which unfreezes it again once they are forked.
         gc.freeze()
         try:
             self.pool = workers.pool(self.workers)
             futures = [self.pool.submit(_typeset, document) for document in documents]
-            for _ in range(len(futures), self.workers):  # fork every worker now, not later unfrozen
-                self.pool.submit(int)
         finally:
             gc.unfreeze()
         return futures
@@ -269,7 +269,7 @@ def _isolated(document: Document):
     return _merged(results)
 
 
-def _groups(jobs: list[Job], todo: list[int], workers: int, compose) -> list[list[int]]:
+def _groups(jobs: list[Job], todo: list[int], workers: int, compose, costs: dict[int, float]) -> list[list[int]]:
     """Split the jobs to typeset into documents: runs of neighbours of about equal cost.
 
     Few jobs (an edit) are typeset one document each, so each stays cacheable
@@ -278,12 +278,12 @@ def _groups(jobs: list[Job], todo: list[int], workers: int, compose) -> list[lis
     if compose is None or len(todo) <= workers:
         return [[i] for i in todo]
     count = min(len(todo), max(workers, -(-sum(len(jobs[i].html) for i in todo) // MAX_DOCUMENT_CHARS)))
-    costs = [cost(jobs[i]) for i in todo]
-    alone = sum(c for i, c in zip(todo, costs) if not jobs[i].anchor)  # each its own document anyway
-    target = (sum(costs) - alone) / count
+    alone = sum(costs[i] for i in todo if not jobs[i].anchor)  # each its own document anyway
+    target = (sum(costs[i] for i in todo) - alone) / count
     groups: list[list[int]] = [[]]
     filled = 0.0
-    for index, weight in zip(todo, costs):
+    for index in todo:
+        weight = costs[index]
         starts_own = not jobs[index].anchor  # it can only be first in a document
         if groups[-1] and (starts_own or filled + weight / 2 > target * len(groups)):
             groups.append([])
