@@ -20,7 +20,7 @@ from pathlib import Path
 from reportgen import errors, messages, output, status
 from reportgen.errors import Diagnostics
 from reportgen.load import translations
-from reportgen.load.reader import load_report
+from reportgen.load.reader import ParseCache, load_report
 from reportgen.model import Manifest, Report, Status
 from reportgen.pdf import fonts
 from reportgen.render import charts, templates
@@ -80,8 +80,11 @@ class BuildResult:
         return not self.diagnostics.errors
 
 
-def build(options: BuildOptions, progress=None) -> BuildResult:
-    """Build every format asked for; write them only if the build succeeds."""
+def build(options: BuildOptions, progress=None, parse_cache: ParseCache | None = None) -> BuildResult:
+    """Build every format asked for; write them only if the build succeeds.
+
+    A process that builds again and again (`reportgen serve`) passes the same
+    ``parse_cache`` each time and tells it what changed in between."""
     progress = progress or SilentProgress()
     diags = Diagnostics()
     refusal = output.unsafe_out(options.source, options.out)
@@ -92,7 +95,7 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
     omitted: tuple[str, ...] = ()
     try:
         with _output_folder(options.out) as folder:
-            written, omitted = _build(options, progress, diags, folder)
+            written, omitted = _build(options, progress, diags, folder, parse_cache)
     except OSError as error:  # an unwritable folder, a full disk: the user's to fix, not a crash
         place = _os_place(error, options.out)
         doing = "cannot write the outputs" if _inside(Path(place), options.out) else "cannot read"
@@ -109,10 +112,10 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
     return BuildResult(diags, written, omitted)
 
 
-def _build(options: BuildOptions, progress, diags: Diagnostics, folder) -> tuple[tuple[Path, ...], tuple[str, ...]]:
+def _build(options, progress, diags: Diagnostics, folder, parse_cache) -> tuple[tuple[Path, ...], tuple[str, ...]]:
     """The pipeline: the outputs it put in place, and the units the edition left out."""
     progress.stage("reading sources")
-    report = load_report(options.source, diags)
+    report = load_report(options.source, diags, parse_cache)
     if report is None or diags.errors:
         return (), ()
     if report.manifest.remote_fetch:  # only then: the network modules cost a build that fetches nothing ~40 ms

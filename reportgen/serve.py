@@ -221,10 +221,15 @@ class SiteBuilder(threading.Thread):
         self.printer = printer
         self.pending = threading.Event()
         self.templates_changed = False
+        from reportgen.load.reader import ParseCache
+
+        self.parsed = ParseCache()
+        """The sections the last builds read: an edit of one section parses that one alone."""
 
     def changed(self, paths: set[str]) -> None:
         templates = str((self.preview.source / "templates").resolve())
         self.templates_changed |= any(p.startswith(templates) for p in paths)
+        self.parsed.changed(paths)
         with self.preview.changed:
             self.preview.changes += 1
         self.pending.set()
@@ -250,7 +255,8 @@ class SiteBuilder(threading.Thread):
         preview.update(preview.site, building=True)
         start = time.perf_counter()
         try:
-            result = build(BuildOptions(source=preview.source, out=preview.site_out, formats=("html",)))
+            options = BuildOptions(source=preview.source, out=preview.site_out, formats=("html",))
+            result = build(options, parse_cache=self.parsed)
             diags = result.diagnostics
         except Exception as error:  # a fault of the program must not end the preview
             diags = Diagnostics()
@@ -579,13 +585,14 @@ class _Either:
 
 
 def watched_folders(source: Path) -> tuple[Path, ...]:
-    """The existing folders a rebuild depends on: the usual ones and those the manifest lists sections in."""
+    """The existing folders a rebuild depends on: the usual ones, those the manifest lists
+    sections in and the site-root folders (``public:``) images are looked up in."""
     from reportgen.load.config import load_manifest
 
     names = {name for name in WATCHED if name != "report.yaml"}
     manifest = load_manifest(source, Diagnostics())
-    for rel in manifest.sections if manifest else ():
-        first = Path(rel).parts[0] if len(Path(rel).parts) > 1 else None
+    for rel in [*manifest.sections, *manifest.public] if manifest else ():
+        first = Path(rel).parts[0] if len(Path(rel).parts) > 1 or rel in manifest.public else None
         if first and first not in ("..", "build"):
             names.add(first)
     return tuple(sorted(source / name for name in names if (source / name).is_dir()))

@@ -27,7 +27,7 @@ from click.testing import CliRunner
 
 from reportgen.cli import main
 from reportgen.serve import Preview, Session, allow_self
-from tests.conftest import launch_chromium
+from tests.conftest import PNG, launch_chromium
 
 WAIT = 10.0
 """Seconds a test waits for a rebuild before it fails."""
@@ -184,6 +184,21 @@ def test_a_template_added_while_serving_is_used(preview):
         '{% extends "base.html" %}{% block main %}<p>自定义模板</p>{{ body | safe }}{% endblock %}', encoding="utf-8"
     )
     wait_for("the page uses the new template", lambda: "自定义模板" in get(base + "a.html")[2])
+
+
+def test_an_image_saved_into_the_site_root_folder_replaces_its_placeholder(make_source, tmp_path):
+    """A VitePress-style site-root image (``/logo.png`` in ``static/``): the folder is watched,
+    and the section, unchanged and not parsed again, shows the image once the file is there."""
+    source = make_source({"a.md": "# ✅甲\n\n![标志](/logo.png)\n\n第一版正文。\n"})
+    (source / "static").mkdir()
+    session = Session(source, tmp_path / "preview", port=0, echo=lambda line: None)
+    session.start()
+    try:
+        assert "[图片缺失]" in get(session.url + "a.html")[2]
+        (source / "static" / "logo.png").write_bytes(PNG)
+        wait_for("the page shows the image", lambda: 'src="files/static/logo.png"' in get(session.url + "a.html")[2])
+    finally:
+        session.close()
 
 
 def test_the_pdf_and_the_dashboard_are_served_and_rebuilt_on_request(preview):

@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from reportgen.errors import Diagnostics
+from reportgen.errors import Diagnostic, Diagnostics
 from reportgen.load import confine, paths, yamlio
 from reportgen.load.config import load_manifest
 from reportgen.model import STATUS_WORDS, FrontMatter, Heading, Manifest, Report, Section, Status, frozen_mapping
@@ -44,19 +45,72 @@ MAX_ID = 200
 RESERVED_IDS = frozenset({"index", "search", "assets", "pagefind", "report"})
 
 
-def load_report(source: Path, diags: Diagnostics) -> Report | None:
-    """The whole source as a `Report`, or None when the manifest is unusable."""
+def load_report(source: Path, diags: Diagnostics, cache: "ParseCache | None" = None) -> Report | None:
+    """The whole source as a `Report`, or None when the manifest is unusable.
+
+    With a `ParseCache`, a section whose file and manifest are as in an earlier build
+    is that build's `Section`, with the diagnostics its reading gave then."""
     source = Path(source)
     manifest = load_manifest(source, diags)
     if manifest is None:
         return None
-    md = make_parser(manifest.markers)
+    cache = cache or ParseCache()
     paths = _section_paths(source, manifest, diags)
-    sections = [s for p in paths if (s := read_section(source, p, manifest, md, diags))]
+    sections = [s for p in paths if (s := cache.section(source, p, manifest, diags))]
     _check_ids(sections, diags)
     report = Report(source=source, manifest=manifest, sections=tuple(sections))
     check_links(report, diags)
     return report
+
+
+class ParseCache:
+    """Sections read by earlier builds of one process (`reportgen serve` keeps one), reused
+    while the file's bytes and the manifest are the same.
+
+    Reading a section also looks at other files: the images and files its links name, its
+    charts' data.  So whoever keeps the cache must say what changed before the next build
+    (`changed`): an edit of a section file forgets nothing (the entries are keyed on the
+    bytes), any other change, or a section file gone, forgets every section.  Nothing later
+    in the pipeline changes a `Section`, so one can be handed to build after build."""
+
+    def __init__(self) -> None:
+        self._sections: dict[tuple[str, str], tuple[str, Manifest, Section, tuple[Diagnostic, ...]]] = {}
+        """(source, path) → the digest of the bytes read, the manifest, the section, its diagnostics."""
+        self._parsers: dict[tuple, MarkdownIt] = {}
+        self._files: set[str] = set()
+        self._generation = 0
+        self._lock = threading.Lock()
+
+    def changed(self, paths) -> None:
+        """Files that were saved, made or removed since the last build (absolute paths)."""
+        with self._lock:
+            if not all(str(Path(path).resolve()) in self._files and Path(path).is_file() for path in paths):
+                self._sections.clear()
+                self._generation += 1
+
+    def section(self, source: Path, rel: str, manifest: Manifest, diags: Diagnostics) -> Section | None:
+        """The section at ``rel``, read now or as an earlier build read it."""
+        raw = _section_bytes(source, rel, manifest, diags)
+        if raw is None:
+            return None
+        key, digest = (str(source), rel), hashlib.sha256(raw).hexdigest()
+        with self._lock:
+            generation, known = self._generation, self._sections.get(key)
+            parser = self._parsers.get(tuple(manifest.markers.items()))
+        if known is not None and known[0] == digest and known[1] == manifest:
+            diags.extend(Diagnostics(list(known[3])))
+            return known[2]
+        if parser is None:
+            parser = make_parser(manifest.markers)
+        own = Diagnostics()
+        section = read_section(source, rel, manifest, parser, own, raw=raw)
+        diags.extend(own)
+        with self._lock:
+            self._parsers[tuple(manifest.markers.items())] = parser
+            if section is not None and generation == self._generation:  # nothing changed while it was read
+                self._sections[key] = (digest, manifest, section, tuple(own.items))
+                self._files.add(str((source / rel).resolve()))
+        return section
 
 
 def _section_paths(source: Path, manifest: Manifest, diags: Diagnostics) -> list[str]:
@@ -93,19 +147,13 @@ def translation_rel(manifest: Manifest, rel: str, tag: str) -> str:
     return made.removeprefix("./")
 
 
-def read_section(source: Path, rel: str, manifest: Manifest, md: MarkdownIt, diags: Diagnostics) -> Section | None:
-    """One section file, parsed; None when it cannot be read at all."""
-    path = source / rel
-    size = path.stat().st_size
-    if size > manifest.max_file_size:
-        diags.error(
-            rel,
-            None,
-            f"file is {size:,} bytes, over the limit of {manifest.max_file_size:,} "
-            "(limits.max_file_size in report.yaml); refused before parsing",
-        )
+def read_section(
+    source: Path, rel: str, manifest: Manifest, md: MarkdownIt, diags: Diagnostics, raw: bytes | None = None
+) -> Section | None:
+    """One section file (its bytes ``raw`` when already read), parsed; None when it cannot be read at all."""
+    raw = raw if raw is not None else _section_bytes(source, rel, manifest, diags)
+    if raw is None:
         return None
-    raw = path.read_bytes()
     text = decode(raw, rel, diags)
     if text is None:
         return None
@@ -142,6 +190,20 @@ def read_section(source: Path, rel: str, manifest: Manifest, md: MarkdownIt, dia
     )
     _check_units(section, manifest, diags)
     return section
+
+
+def _section_bytes(source: Path, rel: str, manifest: Manifest, diags: Diagnostics) -> bytes | None:
+    path = source / rel
+    size = path.stat().st_size
+    if size > manifest.max_file_size:
+        diags.error(
+            rel,
+            None,
+            f"file is {size:,} bytes, over the limit of {manifest.max_file_size:,} "
+            "(limits.max_file_size in report.yaml); refused before parsing",
+        )
+        return None
+    return path.read_bytes()
 
 
 #: File names that stand for their folder (GitBook, mdBook, VitePress, Hugo).
@@ -633,7 +695,8 @@ def check_links(report: Report, diags: Diagnostics) -> None:
             link = ref(token, LinkRef)
             line = _file_line(section.body_line, link.line)
             target = link.target or section.path
-            anchor = link.anchor
+            anchor = link.written
+            verdict = replace(link, anchor=anchor, broken=False)
             if link.target is None and LABEL_ID.match(anchor):
                 if anchor not in labels:
                     known = ", ".join(sorted(labels)[:8]) or "none yet"
@@ -644,14 +707,16 @@ def check_links(report: Report, diags: Diagnostics) -> None:
                         " give one with 'id: fig-…' in a chart block or {#tbl-…} after a table caption",
                     )
             elif target not in anchors:
-                set_ref(token, replace(link, broken=True))
+                verdict = replace(verdict, broken=True)
                 diags.warning(section.path, line, f"link to a file that is not a section of this report: {target}")
             elif anchor and anchor not in anchors[target] and not anchor.startswith("fn"):
                 known = ", ".join(sorted(anchors[target])[:8])
                 diags.warning(
                     section.path, line, f"no heading with anchor '#{anchor}' in {target} (anchors there: {known}…)"
                 )
-                set_ref(token, replace(link, anchor=""))
+                verdict = replace(verdict, anchor="")
+            if verdict != link:  # a section kept by a `ParseCache` holds the verdict of an earlier build
+                set_ref(token, verdict)
 
 
 def label_ids(report: Report, diags: Diagnostics) -> dict[str, str]:

@@ -157,6 +157,7 @@ def _apply(image: RemoteImage, outcome, diags: Diagnostics) -> str | None:
     if isinstance(outcome, str):
         set_ref(image.token, ImageRef("fetched", outcome))
         return outcome
+    set_ref(image.token, ImageRef("remote"))  # a section kept by a `ParseCache` may show an earlier build's file
     if isinstance(outcome, FetchProblem):
         diags.warning(
             image.path, image.line, f"remote image not fetched: {image.url} ({outcome}); the page shows a placeholder"

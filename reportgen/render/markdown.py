@@ -113,11 +113,15 @@ class LinkRef:
     target: str | None = None
     """Of a section or an asset: its path relative to the source."""
     anchor: str = ""
-    """Of an anchor or section link: the heading (or ``fig-…``/``tbl-…`` id) it points at."""
+    """Of an anchor or section link: the heading (or ``fig-…``/``tbl-…`` id) it points at;
+    empty when the one written names no heading there (the link goes to the page)."""
     line: int | None = None
     """Line in the section's body, for diagnostics."""
     broken: bool = False
     """Shown as text: it points at no section of the report, or at a part the edition left out."""
+    written: str = ""
+    """The anchor as the author wrote it: the reader's link check decides ``anchor`` and
+    ``broken`` from it again on every build, as the other sections are then."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,7 +383,7 @@ def _classify_link(token: Token, line: int | None, env: dict) -> None:
         _problem(env, line, "error", f"link path {wrong}, link dropped: {paths.shown(href)}")
         return
     if not path:
-        set_ref(token, LinkRef("anchor", anchor=anchor, line=line))
+        set_ref(token, LinkRef("anchor", anchor=anchor, line=line, written=anchor))
         env.setdefault("links", []).append(token)
         return
     target = _page_target(env, path)
@@ -387,7 +391,7 @@ def _classify_link(token: Token, line: int | None, env: dict) -> None:
         set_ref(token, LinkRef("unsafe"))
         _problem(env, line, "warning", f"link points outside the report, link dropped: {href}")
     elif target.endswith(".md"):
-        set_ref(token, LinkRef("section", target=target, anchor=anchor, line=line))
+        set_ref(token, LinkRef("section", target=target, anchor=anchor, line=line, written=anchor))
         env.setdefault("links", []).append(token)
     elif (refusal := _unpublishable(target)) is not None:
         set_ref(token, LinkRef("unsafe"))

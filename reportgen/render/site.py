@@ -268,11 +268,11 @@ def page_key(shared: str, position: int, view: SectionView, figures, source: Pat
     digest = hashlib.sha256(f"{shared}\0{position}\0{view.section.id}\0{view.section.digest}\0".encode())
     for token in _shown_tokens(view.tokens):
         if token.type in ("link_open", "image"):
+            outcome = ref(token, LinkRef if token.type == "link_open" else ImageRef)
             meta = {k: v for k, v in token.meta.items() if isinstance(v, (str, int, bool, type(None)))}
-            digest.update(json.dumps([token.type, token.attrs, meta], sort_keys=True, default=str).encode())
-            target = meta.get("target")
-            if isinstance(target, str) and meta.get("link", meta.get("image")) in ("asset", "local", "fetched"):
-                _stat(source / target, digest)
+            digest.update(json.dumps([token.type, token.attrs, meta, repr(outcome)], sort_keys=True).encode())
+            if outcome is not None and outcome.target and outcome.kind in ("asset", "local", "fetched"):
+                _stat(source / outcome.target, digest)
     for key, fig in figures.items():
         if fig.section_id == view.section.id:
             digest.update(
