@@ -54,6 +54,32 @@ def test_markers_with_and_without_variation_selector_and_bold(make_source):
     ]
 
 
+def test_a_marker_after_the_title_is_its_status_and_leaves_the_title(make_source):
+    """As documents from other tools write them: ``# 年度报告 ✍️``; an emoji inside the title is text."""
+    source = make_source(
+        {
+            "a.md": """
+        # 引言 ✍️
+
+        ## **法律事务组** 👁
+
+        ## 财务组✅\ufe0f
+
+        ## 完成 ✅ 情况
+        """
+        }
+    )
+    report, messages = load(source)
+    root = report.sections[0].root
+    assert (root.title, root.own_status) == ("引言", Status.EDITING)
+    assert [(h.title, h.own_status) for h in root.children] == [
+        ("法律事务组", Status.REVIEWING),
+        ("财务组", Status.DONE),
+        ("完成 ✅ 情况", None),
+    ]
+    assert not messages
+
+
 def test_front_matter_status_in_english_and_chinese(make_source):
     source = make_source(
         {

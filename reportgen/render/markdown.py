@@ -230,19 +230,26 @@ def _marker_rule(table: list[tuple[str, Status]]):
 
 
 def _read_marker(heading: Token, inline: Token, table) -> None:
-    """Strip a leading status marker off the heading text into ``heading.meta``."""
-    first = next((c for c in inline.children or [] if c.type == "text" and c.content.strip()), None)
-    if first is None:
+    """Strip the status marker off the heading text into its `HeadingRef`: one at the start
+    (``## ✅财务``), else one at the end (``## 财务 ✅``, as other tools' documents put it)."""
+    texts = [c for c in inline.children or [] if c.type == "text" and c.content.strip()]
+    if not texts:
         return
+    first, last = texts[0], texts[-1]
     text = first.content.lstrip()
     bare = text.replace("\ufe0f", "")
+    ending = last.content.rstrip().replace("\ufe0f", "")
     for marker, status in table:
         if bare.startswith(marker):
             set_ref(heading, HeadingRef(status=status))
             first.content = _drop_prefix(text, marker).lstrip()
             break
     else:
-        if text and _looks_like_emoji(text[0]):
+        trailing = next((m for m in table if ending.endswith(m[0]) and ending != m[0]), None)
+        if trailing is not None:
+            set_ref(heading, HeadingRef(status=trailing[1]))
+            last.content = _drop_suffix(last.content.rstrip(), trailing[0]).rstrip()
+        elif text and _looks_like_emoji(text[0]):
             set_ref(heading, HeadingRef(unknown_marker=text[0]))
     inline.children = [c for c in inline.children if not (c.type == "text" and c.content == "")]
 
@@ -257,6 +264,11 @@ def _drop_prefix(text: str, marker: str) -> str:
     while i < len(text) and text[i] == "\ufe0f":
         i += 1
     return text[i:]
+
+
+def _drop_suffix(text: str, marker: str) -> str:
+    """Remove ``marker`` from the end of ``text``, with any U+FE0F inside or after it."""
+    return _drop_prefix(text[::-1], marker[::-1])[::-1]
 
 
 def _looks_like_emoji(ch: str) -> bool:
