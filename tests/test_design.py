@@ -264,6 +264,31 @@ def test_design_options_are_checked_with_their_line(make_source, manifest, messa
     assert not (source / "build" / "report.pdf").exists()
 
 
+@pytest.mark.parametrize("chapters", [11, 13])
+def test_the_contents_break_between_chapters_and_never_leave_one_line_alone(make_module_source, chapters):
+    """A chapter's entries stay on its page, and the contents' last page holds more than one
+    entry (chapters of different lengths, two sizes: a break that falls between chapters by
+    chance cannot pass both)."""
+    sections = {
+        f"{n:02d}.md": f"# ✅第{n}章\n\n正文。\n\n"
+        + "".join(f"## ✅第{n}章之{m}节\n\n正文。\n\n" for m in range(1, 2 + n % 5))
+        for n in range(1, chapters + 1)
+    }
+    source = make_module_source(sections, name=f"contents-{chapters}")
+    pdf, _ = typeset(source, pdf_engine="single")
+    texts = page_texts(pdf)
+    first = next(i for i, text in enumerate(texts) if "目录" in text)
+    contents = []
+    for text in texts[first:]:
+        if not (entries := [line for line in text.splitlines() if "...." in line]):
+            break  # the first chapter
+        contents.append(entries)
+    assert len(contents) > 1, "the contents should take two pages here"
+    for entries in contents[1:]:
+        assert "之" not in entries[0], f"a chapter's entries split over two pages: {entries[0]}"
+    assert len(contents[-1]) > 1
+
+
 def test_chinese_numerals():
     assert [chinese(n) for n in (1, 10, 11, 20, 21, 100, 101, 110)] == [
         "一",
