@@ -725,15 +725,20 @@ def _start_book(report, edition, figures, diags, cache: Path, review, progress=N
     from reportgen.pdf import book
 
     # Cross-references print their page; a chapter cannot count pages of the others, so
-    # chapters that cite figures or tables are first only measured (laid out with a
-    # placeholder, never drawn or written) and typeset once the pages are known (both
-    # cached by their HTML).  The placeholder has as many digits as the last build's page
-    # count (two on a first build), so the measured lines break as the real ones will, and
-    # stays the same from build to build while the count keeps its digits.
+    # on a first build chapters that cite figures or tables are only measured (laid out
+    # with a placeholder, never drawn or written) and typeset once the pages are known
+    # (both cached by their HTML).  The placeholder has as many digits as the last build's
+    # page count (two on a first build), so the measured lines break as the real ones will.
+    # A later build typesets them at once with the pages the last one printed: after most
+    # edits those are still the real ones, and the second round finds the chapter cached.
     typesetter = book.Book(cache / "pdf", progress=progress)
     common = print_common(report, edition, figures)
     placeholder = int("8" * len(str(typesetter.remembered("book-pages") or 88)))
-    chapters = pdf_chapters(report, edition, figures, label_pages={fig.anchor: placeholder for fig in figures.values()})
+    anchors = {fig.anchor for fig in figures.values()}
+    last = typesetter.remembered_pages() or {}
+    guess = anchors <= last.keys()
+    label_pages = {anchor: last[anchor] if guess else placeholder for anchor in anchors}
+    chapters = pdf_chapters(report, edition, figures, label_pages=label_pages)
     citing = {i for i, c in enumerate(chapters) if 'class="xref"' in c.html}
     views = edition.views
 
@@ -790,7 +795,7 @@ def _start_book(report, edition, figures, diags, cache: Path, review, progress=N
             anchor=chapter.id,
             path=view.section.path,
             line=view.section.root.line,
-            measure=i in citing,
+            measure=i in citing and not guess,
         )
         for i, (chapter, view) in enumerate(zip(chapters, views))
     ]
@@ -863,6 +868,9 @@ def _finish_book(
                 front_pages = typeset[0].pages
             typesetter.remember("front-pages", front_pages)
             typesetter.remember("book-pages", front_pages + sum(part.pages for part in parts))
+            typesetter.remember_pages(
+                {fig.anchor: pages[fig.anchor] for fig in figures.values() if fig.anchor in pages}
+            )
     finally:
         typesetter.close()
     for failure in typesetter.failures:

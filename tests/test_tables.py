@@ -52,11 +52,20 @@ SECTIONS = {
 }
 
 
-@pytest.fixture(scope="module", params=["book", "single"])
+@pytest.fixture(scope="module", params=["book", "book-moved", "single"])
 def pdf(request, make_module_source):
-    """The source typeset by each engine, as pdfplumber pages."""
+    """The source typeset by each engine, as pdfplumber pages; ``book-moved``: built, then
+    built again after an edit that moves the cited table two pages on (the book starts from
+    the pages the last build printed, which are wrong now)."""
     source = make_module_source(SECTIONS, manifest={"lists": ["figures", "tables"]}, name=f"tables-{request.param}")
-    result = build(BuildOptions(source=source, out=source / "build", formats=("pdf",), pdf_engine=request.param))
+    options = BuildOptions(
+        source=source, out=source / "build", formats=("pdf",), pdf_engine=request.param.split("-")[0]
+    )
+    result = build(options)
+    if request.param == "book-moved":
+        path = source / "sections" / "02-b.md"
+        path.write_text(path.read_text(encoding="utf-8").replace("# 乙\n", f"# 乙\n\n{PARAGRAPHS}\n"), "utf-8")
+        result = build(options)
     assert result.ok, [str(d) for d in result.diagnostics.items]
     with pdfplumber.open(source / "build" / "report.pdf") as document:
         yield [(page, page.extract_text() or "") for page in document.pages]

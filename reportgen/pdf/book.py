@@ -165,13 +165,29 @@ class Book:
     def remembered(self, name: str) -> int | None:
         """A number `remember` kept from the last build (the front matter's length)."""
         try:
-            return int((self.cache / f"{name}.txt").read_text())
+            value = int((self.cache / f"{name}.txt").read_text())
         except (OSError, ValueError):
             return None
+        return value if 0 < value <= MAX_REMEMBERED_PAGE else None
 
     def remember(self, name: str, value: int) -> None:
         if self.remembered(name) != value:
             output.write_text(self.cache / f"{name}.txt", str(value))
+
+    def remembered_pages(self) -> dict[str, int] | None:
+        """The page of every figure and table the last build printed (`remember_pages`)."""
+        try:
+            pages = json.loads((self.cache / "label-pages.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        valid = isinstance(pages, dict) and all(
+            isinstance(page, int) and 0 < page <= MAX_REMEMBERED_PAGE for page in pages.values()
+        )
+        return pages if valid else None
+
+    def remember_pages(self, pages: dict[str, int]) -> None:
+        if self.remembered_pages() != pages:
+            output.write_text(self.cache / "label-pages.json", json.dumps(pages, ensure_ascii=False, sort_keys=True))
 
     def prune(self, kept: list[Part]) -> None:
         """Delete the typeset documents no part of ``kept`` comes from, so the cache does
@@ -291,6 +307,10 @@ def _groups(jobs: list[Job], todo: list[int], workers: int, compose, costs: dict
         if not starts_own:
             filled += weight
     return groups
+
+
+MAX_REMEMBERED_PAGE = 1_000_000
+"""A page number read back from the cache is believed up to here (the folder is the user's to change)."""
 
 
 #: What typesetting a unit costs beside its text and elements, in the units of `cost`
