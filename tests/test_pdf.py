@@ -275,6 +275,30 @@ def test_book_pdf_shares_fonts_so_it_is_not_much_larger_than_one_pass(make_sourc
     assert sizes["book"] <= 1.5 * sizes["single"], sizes
 
 
+def test_binding_reuses_a_faces_program_until_an_edit_brings_a_new_character(make_source):
+    source = make_source(SECTIONS, extra={"assets/photo.png": PNG})
+    options = BuildOptions(source=source, out=source / "build", formats=("pdf",), pdf_engine="book")
+    cache = source / "build" / ".cache" / "pdf"
+
+    def programs():
+        return {path.name: path.stat().st_mtime_ns for path in cache.glob("font-*.otf")}
+
+    assert build(options).ok
+    first = programs()
+    assert first
+    finance = source / "sections" / "02-finance.md"
+    with finance.open("a", encoding="utf-8") as handle:
+        handle.write("\n收支平衡。\n")  # characters the report already has
+    assert build(options).ok
+    assert programs() == first
+    with finance.open("a", encoding="utf-8") as handle:
+        handle.write("\n鑫鑫向荣。\n")
+    assert build(options).ok
+    after = programs()
+    assert after.keys() != first.keys() and len(after) == len(first)  # one program per face, the old ones gone
+    assert "鑫鑫向荣" in "".join(page.extract_text() for page in pypdf.PdfReader(source / "build" / "report.pdf").pages)
+
+
 @pytest.mark.parametrize("how", ["raises", "process dies"])
 def test_a_section_that_cannot_be_typeset_is_one_diagnostic_naming_it(make_source, monkeypatch, how):
     """Whatever goes wrong inside a typesetting worker ends as `path: error: …` for the

@@ -539,7 +539,7 @@ def bind(parts: list[Part], metadata: Metadata, numbers: Part | None, cache: Pat
     _outline(writer, parts, starts)
     if numbers is not None:
         _number_pages(writer, PdfReader(cache / numbers.pdf))
-    share_fonts(writer)
+    share_fonts(writer, cache)
     _metadata(writer, metadata)
     buffer = io.BytesIO()
     writer.write(buffer)

@@ -12,9 +12,14 @@ variable fonts are left as they are.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 import subprocess
 from functools import lru_cache
+from pathlib import Path
+
+from reportgen import output
 
 #: Tables WeasyPrint drops from embedded subsets; dropped here too, to match.
 DROP_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH", "PCLT", "SVG ")
@@ -23,23 +28,56 @@ SPECIAL_TABLES = frozenset({"CBDT", "CBLC", "COLR", "CPAL", "SVG ", "sbix", "fva
 PROGRAM_KEYS = ("/FontFile3", "/FontFile2")
 
 
-def share_fonts(writer) -> int:
-    """Give every part of ``writer`` one shared program per face; return how many faces were shared."""
-    shared = 0
+def share_fonts(writer, cache: Path | None = None) -> int:
+    """Give every part of ``writer`` one shared program per face; return how many faces were shared.
+
+    With a ``cache`` folder, each face's program is kept there by the installed file and the
+    glyphs it holds: after an edit that brings no new character, binding subsets nothing."""
+    shared, kept = 0, set()
     for members in _faces(writer).values():
         streams = {_identity(fd.raw_get(key)): fd[key].get_object() for fd, key, _ in members}
         if len(streams) < 2:
             continue
-        program = _union_program(next(iter(streams.values())).get_data(), _glyphs(members))
+        glyphs = _glyphs(members)
+        origin = _origin(next(iter(streams.values())).get_data())
+        name = _cache_name(origin, glyphs) if cache is not None else None
+        program = _read(cache / name) if name else None
+        if program is None:
+            program = _union_program(origin, glyphs)
+            if program is not None and name:
+                output.write_bytes(cache / name, program)
         if program is None:
             continue
+        kept.add(name)
         ref = writer._add_object(_stream(program, members[0][1]))
         for fd, key, _ in members:
             fd[_name(key)] = ref
         shared += 1
     if shared:
         writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
+    for old in cache.glob("font-*.otf") if cache is not None else ():  # only what the latest book uses
+        if old.name not in kept:
+            old.unlink(missing_ok=True)
     return shared
+
+
+def _cache_name(origin: tuple[str, int] | None, glyphs: set[int]) -> str | None:
+    """The cached program's file name: the installed face (file, index, size, time) and the glyphs."""
+    if origin is None or not glyphs:
+        return None
+    try:
+        stat = os.stat(origin[0])
+    except OSError:
+        return None
+    digest = hashlib.sha256(repr((origin, stat.st_size, stat.st_mtime_ns, sorted(glyphs))).encode())
+    return f"font-{digest.hexdigest()}.otf"
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes() or None
+    except OSError:
+        return None
 
 
 def _identity(reference) -> object:
@@ -99,9 +137,8 @@ def _glyphs(members) -> set[int]:
     return glyphs
 
 
-def _union_program(embedded: bytes, glyphs: set[int]) -> bytes | None:
-    """The installed face of ``embedded``, subset to ``glyphs`` as WeasyPrint subsets."""
-    origin = _origin(embedded)
+def _union_program(origin: tuple[str, int] | None, glyphs: set[int]) -> bytes | None:
+    """The installed face at ``origin`` (file, index), subset to ``glyphs`` as WeasyPrint subsets."""
     if origin is None or not glyphs:
         return None
     import uharfbuzz as hb
