@@ -431,12 +431,14 @@ def site_drawings(report: Report, edition: Edition, figures: dict[int, Figure], 
         and id(token) in figures
         and not figures[id(token)].site_html
     ]
-    ready = charts.draw_all([(spec, language, narrow) for _, _, spec in todo for narrow in (False, True)], cache)
+    wanted = [(spec, language, True) for _, _, spec in todo]
+    wanted += [(spec, language, False) for _, token, spec in todo if not figures[id(token)].svg]
+    ready = charts.draw_all(wanted, cache)
     drawn = dict(figures)
     for view, token, spec in todo:
         figure = figures[id(token)]
         with errors.at(view.section.path, view.section.body_line + token.map[0] if token.map else None):
-            svg = _chart(spec, language, cache, ready=ready)  # from the cache when the PDF's was just drawn
+            svg = figure.svg or _chart(spec, language, cache, ready=ready)
             narrow = _chart(spec, language, cache, narrow=True, ready=ready)
         drawn[id(token)] = replace(
             figure, site_html=_figure_html(figure.number, word, spec, svg, figure.anchor, narrow)
@@ -477,7 +479,11 @@ def _numbered_figures(report: Report, edition: Edition, cache: Path | None) -> d
             with errors.at(view.section.path, view.section.body_line + token.map[0] if token.map else None):
                 svg = _chart(spec, report.manifest.language, cache, ready=ready)
             figures[id(token)] = Figure(
-                number, _figure_html(number, word, spec, svg, anchor), title=spec.caption or spec.title or "", **common
+                number,
+                _figure_html(number, word, spec, svg, anchor),
+                title=spec.caption or spec.title or "",
+                svg=svg,
+                **common,
             )
     return figures
 

@@ -332,6 +332,25 @@ def test_charts_drawn_on_all_cores_are_those_drawn_one_by_one(root, tmp_path):
     assert charts.spec_key(*requests[0]) not in charts.draw_all(requests, cache)  # cached ones are not drawn again
 
 
+def test_the_public_edition_draws_each_chart_once_for_the_page_and_once_for_phones(make_source, monkeypatch):
+    """It keeps no cache (its folder is published whole), so a drawing made for the PDF must
+    serve the HTML edition's wide screens too."""
+    from reportgen.build import BuildOptions, build
+
+    chart = 'type: bar\ndata: [{年份: "2025", 人数: 10}, {年份: "2026", 人数: 12}]\nx: 年份\ny: 人数\n'
+    source = make_source({"a.md": f"# ✅甲\n\n```chart\n{chart}```\n"})
+    drawn = []
+    real = charts.chart_svg
+    monkeypatch.setattr(
+        charts,
+        "chart_svg",
+        lambda spec, language="zh-CN", narrow=False: drawn.append(narrow) or real(spec, language, narrow),
+    )
+    result = build(BuildOptions(source=source, out=source / "public", formats=("pdf", "html"), edition="public"))
+    assert result.ok, [str(d) for d in result.diagnostics.items]
+    assert sorted(drawn) == [False, True]
+
+
 def test_too_few_charts_are_drawn_by_the_caller(root):
     spec = parse_chart(SPECS["bar"], root)
     assert charts.draw_all([(spec, "zh-CN", False)] * (charts.PARALLEL_CHARTS + 1), None) == {}  # one distinct chart

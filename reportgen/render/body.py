@@ -41,6 +41,8 @@ class Figure:
     site_html: str = ""
     """The chart's figure in the HTML edition (a drawing for phones beside the one for
     wide screens, and the numbers as a table), when drawn; else `html` serves."""
+    svg: str = ""
+    """The chart's drawing for the page and wide screens, as `html` holds it."""
 
 
 def figure_labels(report: Report, figures: dict[int, Figure]) -> dict[str, Label]:
