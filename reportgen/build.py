@@ -578,7 +578,7 @@ def print_document(
     colophon: bool = True,
     review=None,
     dated: bool = True,
-    common: dict | None = None,
+    common: PrintCommon | None = None,
 ) -> str:
     """The print HTML: the whole report in one document, or a part of the book.
     ``common``: what `print_common` gives, when the caller makes many parts of one book."""
@@ -589,7 +589,7 @@ def print_document(
     if chapters is None:
         chapters = pdf_chapters(report, edition, figures)
     common = common or print_common(report, edition, figures)
-    toc, lists = common["toc"], common["lists"]
+    toc, lists = common.toc, common.lists
     if toc_pages is not None:
         toc = [dict(entry, page=toc_pages.get(entry["target"], "")) for entry in toc]
         lists = [
@@ -606,10 +606,10 @@ def print_document(
         # A review copy is one section on its own: no part title page before it.
         parts=chapter_parts(edition, report.manifest) if review is None else {},
         bookmark_css=bookmark_css(report.manifest),
-        progress=common["progress"],
+        progress=common.progress,
         translated=report.original is not None,
         words=messages.words(report.manifest.language),
-        css=common["css"],
+        css=common.css,
         created=source_date(report) if dated else None,
         logo=_logo(report),
         front=front,
@@ -625,7 +625,19 @@ def print_document(
     )
 
 
-def print_common(report: Report, edition: Edition, figures) -> dict:
+@dataclass(frozen=True, slots=True)
+class PrintCommon:
+    """What every document of one print edition shows alike (`print_common`)."""
+
+    toc: list[dict]
+    lists: list[dict]
+    """The lists of figures and tables report.yaml asks for."""
+    progress: status.ReportProgress
+    css: str
+    """The print style sheet, with the faces of the report's language."""
+
+
+def print_common(report: Report, edition: Edition, figures) -> PrintCommon:
     """What every document of one print edition shows alike: contents, lists of figures
     and tables, progress, style sheet.  Worked out once for a book of many parts (at 150
     sections, once per part was 3 s of a cold build)."""
@@ -633,14 +645,12 @@ def print_common(report: Report, edition: Edition, figures) -> dict:
     from reportgen.render import templates
 
     manifest = report.manifest
-    return {
-        "toc": toc_entries(edition, "pdf", manifest, chapter_numbers(report, edition)),
-        "lists": figure_lists(report, figures),
-        "progress": status.report_progress(report),
-        "css": pdf.print_css(
-            fonts.for_language(templates.read(report.source, "print.css"), manifest.language), manifest
-        ),
-    }
+    return PrintCommon(
+        toc=toc_entries(edition, "pdf", manifest, chapter_numbers(report, edition)),
+        lists=figure_lists(report, figures),
+        progress=status.report_progress(report),
+        css=pdf.print_css(fonts.for_language(templates.read(report.source, "print.css"), manifest.language), manifest),
+    )
 
 
 def figure_lists(report: Report, figures) -> list[dict]:
@@ -920,7 +930,7 @@ def _front_targets(report, edition, figures) -> list[str]:
     ]
 
 
-def _front(report, edition, figures, pages: dict[str, int], common: dict) -> str:
+def _front(report, edition, figures, pages: dict[str, int], common: PrintCommon) -> str:
     """Cover, progress list and contents, with the page numbers given."""
     toc_pages = {target: pages.get(target, "") for target in _front_targets(report, edition, figures)}
     return print_document(
