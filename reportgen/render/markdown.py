@@ -41,6 +41,7 @@ from reportgen.render.cjk import (
 from reportgen.render.extensions import DiagramRef, diagram_placeholder, extensions_plugin
 from reportgen.render.numbering import titled
 from reportgen.render.rawhtml import IMAGE_TABLE, raw_html_plugin, raw_parts
+from reportgen.render.sanitize import keeps_href
 
 if TYPE_CHECKING:
     from reportgen.render.charts import ChartSpec
@@ -108,7 +109,7 @@ class LinkRef:
 
     kind: str
     """``external``, ``unsafe`` (dropped: shown as text), ``text`` (no link was meant: a bare
-    name linkify took for a host because an invisible character ran into it), ``anchor`` (in its own section),
+    name linkify took for a host because an invisible or unassigned character ran into it), ``anchor`` (in its own section),
     ``section`` (another section of the report) or ``asset`` (a file inside the source)."""
     target: str | None = None
     """Of a section or an asset: its path relative to the source."""
@@ -369,8 +370,10 @@ def _classify_link(token: Token, line: int | None, env: dict) -> None:
         _unescape_bare_url(token)
     href = token.attrGet("href") or ""
     parts = urlsplit(href)
-    if token.markup == "linkify" and _invisible_in_host(parts.hostname or ""):
-        set_ref(token, LinkRef("text"))  # '👁️02-b.md': the emoji's variation selector began the "host"
+    if token.markup == "linkify" and (_invisible_in_host(parts.hostname or "") or not keeps_href(href)):
+        # '👁️02-b.md': the emoji's variation selector began the "host"; '\ud7fc02-b.md': an
+        # unassigned character did, and the sanitiser would drop the address, leaving an empty link.
+        set_ref(token, LinkRef("text"))
         return
     if parts.scheme:
         if parts.scheme.lower() in SAFE_SCHEMES:

@@ -19,6 +19,7 @@ for raster images only; references inside a chart (``xlink:href``,
 
 from __future__ import annotations
 
+import html
 import re
 from functools import lru_cache
 
@@ -225,6 +226,12 @@ _CONTROL = re.compile(r"[\x00-\x20\x7f]+")
 def clean_fragment(html: str) -> str:
     """``html`` (the body of one section) with everything reportgen does not render removed."""
     return _cleaner().clean(html)
+
+
+def keeps_href(href: str) -> bool:
+    """Whether a link to ``href`` keeps its address through the sanitiser (nh3 drops one
+    whose host no URL parser accepts, such as a name holding an unassigned character)."""
+    return "href=" in _cleaner().clean(f'<a href="{html.escape(href, quote=True)}">.</a>')
 
 
 @lru_cache(maxsize=1)  # never invalidated: the allow-list is constant
