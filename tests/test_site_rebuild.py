@@ -230,3 +230,16 @@ def test_an_unchanged_sections_warnings_are_told_on_every_build(make_source, tmp
         result = html_build(source, out)
         assert [d.path for d in result.diagnostics.warnings if "image not found" in d.message] == ["sections/01-a.md"]
         append(source, "02-b.md", text)
+
+
+def test_a_changed_chart_data_file_is_read_again_though_no_watcher_named_it(make_source, tmp_path):
+    """A data file in a folder the preview does not watch: the kept section notices it changed."""
+    chart = "```chart\ntype: bar\ndata: data/n.csv\nx: 城市\ny: 人数\n```\n"
+    source = make_source({"01-a.md": f"# ✅甲\n\n{chart}", "02-b.md": "# ✅乙\n\n正文。\n"})
+    (source / "data").mkdir()
+    cache, out = ParseCache(), tmp_path / "out"
+    for city, other in (("杭州", "苏州"), ("苏州", "杭州")):
+        (source / "data" / "n.csv").write_text(f"城市,人数\n{city},10\n", encoding="utf-8")
+        _checked(build(BuildOptions(source=source, out=out, formats=("html",)), parse_cache=cache))
+        page = (out / "html" / "01-a.html").read_text(encoding="utf-8")
+        assert city in page and other not in page

@@ -70,12 +70,15 @@ class ParseCache:
     Reading a section also looks at other files: the images and files its links name, its
     charts' data.  So whoever keeps the cache must say what changed before the next build
     (`changed`): an edit of a section file forgets nothing (the entries are keyed on the
-    bytes), any other change, or a section file gone, forgets every section.  Nothing later
-    in the pipeline changes a `Section`, so one can be handed to build after build."""
+    bytes), any other change, or a section file gone, forgets every section.  A section is
+    also read again when a file it shows or links to has changed since (a folder the
+    keeper does not watch).  Nothing later in the pipeline changes a `Section`, so one can
+    be handed to build after build."""
 
     def __init__(self) -> None:
-        self._sections: dict[tuple[str, str], tuple[str, Manifest, Section, tuple[Diagnostic, ...]]] = {}
-        """(source, path) → the digest of the bytes read, the manifest, the section, its diagnostics."""
+        self._sections: dict[tuple[str, str], tuple[str, Manifest, Section, tuple[Diagnostic, ...], tuple]] = {}
+        """(source, path) → the digest of the bytes read, the manifest, the section, its
+        diagnostics, and the size and time of each file it shows or links to."""
         self._parsers: dict[tuple, MarkdownIt] = {}
         self._files: set[str] = set()
         self._generation = 0
@@ -97,7 +100,7 @@ class ParseCache:
         with self._lock:
             generation, known = self._generation, self._sections.get(key)
             parser = self._parsers.get(tuple(manifest.markers.items()))
-        if known is not None and known[0] == digest and known[1] == manifest:
+        if known is not None and known[0] == digest and known[1] == manifest and known[4] == _files_of(known[2]):
             diags.extend(Diagnostics(list(known[3])))
             return known[2]
         if parser is None:
@@ -108,9 +111,23 @@ class ParseCache:
         with self._lock:
             self._parsers[tuple(manifest.markers.items())] = parser
             if section is not None and generation == self._generation:  # nothing changed while it was read
-                self._sections[key] = (digest, manifest, section, tuple(own.items))
+                self._sections[key] = (digest, manifest, section, tuple(own.items), _files_of(section))
                 self._files.add(str((source / rel).resolve()))
         return section
+
+
+def _files_of(section: Section) -> tuple:
+    """Size and modification time of every file inside the source the section shows, links
+    to or draws a chart from."""
+    found = []
+    charts = {chart.spec.source for t in section.tokens if (chart := ref(t, ChartRef)) and chart.spec}
+    for target in sorted(set(section.env.get("assets", ())) | (charts - {None})):
+        try:
+            stat = (Path(section.env["root"]) / target).stat()
+            found.append((target, stat.st_size, stat.st_mtime_ns))
+        except OSError:
+            found.append((target, None, None))
+    return tuple(found)
 
 
 def _section_paths(source: Path, manifest: Manifest, diags: Diagnostics) -> list[str]:
