@@ -619,7 +619,7 @@ def print_document(
         lists=lists,
         page_css=design.page_css(report, edition, page_numbers=page_numbers),
         cover=design.cover(report),
-        draft_mark=design.DRAFT_MARK,
+        draft_mark=design.draft_mark(report),
         back=report.manifest.back_cover,
         colophon_view=design.colophon(report, edition, source_date(report)) if colophon else None,
     )

@@ -142,6 +142,15 @@ def test_every_page_of_the_draft_carries_the_draft_mark(draft):
     assert [n for n, text in enumerate(texts, 1) if "草稿 · Draft" not in text] == []
 
 
+@pytest.mark.parametrize("engine", ["book", "single"])
+def test_an_english_drafts_pages_are_marked_in_english(make_module_source, engine):
+    sections = {"01-intro.md": "# ✅Introduction\n\nThe year in brief.\n"}
+    source = make_module_source(sections, manifest={**DESIGN, "language": "en"}, extra=ASSETS, name=f"en-{engine}")
+    texts = page_texts(typeset(source, pdf_engine=engine)[0])
+    assert [n for n, text in enumerate(texts, 1) if "Draft" not in text] == []
+    assert not [n for n, text in enumerate(texts, 1) if "草稿" in text]
+
+
 def test_every_font_of_the_one_pass_pdf_is_embedded_page_numbers_included(draft):
     assert non_embedded_fonts(draft) == []
     with pdfplumber.open(draft) as doc:

@@ -17,7 +17,10 @@ from reportgen.messages import words
 from reportgen.model import Report
 from reportgen.render.editions import Edition
 
-DRAFT_MARK = "草稿 · Draft"
+
+def draft_mark(report: Report) -> str:
+    """What every page of the draft prints, in the report's language (``草稿 · Draft``)."""
+    return words(report.manifest.language)["draft_mark"]
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ def page_css(report: Report, edition: Edition, *, page_numbers: bool = True) -> 
     if edition.name == "draft":
         # In a margin box, so it is on every page whatever the page shows, blank pages included;
         # the cover and back cover (no margins) print it in their own text.
-        rules.append(f'@page {{ @bottom-left {{ content: "{DRAFT_MARK}" }} }}')
+        rules.append(f"@page {{ @bottom-left {{ content: {_string(draft_mark(report))} }} }}")
     if report.manifest.cover_image:
         # Under a veil of the band's colour, so the white title stays legible on any picture.
         rules.append(
@@ -136,6 +139,11 @@ def _profile_components(path) -> str:
     the colour space), as WeasyPrint's @color-profile wants them listed."""
     space = path.read_bytes()[16:20]
     return {b"RGB ": "red, green, blue", b"GRAY": "gray"}.get(space, "cyan, magenta, yellow, black")
+
+
+def _string(text: str) -> str:
+    """``text`` as a CSS string."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ") + '"'
 
 
 def _url(path: str) -> str:
