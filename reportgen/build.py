@@ -865,10 +865,8 @@ def _finish_book(
                 tail = parts[-1].pages if closing else 0  # colophon and back cover carry no number
                 done = typesetter.typeset(
                     list(redo.values())
-                    + [
-                        book.job(_front(report, edition, figures, pages, common), report.source),
-                        book.job(book.numbers_html(css, front_pages, total, tail), report.source),
-                    ],
+                    + [book.job(_front(report, edition, figures, pages, common), report.source)]
+                    + [book.job(html, report.source) for html in book.numbers_html(css, front_pages, total, tail)],
                     compose,
                 )
                 if done is None:
@@ -895,7 +893,7 @@ def _finish_book(
         )
     if typeset is None:
         return b""
-    front, numbers = typeset
+    front, *numbers = typeset
     for part in [front] + parts:
         for message in part.messages:
             diags.warning("report.yaml", None, message)
@@ -907,7 +905,7 @@ def _finish_book(
         date="D:" + source_date(report).replace("-", "").replace(":", "").replace("T", ""),
     )
     pdf = book.bind_cached([front] + parts, meta, numbers, cache=typesetter.cache)
-    typesetter.prune([front, numbers] + parts)
+    typesetter.prune([front, *numbers] + parts)
     return pdf
 
 

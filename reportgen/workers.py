@@ -12,6 +12,7 @@ kill it when the build ends (Linux's parent-death signal).
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
@@ -35,6 +36,35 @@ def pool(count: int, initializer=None) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         count, mp_context=multiprocessing.get_context("fork"), initializer=_start, initargs=(os.getpid(), initializer)
     )
+
+
+def give_back_memory() -> None:
+    """Collect this worker's garbage and hand the freed heap back to the system.
+
+    A document's layout is garbage once it is written, much of it in reference cycles;
+    and glibc keeps what Python frees for reuse (a worker held ~140 MB more after a
+    47-page document than after ``malloc_trim``), so two workers between documents would
+    carry the peak of their last one into the next."""
+    gc.collect()
+    trim()
+
+
+def trim() -> None:
+    """Hand what this process has freed back to the system (glibc keeps it otherwise)."""
+    try:
+        _LIBC.malloc_trim(0)
+    except AttributeError:  # not glibc: the memory is reused in this process instead
+        pass
+
+
+def _libc():
+    try:
+        return ctypes.CDLL(None)
+    except OSError:
+        return None
+
+
+_LIBC = _libc()
 
 
 def _start(parent: int, initializer) -> None:

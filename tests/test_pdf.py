@@ -43,16 +43,22 @@ SECTIONS = {
 }
 
 
-@pytest.fixture(scope="module", params=["book", "book-edited", "single"])
+@pytest.fixture(scope="module", params=["book", "book-edited", "book-pieces", "single"])
 def built(request, make_module_source):
     """The same source typeset every way: the cached book of chapters must pass
     every check the one-pass render passes, both cold (chapters grouped into a
     few documents) and after an edit (the edited chapter typeset on its own, the
-    others cut from the documents of the first build)."""
+    others cut from the documents of the first build); ``book-pieces``: its page
+    numbers typeset four pages a document, as a long book's are."""
+    from reportgen.pdf import book
+
     source = make_module_source(SECTIONS, extra={"assets/photo.png": PNG}, name=f"src-{request.param}")
     out = source / "build"
     engine = request.param.split("-")[0]
-    result = build(BuildOptions(source=source, out=out, formats=("pdf",), pdf_engine=engine))
+    with pytest.MonkeyPatch.context() as patch:
+        if request.param == "book-pieces":
+            patch.setattr(book, "NUMBERS_CHUNK", 4)
+        result = build(BuildOptions(source=source, out=out, formats=("pdf",), pdf_engine=engine))
     if request.param == "book-edited":
         with (source / "sections" / "02-finance.md").open("a", encoding="utf-8") as handle:
             handle.write("\n## 补充说明\n\n" + "年末又收到一笔捐赠，已计入结余。" * 40 + "\n")

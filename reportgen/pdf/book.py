@@ -9,7 +9,7 @@ styles, fonts, subsetting and writing again; each unit starts on a new page,
 so the document's pages are cut back into units and a unit edited later is
 typeset on its own.  The front matter (cover, progress list, contents) is
 typeset last, with page numbers that are now known, and so are the page
-numbers themselves: one document of empty pages whose margin boxes carry
+numbers themselves: documents of empty pages whose margin boxes carry
 the report's own page counter, laid over the bound pages.  Binding (pypdf)
 then adds what spans documents: links between units, the bookmark tree and
 the metadata.  Units carry no page numbers of their own, so an edit that
@@ -344,9 +344,7 @@ def _typeset(document: Document):
     unit by unit."""
     try:
         result = _typeset_document(document)
-        # The laid-out document is garbage now, much of it in reference cycles: collected
-        # at once, so a worker's memory does not grow with every document it typesets.
-        gc.collect()
+        workers.give_back_memory()  # so a worker's memory does not grow with every document
     except Exception as error:
         if len(document.units) == 1:
             return [Failure(document.units[0], f"{type(error).__name__}: {error}")]
@@ -505,10 +503,10 @@ class Metadata:
     """PDF date string, D:YYYYMMDDHHmmSSZ."""
 
 
-def bind_cached(parts: list[Part], metadata: Metadata, numbers: Part | None, cache: Path) -> bytes:
+def bind_cached(parts: list[Part], metadata: Metadata, numbers: list[Part], cache: Path) -> bytes:
     """`bind`, skipped when the same parts were bound with the same metadata before."""
     digest = hashlib.sha256(repr((BOOK_VERSION, asdict(metadata))).encode())
-    for part in parts + ([numbers] if numbers else []):
+    for part in parts + numbers:
         digest.update(repr((part.pdf, part.first, part.pages)).encode())
     path = cache / f"book-{digest.hexdigest()}.pdf"
     try:
@@ -522,7 +520,7 @@ def bind_cached(parts: list[Part], metadata: Metadata, numbers: Part | None, cac
     return pdf
 
 
-def bind(parts: list[Part], metadata: Metadata, numbers: Part | None, cache: Path) -> bytes:
+def bind(parts: list[Part], metadata: Metadata, numbers: list[Part], cache: Path) -> bytes:
     """One PDF from the typeset parts: links across parts, outline, page numbers, metadata."""
     from pypdf import PdfReader, PdfWriter
 
@@ -537,8 +535,8 @@ def bind(parts: list[Part], metadata: Metadata, numbers: Part | None, cache: Pat
             anchors.setdefault(name, (starts[-1] + index, x, y))
     _link_parts(writer, parts, starts, anchors)
     _outline(writer, parts, starts)
-    if numbers is not None:
-        _number_pages(writer, PdfReader(cache / numbers.pdf))
+    if numbers:
+        _number_pages(writer, [page for part in numbers for page in PdfReader(cache / part.pdf).pages])
     share_fonts(writer, cache)
     _metadata(writer, metadata)
     buffer = io.BytesIO()
@@ -578,32 +576,50 @@ def _outline(writer, parts, starts) -> None:
 NUMBERS_STEP = 32
 
 
-def numbers_html(css: str, front_pages: int, total: int, tail: int = 0) -> str:
-    """The page-number document: empty pages — the cover, the front matter's named
+#: Pages of one page-number document.  WeasyPrint's time per page grows with the
+#: document (2,129 pages in one: 16 s and 333 MB; 256: 1.1 s and 136 MB), so a long
+#: book's numbers are typeset in pieces, on all workers.  Even, so every piece starts
+#: on a right-hand page, as its pages do in the book.
+NUMBERS_CHUNK = 256
+
+
+def numbers_html(css: str, front_pages: int, total: int, tail: int = 0) -> list[str]:
+    """The page-number documents: empty pages — the cover, the front matter's named
     pages, plain ones, the ``tail`` pages of colophon and back cover (named like them,
     so unnumbered), then plain ones up to ``total`` rounded up — whose margin boxes draw
-    only the report's own page counter (running strings are empty, backgrounds are off).
-    Binding uses as many of its pages as the book has."""
-    pages = ['<div style="page: cover"></div>'] + ['<div style="page: front"></div>'] * max(front_pages - 1, 0)
-    pages += ["<div></div>"] * max(total - tail - front_pages, 0) + ['<div style="page: colophon"></div>'] * tail
-    pages += ["<div></div>"] * max(-(-total // NUMBERS_STEP) * NUMBERS_STEP - max(total, front_pages), 0)
+    only the report's own page counter (running strings are empty, backgrounds are off),
+    `NUMBERS_CHUNK` pages a document, each counting on from where the one before ends.
+    Binding uses as many of their pages as the book has."""
+    names = ["cover"] + ["front"] * max(front_pages - 1, 0)
+    names += [""] * max(total - tail - front_pages, 0) + ["colophon"] * tail
+    names += [""] * max(-(-total // NUMBERS_STEP) * NUMBERS_STEP - max(total, front_pages), 0)
+    return [
+        _numbers_document(css, names[start : start + NUMBERS_CHUNK], start + 1)
+        for start in range(0, len(names), NUMBERS_CHUNK)
+    ]
+
+
+def _numbers_document(css: str, names: list[str], first: int) -> str:
+    pages = "".join(f'<div style="page: {name}"></div>' if name else "<div></div>" for name in names)
     return (
         '<!DOCTYPE html><html><head><meta charset="utf-8"><style>' + css + "</style>"
         "<style>@page { background: none; border: none; box-shadow: none }"
+        f" @page :first {{ counter-reset: page {first} }}"
         " html, body { background: none } body > div { break-after: page; height: 1px }</style>"
-        "</head><body>" + "".join(pages) + "</body></html>"
+        "</head><body>" + pages + "</body></html>"
     )
 
 
-def _number_pages(writer, numbers) -> None:
-    """Lay each page of the page-number document over the bound page of the same number.
+def _number_pages(writer, numbers: list) -> None:
+    """Lay each page of the page-number documents (``numbers``, in order) over the bound
+    page of the same number.
 
     Each becomes a form XObject of its own, so its resources (the report's own
     font, as the one-pass render embeds it) stay apart from the page's; the
     shared font program is then merged with the parts' by `share_fonts`."""
     from pypdf.generic import ArrayObject, ContentStream, DictionaryObject, FloatObject, NameObject
 
-    for number, (page, over) in enumerate(zip(writer.pages, numbers.pages), start=1):
+    for number, (page, over) in enumerate(zip(writer.pages, numbers), start=1):
         form = ContentStream(None, None)
         form.set_data(over.get_contents().get_data() if over.get_contents() is not None else b"")
         form.update(
