@@ -242,7 +242,7 @@ def _build(
     if "html" in formats:  # Pagefind gets ready on the other core while the pipeline is imported and runs
         from reportgen.render import search
 
-        search.start(source)
+        search.start(source, keep=False)
     from reportgen.build import BuildOptions, SilentProgress, build
 
     options = BuildOptions(

@@ -243,3 +243,15 @@ def test_a_changed_chart_data_file_is_read_again_though_no_watcher_named_it(make
         _checked(build(BuildOptions(source=source, out=out, formats=("html",)), parse_cache=cache))
         page = (out / "html" / "01-a.html").read_text(encoding="utf-8")
         assert city in page and other not in page
+
+
+def test_a_command_stops_its_search_service_once_the_site_is_indexed(make_source, tmp_path):
+    """A command builds once: an idle Pagefind would hold its memory until the PDF is done."""
+    source = make_source(SECTIONS)
+    search._stop()
+    search.start(source, keep=False)
+    service = search._running
+    assert service is not None and service.alive()
+    _command(source, tmp_path / "out")
+    assert "协会" in index_text(tmp_path / "out" / "html")  # the index was written all the same
+    assert search._running is None and not service.alive()

@@ -508,6 +508,7 @@ class StagedSite:
     def _write(self, report: Report) -> None:
         try:
             write_pages(report, self.site, self.stage.path, self.found, place=self.stage.final.as_posix())
+            self.site.pages.clear()  # written and indexed: the texts need not wait in memory for the PDF
         except BaseException as error:  # raised again in the build's own thread
             self.error = error
 
