@@ -101,6 +101,24 @@ DEFAULT_MARKERS: Mapping[Status, tuple[str, ...]] = MappingProxyType(
 )
 
 
+def drop_marker(text: str, marker: str) -> str:
+    """``text`` without ``marker`` (given without U+FE0F) at its start, nor any U+FE0F inside
+    or after it: editors add or drop the variation selector behind the author's back."""
+    i = 0
+    for _ in marker:
+        while i < len(text) and text[i] == "\ufe0f":
+            i += 1
+        i += 1  # the marker's character itself (the caller checked it matches)
+    while i < len(text) and text[i] == "\ufe0f":
+        i += 1
+    return text[i:]
+
+
+def drop_trailing_marker(text: str, marker: str) -> str:
+    """``text`` without ``marker`` at its end (as `drop_marker` at the start)."""
+    return drop_marker(text[::-1], marker[::-1])[::-1]
+
+
 def frozen_mapping(value: Mapping) -> Mapping:
     """``value`` as a read-only mapping: a value passed between stages cannot be changed by one of them."""
     return value if isinstance(value, MappingProxyType) else MappingProxyType(dict(value))

@@ -334,3 +334,92 @@ def test_hugo_content_is_ordered_by_weight_then_date(tmp_path):
     names = [p.name for p in sorted((report / "sections").iterdir())]
     assert names == ["01-di-yi.md", "02-di-er.md", "03-di-san.md"]
     assert "year: 2023\n" in (report / "report.yaml").read_text(encoding="utf-8")
+
+
+def test_vitepress_sidebar_gives_the_order_and_its_config_the_title_and_language(tmp_path):
+    output, report = import_folder(
+        tmp_path,
+        {
+            "docs/.vitepress/config.mts": """
+            import { defineConfig } from 'vitepress'
+            // title: 'not this one'
+            export default defineConfig({
+              title: '2025 Open Source Yearbook',
+              lang: 'en-GB',
+              themeConfig: {
+                sidebar: [
+                  { text: 'Money', items: [
+                    { text: 'Finance', link: '/guide/finance' },
+                    { text: 'Start', link: '/guide/' },
+                  ] },
+                ],
+              },
+            })
+            """,
+            "docs/index.md": "# Welcome\n\nThe year in brief.\n",
+            "docs/guide/index.md": "# Start\n\nText.\n",
+            "docs/guide/finance.md": "# Finance\n\nText.\n",
+            "docs/about.md": "# About\n\nNot in the sidebar.\n",
+        },
+    )
+    assert "the order of the sidebar in docs/.vitepress/config.mts" in output, output
+    manifest = (report / "report.yaml").read_text(encoding="utf-8")
+    assert "title: 2025 Open Source Yearbook\n" in manifest and "language: en-GB\n" in manifest, manifest
+    listed = re.findall(r"^  - (sections/\S+)$", manifest, re.MULTILINE)
+    titles = [(report / rel).read_text(encoding="utf-8").split("\n", 1)[0] for rel in listed]
+    assert titles == ["# ✅Welcome", "# ✅Finance", "# ✅Start", "# ✅About"]
+
+
+def test_status_markers_after_a_title_are_read_when_pages_are_imported(tmp_path):
+    output, report = import_folder(
+        tmp_path,
+        {
+            "docs/.vitepress/config.mts": "export default { title: '2026 年度报告' }\n",
+            "docs/a.md": "# 财务 ✍️\n\n## 收入 👁️\n\n正文。\n",
+            "docs/b.md": "# **总览** ✅\n\n正文。\n",
+        },
+    )
+    a = (report / "sections" / "01-cai-wu.md").read_text(encoding="utf-8")
+    assert a.startswith("# ✍️财务\n"), a
+    assert "(✍️ 1 editing, 👁️ 1 reviewing, ✅ 1 done)" in output, output
+    code, status = run("status", report)
+    assert code == 0 and "财务" in status and "✍️ 财务 ✍️" not in status
+
+
+def test_a_page_s_script_style_and_toc_are_left_out_with_a_warning_at_their_line(tmp_path):
+    output, report = import_folder(
+        tmp_path,
+        {
+            "docs/.vitepress/config.mts": "export default { title: '2026 年度报告' }\n",
+            "docs/index.md": "---\nlayout: home\n---\n\n<script setup>\nimport { ref } from 'vue'\n</script>\n\n"
+            "# 首页\n\n[[toc]]\n\n正文。\n\n<style>\n.x { color: red }\n</style>\n\n```html\n<script>kept()</script>\n```\n",
+        },
+    )
+    text = (report / "sections" / "01-shou-ye.md").read_text(encoding="utf-8")
+    assert text.count("首页") == 1 and "# ✅首页\n" in text  # the title, not a second heading below it
+    assert "import { ref }" not in text and "color: red" not in text and "[[toc]]" not in text
+    assert "<script>kept()</script>" in text  # code that is shown stays
+    page = str(tmp_path / "project" / "docs" / "index.md")
+    for line, what in ((5, "<script> block left out"), (11, "[[toc]] left out"), (15, "<style> block left out")):
+        assert f"{page}:{line}: warning: {what}" in output, output
+
+
+def test_a_code_import_is_copied_in_only_from_inside_the_project(tmp_path):
+    (tmp_path / "secret.js").write_text("const secret = 1\n", encoding="utf-8")
+    files = {
+        "docs/.vitepress/config.mts": "export default { title: '2026 年度报告' }\n",
+        "docs/snippets/demo.ts": "// #region setup\nconst a = 1\n// #endregion\nconst b = ```2```\n",
+        "docs/guide/code.md": "# 代码\n\n<<< @/snippets/demo.ts#setup{1 ts:line-numbers}\n\n<<< ../snippets/demo.ts\n\n"
+        "<<< @/../../secret.js\n\n<<< @/snippets/link.js\n",
+    }
+    project = write_files(tmp_path / "project", files)
+    (project / "docs" / "snippets" / "link.js").symlink_to(tmp_path / "secret.js")
+    code, output = run("import", project, "--into", tmp_path / "report")
+    assert code == 0, output
+    text = (tmp_path / "report" / "sections" / "01-dai-ma.md").read_text(encoding="utf-8")
+    assert "```ts\nconst a = 1\n```" in text  # the region only, in the language the import names
+    assert "````ts\n// #region setup\n" in text and "const b = ```2```\n````" in text  # a fence longer than its code's
+    assert "secret" not in text.replace("secret.js", "")
+    page = f"{project / 'docs' / 'guide' / 'code.md'}"
+    assert f"{page}:7: warning: code import @/../../secret.js is not a file inside the project" in output
+    assert f"{page}:9: warning: code import @/snippets/link.js is not a file inside the project" in output

@@ -98,6 +98,8 @@ class Reading:
     title: str | None = None
     years: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    language: str | None = None
+    """The language the inputs say they are in; else it is told from the text."""
 
 
 @dataclass
@@ -591,6 +593,7 @@ def _post_body(
     tokens = _PARSER.parse(body, {})
     code = _code_lines(tokens)
     lines = [line if i in code else _MORE.sub("", line) for i, line in enumerate(_clean(body.split("\n"), tokens))]
+    lines = _site_lines(lines, code, body_line, path, root, diags)
     headings = _top_headings(tokens)
     if (
         headings
@@ -604,6 +607,85 @@ def _post_body(
         _shift_headings(lines, headings, 1)
     text = "\n".join(lines)
     return _local_images(text, body_line, path, planned, diags, root)
+
+
+#: A page's own code, which VitePress (Vue) runs in the browser: ``<script setup>``, ``<style>``.
+_PAGE_CODE = re.compile(r"^<(script|style)\b", re.IGNORECASE)
+#: A marker the site generator replaces with the page's contents.
+_TOC = re.compile(r"^\s*(\[\[toc\]\]|\[toc\])\s*$", re.IGNORECASE)
+#: VitePress's code import: ``<<< @/snippets/a.js#region{1,2 ts:line-numbers} [title]``.
+_CODE_IMPORT = re.compile(
+    r"^<<<\s+(?P<path>[^\s#{\[]+)(?:#(?P<region>[\w-]+))?(?:\{(?P<options>[^}]*)\})?\s*(?:\[[^\]]*\])?\s*$"
+)
+#: Largest file a code import copies into a section.
+MAX_CODE_IMPORT = 256 * 1024
+
+
+def _site_lines(lines: list[str], code: set[int], body_line: int, path: Path, root: Path | None, diags) -> list[str]:
+    """What only the site generator understands, made into what the report shows: a page's
+    ``<script>`` and ``<style>`` blocks and ``[[toc]]`` left out (each with a warning), a
+    code import (``<<< @/file``) copied in as a code block when it names a file inside the
+    project."""
+    rel, kept, closing = str(path), [], None
+    for i, line in enumerate(lines):
+        number = body_line + i
+        if i in code:
+            kept.append(line)
+        elif closing is not None:
+            kept.append("")
+            closing = None if closing in line.lower() else closing
+        elif match := _PAGE_CODE.match(line):
+            tag = match.group(1).lower()
+            diags.warning(rel, number, f"<{tag}> block left out: a page's own code is not part of the report")
+            closing = None if f"</{tag}>" in line.lower() else f"</{tag}>"
+            kept.append("")
+        elif _TOC.match(line):
+            diags.warning(rel, number, f"{line.strip()} left out: the PDF and the HTML edition have their own contents")
+            kept.append("")
+        elif match := _CODE_IMPORT.match(line):
+            kept.append(_code_import(match, path, root, rel, number, diags) or line)
+        else:
+            kept.append(line)
+    return kept
+
+
+def _code_import(match: re.Match, page: Path, root: Path | None, rel: str, line: int, diags) -> str | None:
+    """The fenced code block a VitePress code import stands for, or None (with a warning)."""
+    target = match["path"]
+    top = root or page.parent
+    if target.startswith("@/"):
+        base = next(
+            (d for d in [page.parent, *page.parents] if (d / ".vitepress").is_dir() and d.is_relative_to(top)), top
+        )
+        target = target[2:]
+    else:
+        base = page.parent
+    file = plain_file(base / unquote(target), top)
+    size = file.stat().st_size if file is not None else 0
+    text = decode(file.read_bytes(), str(file), diags) if file is not None and size <= MAX_CODE_IMPORT else None
+    if text is None:
+        why = "is larger than 256 kB" if size > MAX_CODE_IMPORT else "is not a file inside the project"
+        diags.warning(rel, line, f"code import {match['path']} {why}; the line is kept as text")
+        return None
+    if match["region"]:
+        text = _region(text, match["region"])
+        if text is None:
+            diags.warning(rel, line, f"code import {match['path']}: no '#region {match['region']}' in it; kept as text")
+            return None
+    words = [w.split(":")[0] for w in (match["options"] or "").split()]
+    language = next((w for w in words if re.fullmatch(r"[A-Za-z][\w+#-]*", w)), file.suffix.lstrip("."))
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
+    return f"{fence}{language}\n{text.rstrip()}\n{fence}"
+
+
+def _region(text: str, name: str) -> str | None:
+    """The lines between ``#region NAME`` and its ``#endregion`` (in any comment style)."""
+    lines = text.split("\n")
+    start = next((i for i, line in enumerate(lines) if re.search(rf"#region\s+{re.escape(name)}\b", line)), None)
+    if start is None:
+        return None
+    end = next((i for i in range(start + 1, len(lines)) if "#endregion" in lines[i]), len(lines))
+    return "\n".join(lines[start + 1 : end])
 
 
 def _post_text(
@@ -859,9 +941,10 @@ def _write_manifest(into: Path, result: ImportResult, reading: Reading, title: s
         result.notes.append(f"{path}: listed {len(new)} new section(s) at the end of 'sections:'")
         return
     bodies = (re.sub(r"\A---\n.*?\n---\n", "", s.text, flags=re.DOTALL) for s in reading.sections)
-    language = "zh-CN" if _mostly_cjk("\n".join(bodies)) else "en"
+    language = reading.language or ("zh-CN" if _mostly_cjk("\n".join(bodies)) else "en")
     year = year or _guess_year(reading, title, result)
-    title = title or reading.title or (f"{year} 年度报告" if language == "zh-CN" else f"Annual report {year}")
+    chinese = language.lower().startswith("zh")
+    title = title or reading.title or (f"{year} 年度报告" if chinese else f"Annual report {year}")
     if not reading.title:
         result.notes.append(f"report title set to '{title}': no title line in the input; change it in report.yaml")
     languages = [language, *sorted({tag for s in reading.sections for tag in s.translations})]

@@ -27,7 +27,7 @@ from reportgen import output
 from reportgen.errors import Diagnostics, ReportError
 from reportgen.load import confine, yamlio
 from reportgen.load.config import MANIFEST
-from reportgen.model import DEFAULT_MARKERS, Report, Section, Status
+from reportgen.model import DEFAULT_MARKERS, Report, Section, Status, drop_marker, drop_trailing_marker
 
 #: The marker a new or restarted unit gets (the manifest may name another).
 EDITING = DEFAULT_MARKERS[Status.EDITING][0]
@@ -77,29 +77,25 @@ def number_width(paths) -> int:
 
 
 def split_marker(text: str, markers: dict[Status, tuple[str, ...]] = DEFAULT_MARKERS) -> tuple[Status | None, str]:
-    """(status of the marker ``text`` starts with, the text after it).
-
-    Compared without U+FE0F, as the parser does: editors add or drop the
-    variation selector behind the author's back.
-    """
+    """(status of the marker of heading ``text``, the text without it), as the parser reads
+    it: a marker at the start (``✅ 财务``), else one at the end (``财务 ✅``, as other
+    tools' documents put it).  Compared without U+FE0F."""
     stripped = text.lstrip()
     table = sorted(((m.replace("\ufe0f", ""), s) for s, ms in markers.items() for m in ms), key=lambda x: -len(x[0]))
+    bare = stripped.replace("\ufe0f", "")
     for marker, status in table:
-        if marker and stripped.replace("\ufe0f", "").startswith(marker):
-            i = 0
-            for _ in marker:
-                while stripped[i] == "\ufe0f":
-                    i += 1
-                i += 1
-            while i < len(stripped) and stripped[i] == "\ufe0f":
-                i += 1
-            return status, stripped[i:]
+        if marker and bare.startswith(marker):
+            return status, drop_marker(stripped, marker)
+    ending = bare.rstrip()
+    for marker, status in table:
+        if marker and ending.endswith(marker) and ending != marker:
+            return status, drop_trailing_marker(stripped.rstrip(), marker).rstrip()
     return None, stripped
 
 
 def plain_title(raw: str) -> str:
     """Heading text as a reader sees it: no marker, emphasis marks or closing #s."""
-    _, text = split_marker(raw)
+    _, text = split_marker(re.sub(r"\s*\{\s*#[^\s{}#]+\s*\}\s*$", "", raw))
     text = re.sub(r"\s+#+\s*$", "", text)
     text = re.sub(r"(\*\*|__|\*|`)", "", text)
     return " ".join(text.split())

@@ -12,15 +12,19 @@
   a part; ``site_name`` is the title.
 * **Hugo / Jekyll** (``content/``, ``_posts/``): posts, ordered by ``weight``,
   then ``date``, as `reportgen.author.importer` orders posts.
+* **VitePress** (``.vitepress/``, in ``docs/`` or the folder itself): the home
+  page, then the pages its sidebar links to, then the others; ``title`` and
+  ``lang`` of its configuration.  The configuration is JavaScript and is never
+  run: only its plain strings are read.
 * **Otherwise** every Markdown file, folder by folder: a folder's README or
-  index first, numbers in names in numeric order (VitePress keeps its pages
-  in ``docs/``).
+  index first, numbers in names in numeric order.
 
 Each page becomes one section; its title is its own ``#`` heading, else
 ``title:``, else what the navigation calls it, else its file name.  Front
 matter keys are kept under ``extra:``; a page with a ``tags:`` entry naming a
 year (``2024 中国开源年度报告``) gives the report its title when the layout
-gave none.  Nothing outside the folder is read, and nothing through a symbolic link.
+gave none or one without a year.  Nothing outside the folder is read, and
+nothing through a symbolic link.
 """
 
 from __future__ import annotations
@@ -83,6 +87,8 @@ class Layout:
     entries: tuple[Entry, ...]
     title: str | None = None
     posts: bool = False
+    language: str | None = None
+    """The language the site says its pages are in (a BCP 47 tag)."""
 
 
 def read_folder(folder: Path, diags: Diagnostics) -> Reading:
@@ -93,6 +99,7 @@ def read_folder(folder: Path, diags: Diagnostics) -> Reading:
     if layout.title:
         reading.title = layout.title
         reading.years += _years(layout.title)
+    reading.language = layout.language
     tags: collections.Counter = collections.Counter()
     if layout.posts:
         posts = [p for i, e in enumerate(layout.entries) if (p := _post(e, i, folder, diags, reading))]
@@ -102,7 +109,7 @@ def read_folder(folder: Path, diags: Diagnostics) -> Reading:
         if planned is not None:
             reading.sections.append(planned)
     _pair_translations(folder, reading, diags)
-    if reading.title is None and tags:
+    if tags and (reading.title is None or not _years(reading.title)):  # a yearly report's title names its year
         reading.title = tags.most_common(1)[0][0]
         reading.years += _years(reading.title)
         reading.notes.append(f"report title '{reading.title}' from the pages' tags")
@@ -123,12 +130,92 @@ def _layout(folder: Path, diags: Diagnostics) -> Layout:
         if (folder / posts).is_dir():
             pages = _markdown_files(folder / posts, folder)
             return Layout(f"Hugo/Jekyll posts in {posts}/, ordered by weight, then date", pages, posts=True)
-    base = folder / "docs" if (folder / "docs" / ".vitepress").is_dir() else folder
-    where = "docs/ (VitePress)" if base != folder else "the folder"
+    base = vitepress_source(folder)
+    if base is not None:
+        return _vitepress(base, folder, diags)
     return Layout(
-        f"no SUMMARY.md, mkdocs.yml or book.toml: every Markdown file of {where}, folder by folder, README/index first",
-        _markdown_files(base, folder),
+        "no SUMMARY.md, mkdocs.yml or book.toml: every Markdown file of the folder, folder by folder, README/index first",
+        _markdown_files(folder, folder),
     )
+
+
+#: VitePress's configuration files, in the order VitePress looks for them.
+VITEPRESS_CONFIGS = ("config.mts", "config.ts", "config.mjs", "config.js", "config.cjs")
+
+
+def vitepress_source(folder: Path) -> Path | None:
+    """The folder of a VitePress site's pages (the one holding ``.vitepress/``), or None."""
+    for base in (folder / "docs", folder):
+        if (base / ".vitepress").is_dir():
+            return base
+    return None
+
+
+def _vitepress(base: Path, folder: Path, diags: Diagnostics) -> Layout:
+    """The sidebar's order, then every other page; the site's ``title`` and ``lang``.
+
+    The configuration is a JavaScript module, which is never run: its plain
+    string values are read as text (``title: '…'``, ``lang: '…'``, each sidebar
+    entry's ``link: '/…'``); a sidebar built by code gives no order, and the
+    pages come folder by folder."""
+    where = base.relative_to(folder).as_posix() + "/" if base != folder else "the folder"
+    config = next(
+        (p for name in VITEPRESS_CONFIGS if (p := plain_file(base / ".vitepress" / name, folder)) is not None), None
+    )
+    text = (decode(config.read_bytes(), str(config), diags) or "") if config else ""
+    text = re.sub(r"(?m)^\s*//[^\n]*$|/\*.*?\*/", "", text, flags=re.DOTALL)  # comments hold no settings
+    title = _config_string(text, "title")
+    language = _config_string(text, "lang")
+    language = language if language and _LANGUAGE_TAG.match(language) else None
+    sidebar = text[text.find("sidebar") :] if "sidebar" in text else ""
+    entries, seen = [], set()
+    for match in _SIDEBAR_ITEM.finditer(sidebar):
+        path = _site_page(base, match.group("link"), folder)
+        if path is not None and path not in seen:
+            seen.add(path)
+            entries.append(Entry(path, match.group("text")))
+    rest = [e for e in _markdown_files(base, folder) if e.path not in seen]
+    home = [e for e in rest[:1] if e.path.parent == base and e.path.stem.lower() in FOLDER_PAGES]
+    entries = home + entries  # the site's home page opens it, though no sidebar lists it
+    rest = rest[len(home) :]
+    if seen:
+        rule = f"VitePress: the order of the sidebar in {config.relative_to(folder)}, then the other pages of {where}"
+    else:
+        rule = f"VitePress: no sidebar of plain links; every Markdown file of {where}, folder by folder, index first"
+    return Layout(rule, tuple(entries + rest), title, language=language)
+
+
+#: A sidebar entry with a plain link, its text (if written before the link) kept as its name.
+_SIDEBAR_ITEM = re.compile(
+    r"""(?:text\s*:\s*(?P<q>['"`])(?P<text>[^'"`\n]*)(?P=q)\s*,\s*)?link\s*:\s*(?P<p>['"`])(?P<link>[^'"`\n]*)(?P=p)"""
+)
+
+
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def _config_string(text: str, key: str) -> str | None:
+    """The first plain string value of ``key:`` in a JavaScript configuration, if any."""
+    match = re.search(rf"""(?m)(?:^|[{{,\s]){key}\s*:\s*(['"`])([^'"`\n]+)\1""", text)
+    return _text(match.group(2)) if match else None
+
+
+def _site_page(base: Path, link: str, folder: Path) -> Path | None:
+    """The page a VitePress link (``/guide/start``, ``/guide/``, ``./a.md``) names, if it is in the folder."""
+    parts = urlsplit(link)
+    if parts.scheme or parts.netloc or not parts.path:
+        return None
+    path = unquote(parts.path).lstrip("/")
+    if path.endswith(".html"):
+        path = path[: -len(".html")]
+    candidates = [path] if path.endswith(".md") else [path.rstrip("/") + "/index.md", path + ".md"]
+    if not path.endswith("/") and not path.endswith(".md"):
+        candidates.reverse()
+    for candidate in candidates:
+        page = plain_file(base / candidate, folder)
+        if page is not None:
+            return page
+    return None
 
 
 def _mdbook(folder: Path, diags: Diagnostics) -> Layout:

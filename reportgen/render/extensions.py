@@ -5,6 +5,8 @@
   (``> [!NOTE]``), read by mdit-py-plugins and markdown-it-py, become one kind
   of token (``callout_open``/``callout_close``) with a kind and a title, drawn
   the same way in both outputs; ``details`` is a ``<details>`` box, open in the PDF.
+  A VitePress ``::: code-group`` (tabs in a browser) shows its code blocks one
+  after another, in no box.
 - **Math.** ``$…$`` and ``$$…$$`` (mdit-py-plugins' dollarmath) are typeset
   when the section is read, with matplotlib's mathtext, into one SVG path per
   formula: vector, no font, no ids to clash in a page.  What mathtext cannot
@@ -121,11 +123,16 @@ def _problem(env: dict, token: Token, message: str, line: int | None = None) -> 
 def _callouts(state: StateCore) -> None:
     """Containers, admonitions and alerts as ``callout_open``/``callout_close`` with kind and title."""
     tokens, out, i = state.tokens, [], 0
+    unwrapped: list[bool] = []  # per open container: is it a code group, shown as its blocks alone?
     while i < len(tokens):
         token = tokens[i]
         if token.type == "container_callout_open":
             kind, _, title = token.info.strip().partition(" ")
-            out.append(_opening(token, kind.lower(), title.strip(), state.env))
+            unwrapped.append(kind.lower() == "code-group")  # VitePress's tabs: each block in turn
+            if not unwrapped[-1]:
+                out.append(_opening(token, kind.lower(), title.strip(), state.env))
+        elif token.type == "container_callout_close" and unwrapped and unwrapped.pop():
+            pass
         elif token.type == "admonition_open":
             title = ""
             if tokens[i + 1].type == "admonition_title_open":

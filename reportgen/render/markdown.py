@@ -28,7 +28,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from reportgen.load import confine, paths
 from reportgen.messages import words
-from reportgen.model import DEFAULT_MARKERS, Heading, Status, ref, set_ref
+from reportgen.model import DEFAULT_MARKERS, Heading, Status, drop_marker, drop_trailing_marker, ref, set_ref
 from reportgen.render.cjk import (
     CLOSING,
     cjk_friendly_plugin,
@@ -201,6 +201,7 @@ def make_parser(markers: dict[Status, tuple[str, ...]]) -> MarkdownIt:
     md.use(attrs_block_plugin, allowed=("class",))
     md.core.ruler.after("block", "own_classes", _own_classes)  # before attrs_block applies `{…}` lines
     md.core.ruler.after("attr", "block_classes", _block_classes)
+    md.core.ruler.push("heading_ids", _heading_ids)
     md.core.ruler.push("status_marker", _marker_rule(_marker_table(markers)))
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=slugify)
     md.core.ruler.push("reserved_ids", _avoid_reserved_ids)
@@ -213,6 +214,28 @@ def make_parser(markers: dict[Status, tuple[str, ...]]) -> MarkdownIt:
 
 
 # --- parse-time rules -------------------------------------------------------
+
+
+#: An id written after a heading's text, as VitePress, MkDocs (attr_list) and Pandoc read it: ``## 收入 {#income}``.
+HEADING_ID = re.compile(r"\s*\{\s*#([^\s{}#]+)\s*\}\s*$")
+
+
+def _heading_ids(state: StateCore) -> None:
+    """A heading's own ``{#id}`` becomes its id (the first heading to claim one keeps it)."""
+    taken: set[str] = set()
+    for i, token in enumerate(state.tokens):
+        if token.type != "heading_open":
+            continue
+        inline = state.tokens[i + 1]
+        last = next((c for c in reversed(inline.children or []) if c.type != "softbreak"), None)
+        match = HEADING_ID.search(last.content) if last is not None and last.type == "text" else None
+        if match is None:
+            continue
+        last.content = last.content[: match.start()]
+        inline.content = HEADING_ID.sub("", inline.content)
+        if match.group(1) not in taken:
+            taken.add(match.group(1))
+            token.attrSet("id", match.group(1))
 
 
 def _marker_table(markers: dict[Status, tuple[str, ...]]) -> list[tuple[str, Status]]:
@@ -243,33 +266,16 @@ def _read_marker(heading: Token, inline: Token, table) -> None:
     for marker, status in table:
         if bare.startswith(marker):
             set_ref(heading, HeadingRef(status=status))
-            first.content = _drop_prefix(text, marker).lstrip()
+            first.content = drop_marker(text, marker).lstrip()
             break
     else:
-        trailing = next((m for m in table if ending.endswith(m[0]) and ending != m[0]), None)
+        trailing = next((m for m in table if ending.endswith(m[0]) and (ending != m[0] or len(texts) > 1)), None)
         if trailing is not None:
             set_ref(heading, HeadingRef(status=trailing[1]))
-            last.content = _drop_suffix(last.content.rstrip(), trailing[0]).rstrip()
+            last.content = drop_trailing_marker(last.content.rstrip(), trailing[0]).rstrip()
         elif text and _looks_like_emoji(text[0]):
             set_ref(heading, HeadingRef(unknown_marker=text[0]))
     inline.children = [c for c in inline.children if not (c.type == "text" and c.content == "")]
-
-
-def _drop_prefix(text: str, marker: str) -> str:
-    """Remove ``marker`` from the start of ``text``, with any U+FE0F inside or after it."""
-    i = 0
-    for ch in marker:
-        while i < len(text) and text[i] == "\ufe0f":
-            i += 1
-        i += 1  # ch itself (the caller checked it matches)
-    while i < len(text) and text[i] == "\ufe0f":
-        i += 1
-    return text[i:]
-
-
-def _drop_suffix(text: str, marker: str) -> str:
-    """Remove ``marker`` from the end of ``text``, with any U+FE0F inside or after it."""
-    return _drop_prefix(text[::-1], marker[::-1])[::-1]
 
 
 def _looks_like_emoji(ch: str) -> bool:
