@@ -25,6 +25,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.attrs import attrs_block_plugin
 from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
 
 from reportgen.load import confine, paths
 from reportgen.messages import words
@@ -201,6 +202,8 @@ def make_parser(markers: dict[Status, tuple[str, ...]]) -> MarkdownIt:
     md.use(attrs_block_plugin, allowed=("class",))
     md.core.ruler.after("block", "own_classes", _own_classes)  # before attrs_block applies `{…}` lines
     md.core.ruler.after("attr", "block_classes", _block_classes)
+    md.use(tasklists_plugin)
+    md.core.ruler.after("github-tasklists", "task_marks", _task_marks)
     md.core.ruler.push("heading_ids", _heading_ids)
     md.core.ruler.push("status_marker", _marker_rule(_marker_table(markers)))
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=slugify)
@@ -214,6 +217,26 @@ def make_parser(markers: dict[Status, tuple[str, ...]]) -> MarkdownIt:
 
 
 # --- parse-time rules -------------------------------------------------------
+
+
+#: What a task list item (``- [ ] 待办``, ``- [x] 完成``) shows in place of its checkbox.
+TASK_MARKS = MappingProxyType({False: "\u2610", True: "\u2611"})
+
+
+def _task_marks(state: StateCore) -> None:
+    """The checkbox mdit-py-plugins' task lists put in an item becomes a mark of ours: a
+    disabled form field means nothing in a PDF, and raw HTML is the author's, never ours."""
+    for token in state.tokens:
+        for i, child in enumerate(token.children or []):
+            if child.type == "html_inline" and child.content.startswith('<input class="task-list-item-checkbox"'):
+                mark = Token("task_mark", "span", 0)
+                mark.meta["done"] = 'checked="checked"' in child.content
+                token.children[i] = mark
+
+
+def _task_mark(self, tokens, idx, options, env) -> str:
+    done = tokens[idx].meta["done"]
+    return f'<span class="task-mark{" task-done" if done else ""}">{TASK_MARKS[done]}</span>'
 
 
 #: An id written after a heading's text, as VitePress, MkDocs (attr_list) and Pandoc read it: ``## 收入 {#income}``.
@@ -1341,5 +1364,6 @@ _RENDER_RULES = MappingProxyType(
         "footnote_open": _footnote_open,
         "footnote_anchor": _footnote_anchor,
         "footnote_block_open": _footnote_block_open,
+        "task_mark": _task_mark,
     }
 )
