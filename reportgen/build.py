@@ -145,6 +145,11 @@ def _render_and_write(report, passes, options, diags, progress, folder) -> tuple
         if len(report.manifest.languages) > 1
         else {}
     )
+    sites = sum("html" in p.options.formats for p in passes)
+    if sites > 1:  # each language's site is indexed in turn, by one Pagefind
+        from reportgen.render import search
+
+        search.expect(sites)
     groups: list[list] = []
     for p in passes:
         progress.stage("drawing charts")

@@ -294,3 +294,23 @@ def test_import_pairs_a_language_folder_with_the_chapters_beside_it(tmp_path):
     assert "Chapter 1 Introduction" not in "".join(
         p.read_text(encoding="utf-8") for p in (report / "sections").glob("*.md")
     )
+
+
+def test_a_command_indexes_every_language_with_one_search_service(bilingual, tmp_path, monkeypatch):
+    """Pagefind loads its dictionaries when it starts: a second start for the second site is
+    time lost, and a command's service still ends once the last site is indexed."""
+    from reportgen.render import search
+
+    started = []
+
+    class Counted(search.Service):
+        def __init__(self, binary):
+            super().__init__(binary)
+            started.append(self)
+
+    search._stop()
+    monkeypatch.setattr(search, "Service", Counted)
+    run("build", bilingual, "--out", tmp_path / "out", "--lang", "all")  # starts it, keep=False; the PDFs between
+    assert (tmp_path / "out" / "html" / "pagefind" / "pagefind.js").is_file()
+    assert (tmp_path / "out" / "html" / "en" / "pagefind" / "pagefind.js").is_file()
+    assert len(started) == 1 and not started[0].alive() and search._running is None

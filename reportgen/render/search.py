@@ -174,6 +174,8 @@ class Service:
         """Whether it stays once no site is being indexed (`start`)."""
         self.indexing = 0
         """Sites being indexed through it now."""
+        self.awaited = 0
+        """Sites the build said are still to come (`expect`): a command keeps it for them."""
         self.last_id = 0
         self.buffer = b""
 
@@ -290,6 +292,15 @@ def start(source: Path, keep: bool = True) -> None:
     prepare(_language_guess(source) or "en")
 
 
+def expect(sites: int) -> None:
+    """Say that a build will index ``sites`` sites, one after another (one per language):
+    a command's service (``keep=False``) stays until the last of them is indexed, not
+    stopped after the first to be started again for the next."""
+    with _starting:
+        if _running is not None:
+            _running.awaited += sites
+
+
 def prepare(language: str) -> None:
     """Have a service running and warm for ``language`` before the pages are ready.
 
@@ -361,7 +372,8 @@ def _index_by_service(binary: Path, pages: dict[str, str], output: Path) -> bool
     finally:
         with _starting:
             running.indexing -= 1
-            idle = not running.keep and not running.indexing
+            running.awaited = max(0, running.awaited - 1)
+            idle = not running.keep and not running.indexing and not running.awaited
         if idle:
             _stop(only=running)
     return (output / "pagefind.js").is_file()
