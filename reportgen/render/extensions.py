@@ -6,7 +6,7 @@
   of token (``callout_open``/``callout_close``) with a kind and a title, drawn
   the same way in both outputs; ``details`` is a ``<details>`` box, open in the PDF.
   A VitePress ``::: code-group`` (tabs in a browser) shows its code blocks one
-  after another, in no box.
+  after another, each under its tab's name, in no box.
 - **Math.** ``$…$`` and ``$$…$$`` (mdit-py-plugins' dollarmath) are typeset
   when the section is read, with matplotlib's mathtext, into one SVG path per
   formula: vector, no font, no ids to clash in a page.  What mathtext cannot
@@ -106,6 +106,7 @@ def extensions_plugin(md: MarkdownIt) -> None:
     md.core.ruler.push("math", _math)
     md.core.ruler.push("diagrams", _diagrams)
     md.core.ruler.push("directives", _directives)
+    md.add_render_rule("code_label", lambda self, tokens, idx, options, env: _code_label(tokens[idx]))
     md.add_render_rule("callout_open", _callout_open)
     md.add_render_rule("callout_close", _callout_close)
     for name in _MATH_TYPES:
@@ -133,6 +134,9 @@ def _callouts(state: StateCore) -> None:
                 out.append(_opening(token, kind.lower(), title.strip(), state.env))
         elif token.type == "container_callout_close" and unwrapped and unwrapped.pop():
             pass
+        elif token.type == "fence" and unwrapped and unwrapped[-1] and (tab := _TAB.search(token.info)):
+            label = Token("code_label", "p", 0, block=True, level=token.level, content=tab.group(1).strip())
+            out += [label, token]  # the tab's name (``sh [npm]``) above its block
         elif token.type == "admonition_open":
             title = ""
             if tokens[i + 1].type == "admonition_title_open":
@@ -194,6 +198,14 @@ def _opening(source: Token, kind: str, title: str, env: dict, open_: bool = Fals
     token = Token("callout_open", "div", 1, block=True, level=source.level, map=source.map)
     set_ref(token, CalloutRef(kind, FAMILY.get(kind, "note"), title, open_))
     return token
+
+
+#: A code group's tab name, at the end of a fence's info: ```` ```sh [npm] ````.
+_TAB = re.compile(r"\[([^\]]+)\]\s*$")
+
+
+def _code_label(token: Token) -> str:
+    return f'<p class="code-label">{html.escape(token.content)}</p>\n'
 
 
 def _callout_open(self, tokens, idx, options, env) -> str:
