@@ -423,3 +423,20 @@ def test_a_code_import_is_copied_in_only_from_inside_the_project(tmp_path):
     page = f"{project / 'docs' / 'guide' / 'code.md'}"
     assert f"{page}:7: warning: code import @/../../secret.js is not a file inside the project" in output
     assert f"{page}:9: warning: code import @/snippets/link.js is not a file inside the project" in output
+
+
+def test_a_page_s_front_matter_interpolations_are_filled_in(tmp_path):
+    output, report = import_folder(
+        tmp_path,
+        {
+            "docs/.vitepress/config.mts": "export default { title: '2026 年度报告' }\n",
+            "docs/a.md": "---\nhero:\n  text: 开源之年\nyear: 2026\n---\n# 总览\n\n"
+            "欢迎阅读{{ $frontmatter.hero.text }}（{{$frontmatter.year}}）。{{ $frontmatter.gone }}\n\n"
+            "`{{ $frontmatter.year }}`\n",
+        },
+    )
+    text = (report / "sections" / "01-zong-lan.md").read_text(encoding="utf-8")
+    assert "欢迎阅读开源之年（2026）。{{ $frontmatter.gone }}" in text
+    assert "`{{ $frontmatter.year }}`" in text  # code shows what the author typed
+    page = tmp_path / "project" / "docs" / "a.md"
+    assert f"{page}:8: warning: {{{{ $frontmatter.gone }}}} names no text in the page's front matter" in output

@@ -500,7 +500,7 @@ def read_post(path: Path, text: str, index: int, diags: Diagnostics, root: Path 
     status = Status.EDITING if draft else Status.DONE
     extra = {k: _plain(v) for k, v in data.items() if k not in UNDERSTOOD or k == "date"}
     planned = Planned(title, "", f"{rel}:1", status)
-    body = _post_body(body, body_line, title, path, planned, diags, root)
+    body = _post_body(body, body_line, title, path, planned, diags, root, data)
     planned.text = _post_text(title, status, _text(data.get("description")), extra, body)
     return Post(index, weight, date, planned)
 
@@ -586,14 +586,21 @@ _MORE = re.compile(r"<!--\s*more\s*-->")
 
 
 def _post_body(
-    body: str, body_line: int, title: str, path: Path, planned: Planned, diags: Diagnostics, root: Path | None = None
+    body: str,
+    body_line: int,
+    title: str,
+    path: Path,
+    planned: Planned,
+    diags: Diagnostics,
+    root: Path | None = None,
+    front: dict | None = None,
 ) -> str:
     """The body with ``<!--more-->`` gone, a repeated title (a first heading of any level) dropped,
     headings below the title."""
     tokens = _PARSER.parse(body, {})
     code = _code_lines(tokens)
     lines = [line if i in code else _MORE.sub("", line) for i, line in enumerate(_clean(body.split("\n"), tokens))]
-    lines = _site_lines(lines, code, body_line, path, root, diags)
+    lines = _site_lines(lines, code, body_line, path, root, diags, front or {})
     headings = _top_headings(tokens)
     if (
         headings
@@ -621,11 +628,13 @@ _CODE_IMPORT = re.compile(
 MAX_CODE_IMPORT = 256 * 1024
 
 
-def _site_lines(lines: list[str], code: set[int], body_line: int, path: Path, root: Path | None, diags) -> list[str]:
+def _site_lines(
+    lines: list[str], code: set[int], body_line: int, path: Path, root: Path | None, diags, front: dict
+) -> list[str]:
     """What only the site generator understands, made into what the report shows: a page's
     ``<script>`` and ``<style>`` blocks and ``[[toc]]`` left out (each with a warning), a
     code import (``<<< @/file``) copied in as a code block when it names a file inside the
-    project."""
+    project, ``{{ $frontmatter.key }}`` replaced by the page's own value."""
     rel, kept, closing = str(path), [], None
     for i, line in enumerate(lines):
         number = body_line + i
@@ -645,8 +654,31 @@ def _site_lines(lines: list[str], code: set[int], body_line: int, path: Path, ro
         elif match := _CODE_IMPORT.match(line):
             kept.append(_code_import(match, path, root, rel, number, diags) or line)
         else:
-            kept.append(line)
+            pieces = _CODE_SPAN.split(line)  # odd pieces are code spans, shown as written
+            kept.append(
+                "".join(
+                    piece if k % 2 else _FRONT_VALUE.sub(lambda m: _front_value(m, front, rel, number, diags), piece)
+                    for k, piece in enumerate(pieces)
+                )
+            )
     return kept
+
+
+_CODE_SPAN = re.compile(r"(`+[^`]*`+)")
+#: A Vue interpolation of the page's front matter: ``{{ $frontmatter.hero.text }}``.
+_FRONT_VALUE = re.compile(r"\{\{\s*\$frontmatter((?:\.[\w-]+)+)\s*\}\}")
+
+
+def _front_value(match: re.Match, front: dict, rel: str, line: int, diags) -> str:
+    """The front matter value an interpolation names, when it is text or a number; else the
+    interpolation as it was (with a warning)."""
+    value = front
+    for key in match.group(1).split(".")[1:]:
+        value = value.get(key) if isinstance(value, dict) else None
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    diags.warning(rel, line, f"{match.group()} names no text in the page's front matter; kept as text")
+    return match.group()
 
 
 def _code_import(match: re.Match, page: Path, root: Path | None, rel: str, line: int, diags) -> str | None:

@@ -403,7 +403,7 @@ def read_page(
     if data.get("draft") is True:
         status = Status.EDITING
     planned = Planned(title, "", f"{rel}:1", status or Status.DONE, file=path, part=entry.part)
-    body = _post_body(body, body_line, title, path, planned, diags, folder)
+    body = _post_body(body, body_line, title, path, planned, diags, folder, data)
     extra = {str(k): _plain(v) for k, v in data.items() if k not in ("title", "description")}
     who = (
         next((k for k in extra if "translat" in k.lower() and isinstance(extra[k], str)), None) if translation else None
