@@ -204,6 +204,7 @@ def make_parser(markers: dict[Status, tuple[str, ...]]) -> MarkdownIt:
     md.core.ruler.after("attr", "block_classes", _block_classes)
     md.use(tasklists_plugin)
     md.core.ruler.after("github-tasklists", "task_marks", _task_marks)
+    md.core.ruler.push("shortcodes", _shortcodes)
     md.core.ruler.push("heading_ids", _heading_ids)
     md.core.ruler.push("status_marker", _marker_rule(_marker_table(markers)))
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=slugify)
@@ -237,6 +238,25 @@ def _task_marks(state: StateCore) -> None:
 def _task_mark(self, tokens, idx, options, env) -> str:
     done = tokens[idx].meta["done"]
     return f'<span class="task-mark{" task-done" if done else ""}">{TASK_MARKS[done]}</span>'
+
+
+#: An emoji as GitHub, GitBook and VitePress let authors write it: ``:tada:``, ``:+1:``.
+SHORTCODE = re.compile(r"(?<![A-Za-z0-9_:]):[a-z0-9_+\-]+:(?![A-Za-z0-9_:])")
+
+
+def _shortcodes(state: StateCore) -> None:
+    """Each emoji shortcode in text (not code) becomes its emoji, before the status markers
+    are read: ``:white_check_mark:`` is shown as ✅, so it counts as one."""
+    for token in state.tokens:
+        for child in token.children or []:
+            if child.type == "text" and ":" in child.content:
+                child.content = SHORTCODE.sub(_emoji, child.content)
+
+
+def _emoji(match: re.Match) -> str:
+    import emoji  # ~40 ms, so only when the text holds something shaped like a shortcode
+
+    return emoji.emojize(match.group(), language="alias")
 
 
 #: An id written after a heading's text, as VitePress, MkDocs (attr_list) and Pandoc read it: ``## 收入 {#income}``.
