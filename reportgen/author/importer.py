@@ -693,11 +693,12 @@ def _code_import(match: re.Match, page: Path, root: Path | None, rel: str, line:
     else:
         base = page.parent
     file = plain_file(base / unquote(target), top)
-    size = file.stat().st_size if file is not None else 0
-    text = decode(file.read_bytes(), str(file), diags) if file is not None and size <= MAX_CODE_IMPORT else None
-    if text is None:
-        why = "is larger than 256 kB" if size > MAX_CODE_IMPORT else "is not a file inside the project"
+    if file is None or file.stat().st_size > MAX_CODE_IMPORT:
+        why = "is not a file inside the project" if file is None else "is larger than 256 kB"
         diags.warning(rel, line, f"code import {match['path']} {why}; the line is kept as text")
+        return None
+    text = decode(file.read_bytes(), str(file), diags)
+    if text is None:  # not UTF-8: `decode` said so
         return None
     if match["region"]:
         text = _region(text, match["region"])

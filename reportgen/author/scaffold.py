@@ -28,6 +28,7 @@ from reportgen.errors import Diagnostics, ReportError
 from reportgen.load import confine, yamlio
 from reportgen.load.config import MANIFEST
 from reportgen.model import DEFAULT_MARKERS, Report, Section, Status, drop_marker, drop_trailing_marker
+from reportgen.render.markdown import HEADING_ID
 
 #: The marker a new or restarted unit gets (the manifest may name another).
 EDITING = DEFAULT_MARKERS[Status.EDITING][0]
@@ -95,7 +96,7 @@ def split_marker(text: str, markers: dict[Status, tuple[str, ...]] = DEFAULT_MAR
 
 def plain_title(raw: str) -> str:
     """Heading text as a reader sees it: no marker, emphasis marks or closing #s."""
-    _, text = split_marker(re.sub(r"\s*\{\s*#[^\s{}#]+\s*\}\s*$", "", raw))
+    _, text = split_marker(HEADING_ID.sub("", raw))
     text = re.sub(r"\s+#+\s*$", "", text)
     text = re.sub(r"(\*\*|__|\*|`)", "", text)
     return " ".join(text.split())

@@ -205,17 +205,16 @@ def _site_page(base: Path, link: str, folder: Path) -> Path | None:
     parts = urlsplit(link)
     if parts.scheme or parts.netloc or not parts.path:
         return None
-    path = unquote(parts.path).lstrip("/")
-    if path.endswith(".html"):
-        path = path[: -len(".html")]
-    candidates = [path] if path.endswith(".md") else [path.rstrip("/") + "/index.md", path + ".md"]
-    if not path.endswith("/") and not path.endswith(".md"):
-        candidates.reverse()
-    for candidate in candidates:
-        page = plain_file(base / candidate, folder)
-        if page is not None:
-            return page
-    return None
+    path = unquote(parts.path).lstrip("/").removesuffix(".html")
+    if not path:
+        return None
+    if path.endswith(".md"):
+        candidates = [path]
+    elif path.endswith("/"):
+        candidates = [path + "index.md"]
+    else:
+        candidates = [path + ".md", path + "/index.md"]
+    return next((page for c in candidates if (page := plain_file(base / c, folder)) is not None), None)
 
 
 def _mdbook(folder: Path, diags: Diagnostics) -> Layout:

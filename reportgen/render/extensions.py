@@ -132,8 +132,6 @@ def _callouts(state: StateCore) -> None:
             unwrapped.append(kind.lower() == "code-group")  # VitePress's tabs: each block in turn
             if not unwrapped[-1]:
                 out.append(_opening(token, kind.lower(), title.strip(), state.env))
-        elif token.type == "container_callout_close" and unwrapped and unwrapped.pop():
-            pass
         elif token.type == "fence" and unwrapped and unwrapped[-1] and (tab := _TAB.search(token.info)):
             label = Token("code_label", "p", 0, block=True, level=token.level, content=tab.group(1).strip())
             out += [label, token]  # the tab's name (``sh [npm]``) above its block
@@ -151,7 +149,9 @@ def _callouts(state: StateCore) -> None:
             i += 3 if tokens[i + 1].type == "alert_title_open" else 0  # its title is the kind's own word
             out.append(_opening(token, kind, "", state.env))
         elif token.type in ("container_callout_close", "admonition_close", "alert_close"):
-            out.append(Token("callout_close", "div", -1, block=True, level=token.level))
+            grouped = token.type == "container_callout_close" and unwrapped.pop()
+            if not grouped:
+                out.append(Token("callout_close", "div", -1, block=True, level=token.level))
         else:
             out.append(token)
         i += 1
